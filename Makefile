@@ -1,0 +1,54 @@
+# One name per routine task. `make run` and `make test` are all a newcomer needs.
+PY := .venv/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/hezuo_shenbao
+BROKER_URL ?= redis://127.0.0.1:6379/15
+PYTEST := $(PY) -m pytest
+
+.PHONY: setup run test test-sqlite test-postgres test-browser lint check bench worker beat
+
+.venv/installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: .venv/installed
+
+run: setup
+	$(PY) manage.py migrate -v0
+	$(PY) manage.py seed_demo
+	@echo "打开 http://127.0.0.1:8000/ 用上面的演示账号登录"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+check: setup
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+# The whole suite: SQLite with eager tasks, then PostgreSQL with Redis and a real Celery worker,
+# then the browser journeys in Debian's headless Chromium.
+test: lint check test-sqlite test-postgres test-browser
+
+test-sqlite: setup
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -n 2 -m "not browser" -q
+
+test-postgres: setup
+	bin/ensure-services
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(BROKER_URL) $(PYTEST) -n 2 -m "not browser" -q
+
+test-browser: setup
+	bin/ensure-browser
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -m browser -q
+
+bench: setup
+	bin/ensure-services
+	$(PY) -m bench
+
+worker: setup
+	.venv/bin/celery -A hezuo_shenbao worker -l info
+
+beat: setup
+	.venv/bin/celery -A hezuo_shenbao beat -l info

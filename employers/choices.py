@@ -1,0 +1,63 @@
+from django.db import models
+
+
+class Scale(models.TextChoices):
+    LARGE = "大", "大型"
+    MEDIUM = "中", "中型"
+    SMALL = "小", "小型"
+    MICRO = "微", "微型"
+
+
+class OperatingStatus(models.TextChoices):
+    ACTIVE = "在业", "在业"
+    SUSPENDED = "停产停业", "停产停业"
+    DEREGISTERED = "注销", "注销"
+    REVOKED = "吊销", "吊销"
+
+
+class RegisterStatus(models.TextChoices):
+    PENDING = "待确认", "待确认"
+    INCLUDED = "已纳入", "已纳入"
+    EXCLUDED = "已排除", "已排除"
+
+
+class DeclarationStatus(models.TextChoices):
+    UNDECLARED = "未申报", "未申报"
+    DECLARED = "已申报", "已申报"
+
+
+class DeclarationType(models.TextChoices):
+    INITIAL = "初次申报", "初次申报"
+    CHANGE = "变更申报", "变更申报"
+    ANNUAL = "年度更新", "年度更新"
+
+
+class SourceKind(models.TextChoices):
+    REGISTER = "register", "市级下发"
+    DEPARTMENT = "department", "部门名单"
+    ENFORCEMENT = "enforcement", "执法发现"
+    EXAM = "exam", "职业健康检查"
+    MONITORING = "monitoring", "工作场所监测"
+    RADIATION = "radiation", "放射卫生检测"
+    DECLARATION = "declaration", "申报系统"
+    MANUAL = "manual", "手工录入"
+
+
+# The departments the plan names (二(一)3).
+DEPARTMENTS = ["发改", "人社", "工信", "税务", "国资", "市场监管", "应急管理", "统计", "工会"]
+
+
+class HazardCategory(models.TextChoices):
+    DUST = "粉尘", "粉尘"
+    CHEMICAL = "化学因素", "化学因素"
+    PHYSICAL = "物理因素", "物理因素"
+    RADIOLOGICAL = "放射性因素", "放射性因素"
+    BIOLOGICAL = "生物因素", "生物因素"
+    OTHER = "其他因素", "其他因素"
+
+
+class IndustryRisk(models.TextChoices):
+    SERIOUS = "严重", "严重"
+    GENERAL = "一般", "一般"
+    JUDGE = "需判断", "需人工判断"
+    UNLISTED = "", "未列入目录"

@@ -1,0 +1,106 @@
+from django import forms
+
+from hezuo_shenbao.lib.concurrency import expect_version
+
+from .choices import HazardCategory, RegisterStatus
+from .codes import normalize_code, uscc_is_valid
+from .models import Employer, Industry
+
+
+class BootstrapMixin:
+    """Give every widget Bootstrap's classes, so templates can render fields plainly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the record's version, so a save based on an older copy is refused (StaleEdit)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def save(self, commit=True):
+        if not self.instance.pk:
+            return super().save(commit)
+        with expect_version(self.instance, self.cleaned_data.get("version")):
+            return super().save(commit)
+
+
+class EmployerForm(BootstrapMixin, VersionedForm):
+    keep_invalid_code = forms.BooleanField(label="代码未通过校验，仍按原样保存（将标记为“代码存疑”）", required=False)
+    hazard_categories = forms.MultipleChoiceField(
+        label="危害因素类别", choices=HazardCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    industry = forms.ModelChoiceField(label="行业（小类）", queryset=Industry.objects.filter(level=4), required=False)
+
+    class Meta:
+        model = Employer
+        fields = [
+            "name",
+            "code",
+            "keep_invalid_code",
+            "registered_address",
+            "workplace_address",
+            "township",
+            "industry",
+            "economic_type",
+            "scale",
+            "workers",
+            "exposed_workers",
+            "hazard_categories",
+            "operating_status",
+            "suspended_since",
+        ]
+        widgets = {"suspended_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_code(self):
+        code = normalize_code(self.cleaned_data.get("code"))
+        if not code:
+            return code
+        duplicate = Employer.objects.filter(code=code).exclude(pk=self.instance.pk).first()
+        if duplicate:
+            raise forms.ValidationError(f"统一社会信用代码 {code} 已被“{duplicate.name}”（编号 {duplicate.pk}）使用。")
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        code = cleaned.get("code")
+        if code and not uscc_is_valid(code) and not cleaned.get("keep_invalid_code"):
+            self.add_error(
+                "code",
+                f"统一社会信用代码 {code} 未通过 GB 32100 校验（应为18位且校验位正确）。"
+                "请核对；如确认原件如此，请勾选“仍按原样保存”。",
+            )
+        workers, exposed = cleaned.get("workers"), cleaned.get("exposed_workers")
+        if workers is not None and exposed is not None and exposed > workers:
+            self.add_error("exposed_workers", "接害人数不能多于职工总人数。")
+        return cleaned
+
+
+class RegisterDecisionForm(BootstrapMixin, forms.Form):
+    status = forms.ChoiceField(label="名单状态", choices=RegisterStatus.choices)
+    reason = forms.CharField(label="理由", max_length=300, required=False, widget=forms.TextInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == RegisterStatus.EXCLUDED and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "排除用人单位必须填写理由。")
+        return cleaned

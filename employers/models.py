@@ -1,0 +1,338 @@
+"""The employer register (用人单位数据库) and the reference data it is classified by."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .choices import (
+    DeclarationStatus,
+    DeclarationType,
+    HazardCategory,
+    IndustryRisk,
+    OperatingStatus,
+    RegisterStatus,
+    Scale,
+    SourceKind,
+)
+from .codes import normalize_code, uscc_is_valid
+
+# The plan (二(一)4): stopped for 6 months or less but not deregistered must be included.
+SUSPENSION_GRACE = relativedelta(months=6)
+
+
+def validate_no_markup(value):
+    if "<" in value or ">" in value:
+        raise ValidationError("不能包含尖括号 < 或 >（疑似 HTML 或脚本）。")
+
+
+class Township(models.Model):
+    """乡镇: one of the county's township-level units."""
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=50, unique=True)
+    kind = models.CharField("类型", max_length=10)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "乡镇"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Industry(models.Model):
+    """GB/T 4754-2017 国民经济行业分类, all four levels, with the 2021 risk catalogue's verdict."""
+
+    code = models.CharField("代码", max_length=5, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.PositiveSmallIntegerField("层级")  # 1 门类 … 4 小类
+    parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="children")
+    section = models.CharField("门类", max_length=1, db_index=True)
+    division = models.CharField("大类", max_length=2, blank=True, db_index=True)
+    risk = models.CharField("危害风险", max_length=4, choices=IndustryRisk.choices, blank=True, db_index=True)
+    risk_note = models.CharField("风险说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "国民经济行业"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.section}{self.code if self.level > 1 else ''} {self.name}"
+
+    @property
+    def full_code(self):
+        return self.code if self.level == 1 else f"{self.section}{self.code}"
+
+
+class HazardFactor(models.Model):
+    """《职业病危害因素分类目录》(2015) — partial, see employers/data/README.md."""
+
+    category = models.CharField("类别", max_length=10, choices=HazardCategory.choices)
+    seq = models.PositiveSmallIntegerField("序号")
+    name = models.CharField("名称", max_length=100)
+    cas = models.CharField("CAS号", max_length=30, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "职业病危害因素"
+        ordering = ["category", "seq"]
+        constraints = [models.UniqueConstraint(fields=["category", "seq"], name="hazard_factor_unique_seq")]
+
+    def __str__(self):
+        return self.name
+
+
+def serious_q():
+    return Q(industry__risk=IndustryRisk.SERIOUS)
+
+
+def industrial_q():
+    return Q(industry__section__in=settings.INDUSTRIAL_SECTIONS)
+
+
+def ten_plus_q():
+    return Q(workers__gte=10)
+
+
+def must_include_q(today=None):
+    """Operating, or stopped for 6 months or less and not deregistered (plan 二(一)4)."""
+    today = today or timezone.localdate()
+    return Q(operating_status=OperatingStatus.ACTIVE) | Q(
+        operating_status=OperatingStatus.SUSPENDED, suspended_since__gte=today - SUSPENSION_GRACE
+    )
+
+
+class EmployerQuerySet(models.QuerySet):
+    def in_township(self, township):
+        return self.filter(township=township)
+
+    def included(self):
+        return self.filter(register_status=RegisterStatus.INCLUDED)
+
+    def pending(self):
+        return self.filter(register_status=RegisterStatus.PENDING)
+
+    def declared(self):
+        return self.filter(declaration_status=DeclarationStatus.DECLARED)
+
+    def undeclared(self):
+        return self.filter(declaration_status=DeclarationStatus.UNDECLARED)
+
+    def industrial(self):
+        return self.filter(industrial_q())
+
+    def serious(self):
+        return self.filter(serious_q())
+
+    def ten_plus(self):
+        return self.filter(ten_plus_q())
+
+    def in_industry(self, code):
+        """Employers whose 小类 falls under a 门类 letter or a 大类/中类 code."""
+        if code.isalpha():
+            return self.filter(industry__section=code.upper())
+        return self.filter(industry__code__startswith=code)
+
+    def must_include(self, today=None):
+        return self.filter(must_include_q(today))
+
+    def from_source(self, kind):
+        return self.filter(sources__kind=kind).distinct()
+
+    def search(self, term):
+        term = term.strip()
+        if not term:
+            return self
+        return self.filter(
+            Q(name__icontains=term) | Q(code__icontains=normalize_code(term)) | Q(aliases__name__icontains=term)
+        ).distinct()
+
+
+class Employer(models.Model):
+    """用人单位: an employer that may expose workers to occupational hazards."""
+
+    name = models.CharField("单位名称", max_length=200, validators=[validate_no_markup], db_index=True)
+    code = models.CharField(
+        "统一社会信用代码",
+        max_length=30,
+        blank=True,
+        db_index=True,
+        help_text="按录入原样保存（全角转半角、去空格、大写）",
+    )
+    code_valid = models.BooleanField("代码校验通过", default=False, editable=False)
+    registered_address = models.CharField("注册地址", max_length=300, blank=True, validators=[validate_no_markup])
+    workplace_address = models.CharField("作业场所地址", max_length=300, blank=True, validators=[validate_no_markup])
+    township = models.ForeignKey(Township, models.PROTECT, null=True, blank=True, verbose_name="所属乡镇")
+    industry = models.ForeignKey(
+        Industry, models.PROTECT, null=True, blank=True, verbose_name="行业（小类）", limit_choices_to={"level": 4}
+    )
+    economic_type = models.CharField("经济类型", max_length=50, blank=True)
+    scale = models.CharField("企业规模", max_length=2, choices=Scale.choices, blank=True)
+    workers = models.PositiveIntegerField("职工总人数", null=True, blank=True, validators=[MinValueValidator(0)])
+    exposed_workers = models.PositiveIntegerField("接害人数", null=True, blank=True)
+    hazard_categories = models.JSONField("危害因素类别", default=list, blank=True)
+    operating_status = models.CharField(
+        "经营状态", max_length=8, choices=OperatingStatus.choices, default=OperatingStatus.ACTIVE
+    )
+    suspended_since = models.DateField("停产停业日期", null=True, blank=True)
+    register_status = models.CharField(
+        "名单状态", max_length=4, choices=RegisterStatus.choices, default=RegisterStatus.PENDING, db_index=True
+    )
+    register_reason = models.CharField("确认/排除理由", max_length=300, blank=True)
+    register_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="确认人"
+    )
+    register_at = models.DateTimeField("确认时间", null=True, blank=True)
+    declaration_status = models.CharField(
+        "申报状态",
+        max_length=4,
+        choices=DeclarationStatus.choices,
+        default=DeclarationStatus.UNDECLARED,
+        db_index=True,
+    )
+    declared_on = models.DateField("最近申报日期", null=True, blank=True)
+    declaration_type = models.CharField("最近申报类型", max_length=4, choices=DeclarationType.choices, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    # Optimistic lock: an edit based on an older version is refused, not silently applied.
+    version = models.PositiveIntegerField("版本", default=0, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = EmployerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用人单位"
+        ordering = ["name", "id"]
+        permissions = [
+            ("confirm_employer", "确认或排除用人单位"),
+            ("export_employer", "导出用人单位名单"),
+        ]
+        indexes = [models.Index(fields=["township", "declaration_status"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.code = normalize_code(self.code)
+        self.code_valid = uscc_is_valid(self.code)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("employers:detail", args=[self.pk])
+
+    def clean(self):
+        if self.operating_status == OperatingStatus.SUSPENDED and not self.suspended_since:
+            raise ValidationError({"suspended_since": "停产停业的单位须填写停产停业日期。"})
+
+    @property
+    def is_industrial(self):
+        return bool(self.industry) and self.industry.section in settings.INDUSTRIAL_SECTIONS
+
+    @property
+    def is_serious(self):
+        return bool(self.industry) and self.industry.risk == IndustryRisk.SERIOUS
+
+    @property
+    def is_ten_plus(self):
+        return (self.workers or 0) >= 10
+
+    @property
+    def is_declared(self):
+        return self.declaration_status == DeclarationStatus.DECLARED
+
+    def must_be_included(self, today=None):
+        today = today or timezone.localdate()
+        if self.operating_status == OperatingStatus.ACTIVE:
+            return True
+        return (
+            self.operating_status == OperatingStatus.SUSPENDED
+            and self.suspended_since is not None
+            and self.suspended_since >= today - SUSPENSION_GRACE
+        )
+
+    def set_register_status(self, status, user, reason=""):
+        if status == RegisterStatus.EXCLUDED and not reason.strip():
+            raise ValidationError("排除用人单位必须填写理由。")
+        self.register_status = status
+        self.register_reason = reason.strip()
+        self.register_by = user
+        self.register_at = timezone.now()
+        self.save()
+
+    def refresh_declaration(self):
+        """Derive the declaration status from the linked declarations."""
+        latest = self.declarations.order_by("-declared_on", "-id").first()
+        self.declaration_status = DeclarationStatus.DECLARED if latest else DeclarationStatus.UNDECLARED
+        self.declared_on = latest.declared_on if latest else None
+        self.declaration_type = latest.declaration_type if latest else ""
+        self.save(update_fields=["declaration_status", "declared_on", "declaration_type"])
+
+
+class EmployerAlias(models.Model):
+    """曾用名 or another spelling of an employer's name seen in a source."""
+
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="aliases", verbose_name="用人单位")
+    name = models.CharField("名称", max_length=200)
+    note = models.CharField("来源说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "曾用名"
+        constraints = [models.UniqueConstraint(fields=["employer", "name"], name="employer_alias_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class EmployerSource(models.Model):
+    """A list an employer was found in: 市级下发, a department, enforcement, data comparison …"""
+
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="sources", verbose_name="用人单位")
+    kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices, db_index=True)
+    department = models.CharField("来源部门", max_length=20, blank=True)
+    first_seen = models.DateTimeField("首次出现", default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位来源"
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "kind", "department"], name="employer_source_unique")
+        ]
+
+    def __str__(self):
+        label = self.get_kind_display()
+        return f"{label}（{self.department}）" if self.department else label
+
+
+class Declaration(models.Model):
+    """职业病危害项目申报: one filing in the national declaration system."""
+
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="declarations", verbose_name="用人单位")
+    declaration_type = models.CharField("申报类型", max_length=4, choices=DeclarationType.choices)
+    declared_on = models.DateField("申报日期", db_index=True)
+    receipt_no = models.CharField("回执编号", max_length=50, blank=True)
+    industry = models.ForeignKey(Industry, models.SET_NULL, null=True, blank=True, verbose_name="申报行业")
+    workers = models.PositiveIntegerField("申报职工人数", null=True, blank=True)
+    exposed_workers = models.PositiveIntegerField("申报接害人数", null=True, blank=True)
+    hazard_categories = models.JSONField("申报危害因素类别", default=list, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申报记录"
+        ordering = ["-declared_on", "-id"]
+
+    def __str__(self):
+        return f"{self.employer} {self.declared_on:%Y-%m-%d} {self.declaration_type}"
+
+    def is_timely(self, today: datetime.date | None = None) -> bool:
+        """An annual update is due within 13 months of the previous filing."""
+        today = today or timezone.localdate()
+        return today <= self.declared_on + relativedelta(months=13)

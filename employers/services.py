@@ -1,0 +1,104 @@
+"""Workflows on the register: reference data loading, register decisions, exports."""
+
+import csv
+from pathlib import Path
+
+from django.db import transaction
+
+from .choices import IndustryRisk
+from .models import HazardFactor, Industry, Township
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+LEVELS = {"门类": 1, "大类": 2, "中类": 3, "小类": 4}
+STAR_NOTE = "带*行业：不使用含苯、正己烷、1,2-二氯乙烷、三氯甲烷等的胶粘剂、清洗剂、油墨、涂料时按一般管理"
+
+
+def _rows(name):
+    with open(DATA_DIR / name, encoding="utf-8", newline="") as f:
+        yield from csv.DictReader(f)
+
+
+def _industry_risks():
+    """{GB/T 4754 code: (risk, note)} from the 2021 catalogue, resolved to 中类 or 小类 codes."""
+    risks, split = {}, {}
+    for row in _rows("serious_hazard_industries.csv"):
+        if not row["risk"]:
+            continue
+        code = row["gbt4754_code"]
+        if row["level"] == "细分":
+            split.setdefault(code, []).append(f"{row['name']}：{row['risk']}")
+            continue
+        risks[code] = (row["risk"], STAR_NOTE if row["star_note"] == "Y" else "")
+    for code, parts in split.items():
+        risks[code] = (IndustryRisk.JUDGE, "按工艺细分，需人工判断：" + "；".join(parts))
+    return risks
+
+
+@transaction.atomic
+def load_reference():
+    """Load townships, industries (with risk) and hazard factors; safe to run again."""
+    for row in _rows("heshui_townships.csv"):
+        Township.objects.update_or_create(code=row["code9"], defaults={"name": row["name"], "kind": row["type"]})
+
+    risks = _industry_risks()
+    by_code = {}
+    for row in _rows("gbt4754_2017.csv"):
+        code, level = row["code"], LEVELS[row["level"]]
+        # A 小类 inherits its 中类's verdict unless the catalogue lists the 小类 itself.
+        risk, note = risks.get(code) or (risks.get(code[:3]) if level == 4 else None) or ("", "")
+        by_code[code], _ = Industry.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": row["name"],
+                "level": level,
+                "parent": by_code.get(row["parent"]),
+                "section": row["section"],
+                "division": code[:2] if level > 1 else "",
+                "risk": risk,
+                "risk_note": note,
+            },
+        )
+
+    for row in _rows("hazard_factors_2015.csv"):
+        HazardFactor.objects.update_or_create(
+            category=row["category"],
+            seq=int(row["seq"]),
+            defaults={"name": row["name"], "cas": row["cas"], "note": row["note"][:300]},
+        )
+    return {
+        "townships": Township.objects.count(),
+        "industries": Industry.objects.count(),
+        "hazard_factors": HazardFactor.objects.count(),
+    }
+
+
+EXPORT_HEADERS = [
+    "编号", "单位名称", "统一社会信用代码", "代码校验", "乡镇", "行业代码", "行业名称", "危害风险",
+    "工业领域", "规模", "职工总人数", "接害人数", "经营状态", "名单状态", "申报状态", "最近申报日期",
+    "注册地址", "作业场所地址",
+]  # fmt: skip
+
+
+def export_rows(queryset):
+    """Rows of the register export, streamed so a 100,000-row export stays small in memory."""
+    for e in queryset.select_related("township", "industry").iterator(chunk_size=2000):
+        yield [
+            e.pk,
+            e.name,
+            e.code,
+            "通过" if e.code_valid else ("存疑" if e.code else ""),
+            e.township.name if e.township else "",
+            e.industry.full_code if e.industry else "",
+            e.industry.name if e.industry else "",
+            e.industry.risk if e.industry else "",
+            "是" if e.is_industrial else "否",
+            e.scale,
+            e.workers,
+            e.exposed_workers,
+            e.operating_status,
+            e.register_status,
+            e.declaration_status,
+            e.declared_on,
+            e.registered_address,
+            e.workplace_address,
+        ]

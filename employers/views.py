@@ -1,0 +1,102 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.concurrency import StaleEdit, expect_version
+from hezuo_shenbao.lib.history import change_log
+from hezuo_shenbao.lib.xlsx import xlsx_response
+
+from .filters import EmployerFilter
+from .forms import EmployerForm, RegisterDecisionForm
+from .models import Employer
+from .services import EXPORT_HEADERS, export_rows
+
+PAGE_SIZE = 50
+
+
+def _filtered(request):
+    queryset = Employer.objects.select_related("township", "industry")
+    return EmployerFilter(request.GET, queryset=queryset)
+
+
+@require_perm("employers.view_employer")
+def employer_list(request):
+    employer_filter = _filtered(request)
+    page = Paginator(employer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "employers/list.html",
+        {"filter": employer_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@require_perm("employers.view_employer", "employers.export_employer")
+def employer_export(request):
+    employer_filter = _filtered(request)
+    return xlsx_response("用人单位名单.xlsx", [("用人单位名单", EXPORT_HEADERS, export_rows(employer_filter.qs))])
+
+
+@require_perm("employers.view_employer")
+def employer_detail(request, pk):
+    employer = get_object_or_404(Employer.objects.select_related("township", "industry__parent__parent"), pk=pk)
+    return render(
+        request,
+        "employers/detail.html",
+        {
+            "employer": employer,
+            "sources": employer.sources.all(),
+            "aliases": employer.aliases.all(),
+            "declarations": employer.declarations.select_related("industry"),
+            "history": change_log(employer),
+            "register_form": RegisterDecisionForm(
+                initial={"status": employer.register_status, "version": employer.version}
+            ),
+        },
+    )
+
+
+def _edit(request, employer):
+    form = EmployerForm(request.POST or None, instance=employer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            employer = form.save()
+        except StaleEdit as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已保存“{employer.name}”。")
+            return redirect(employer)
+    return render(request, "employers/form.html", {"form": form, "employer": employer})
+
+
+@require_perm("employers.add_employer")
+def employer_create(request):
+    return _edit(request, Employer())
+
+
+@require_perm("employers.change_employer")
+def employer_edit(request, pk):
+    return _edit(request, get_object_or_404(Employer, pk=pk))
+
+
+@require_POST
+@require_perm("employers.confirm_employer")
+def employer_register(request, pk):
+    employer = get_object_or_404(Employer, pk=pk)
+    form = RegisterDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(employer)
+    try:
+        with expect_version(employer, form.cleaned_data["version"]):
+            employer.set_register_status(form.cleaned_data["status"], request.user, form.cleaned_data["reason"])
+    except StaleEdit as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{employer.name}”名单状态已设为{employer.register_status}。")
+    return redirect(employer)

@@ -1,0 +1,88 @@
+"""Spreadsheet output shared by every export: streaming .xlsx and BOM-prefixed CSV."""
+
+import codecs
+import csv
+import datetime
+import io
+
+from django.http import HttpResponse, StreamingHttpResponse
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_cell(value):
+    """Neutralise formula injection: text that a spreadsheet would evaluate is written as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
+
+
+def write_sheet(workbook, title, headers, rows, widths=None):
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append([_header(workbook, sheet, h) for h in headers])
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    if widths and not workbook.write_only:
+        for letter_index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[sheet.cell(1, letter_index).column_letter].width = width
+    return sheet
+
+
+def _header(workbook, sheet, text):
+    if workbook.write_only:
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        return cell
+    return text
+
+
+def xlsx_response(filename, sheets):
+    """sheets: iterable of (title, headers, rows). Written in write-only mode, so memory stays flat."""
+    workbook = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        write_sheet(workbook, title, headers, rows)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def _disposition(filename):
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(filename, headers, rows):
+    """UTF-8 CSV with a BOM, so Excel and WPS open the Chinese text correctly."""
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(headers)
+        for row in rows:
+            yield writer.writerow([safe_cell(v) for v in row])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = _disposition(filename)
+    return response
+
+
+def write_csv(path, headers, rows):
+    """The same CSV to a file, for management commands."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(headers)
+        writer.writerows([safe_cell(v) for v in row] for row in rows)

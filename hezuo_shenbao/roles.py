@@ -1,0 +1,50 @@
+"""The four roles, as groups with permissions. Synced after every migrate, so it is idempotent.
+
+Apps add their permission codenames here as they grow; a role's access to a page follows
+from the permission that page's view requires.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+CDC = "疾控中心"
+INSPECTOR = "监督员"
+BUREAU = "卫健局"
+ADMIN = "管理员"
+
+ROLE_PERMISSIONS = {
+    CDC: [
+        "employers.view_employer",
+        "employers.add_employer",
+        "employers.change_employer",
+        "employers.confirm_employer",
+        "employers.export_employer",
+        "employers.view_declaration",
+        "employers.add_declaration",
+        "employers.change_declaration",
+        "employers.view_employeralias",
+        "employers.view_employersource",
+    ],
+    INSPECTOR: [
+        "employers.view_employer",
+        "employers.view_declaration",
+    ],
+    BUREAU: [
+        "employers.view_employer",
+        "employers.export_employer",
+        "employers.view_declaration",
+    ],
+    # The administrator is a superuser; the group exists so the role shows in the admin.
+    ADMIN: [],
+}
+
+
+def sync_roles(**kwargs):
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm:
+                wanted.append(perm)
+        group.permissions.set(wanted)

@@ -1,0 +1,16 @@
+from tests.access_rules import BUREAU_AND_CDC, CDC_ONLY, EVERYONE, Rule
+from tests.builders import make_employer
+
+
+def employer(cast):
+    return [make_employer().pk]
+
+
+ACCESS = {
+    "employers:list": Rule(EVERYONE),
+    "employers:export": Rule(BUREAU_AND_CDC),
+    "employers:create": Rule(CDC_ONLY),
+    "employers:detail": Rule(EVERYONE, employer),
+    "employers:edit": Rule(CDC_ONLY, employer),
+    "employers:register": Rule(CDC_ONLY, employer, method="post"),
+}

@@ -1,0 +1,28 @@
+import pytest
+from openpyxl import load_workbook
+
+from tests.builders import make_employer, township
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_finds_an_employer_opens_it_and_exports_the_list(cast, browser_login, tmp_path):
+    make_employer(name="合水县陇原油田技术服务有限公司", township=township("老城镇"))
+    make_employer(name="合水县子午建材有限公司")
+    page = browser_login(cast.cdc)
+
+    page.goto(page.base + "/employers/")
+    page.fill("input[name=q]", "陇原")
+    page.click('button:has-text("筛选")')
+    page.wait_for_selector("text=共 1 家")
+    page.click("text=合水县陇原油田技术服务有限公司")
+    page.wait_for_selector("h1:has-text('合水县陇原油田技术服务有限公司')")
+    assert "老城镇" in page.inner_text("main")
+
+    page.go_back()
+    with page.expect_download() as download_info:
+        page.click("#export-link")
+    path = tmp_path / "export.xlsx"
+    download_info.value.save_as(path)
+    rows = list(load_workbook(path).active.values)
+    assert [r[1] for r in rows[1:]] == ["合水县陇原油田技术服务有限公司"]
