@@ -61,3 +61,15 @@ class IndustryRisk(models.TextChoices):
     GENERAL = "一般", "一般"
     JUDGE = "需判断", "需人工判断"
     UNLISTED = "", "未列入目录"
+
+
+class OpenReason(models.TextChoices):
+    """Why an employer on the list has still not declared; kept current by outreach and visits."""
+
+    NOT_REACHED = "未联系上", "未联系上"
+    NOTIFIED = "已告知待申报", "已告知待申报"
+    PROMISED = "承诺限期申报", "承诺限期申报"
+    REFUSED = "拒不申报", "拒不申报"
+    SUSPENDED = "停产停业", "停产停业"
+    NO_HAZARD = "无危害待核实", "无危害待核实"
+    DEREGISTERED = "已注销", "已注销"

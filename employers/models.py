@@ -17,6 +17,7 @@ from .choices import (
     DeclarationType,
     HazardCategory,
     IndustryRisk,
+    OpenReason,
     OperatingStatus,
     RegisterStatus,
     Scale,
@@ -199,6 +200,8 @@ class Employer(models.Model):
         db_index=True,
     )
     declared_on = models.DateField("最近申报日期", null=True, blank=True)
+    open_reason = models.CharField("未申报原因", max_length=8, choices=OpenReason.choices, blank=True)
+    open_reason_on = models.DateField("原因更新日期", null=True, blank=True)
     declaration_type = models.CharField("最近申报类型", max_length=4, choices=DeclarationType.choices, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

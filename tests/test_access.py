@@ -2,6 +2,7 @@
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -15,12 +16,13 @@ PUBLIC = {"login", "logout", "healthz", "home"}
 
 def _collect_rules():
     rules = {}
-    for module in pkgutil.iter_modules(tests.__path__):
-        try:
-            access = importlib.import_module(f"tests.{module.name}.access")
-        except ModuleNotFoundError:
+    for package in pkgutil.iter_modules(tests.__path__):
+        if not package.ispkg:
             continue
-        rules.update(access.ACCESS)
+        folder = Path(tests.__path__[0]) / package.name
+        for module in pkgutil.iter_modules([str(folder)]):
+            if module.name.startswith("access"):
+                rules.update(importlib.import_module(f"tests.{package.name}.{module.name}").ACCESS)
     return rules
 
 
