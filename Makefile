@@ -4,7 +4,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/hezuo_shenbao
 BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup run test test-sqlite test-postgres test-browser lint check bench worker beat
+.PHONY: setup system run test test-sqlite test-postgres test-browser lint check bench worker beat
 
 .venv/installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -30,7 +30,11 @@ check: setup
 
 # The whole suite: SQLite with eager tasks, then PostgreSQL with Redis and a real Celery worker,
 # then the browser journeys in Debian's headless Chromium.
-test: lint check test-sqlite test-postgres test-browser
+test: system lint check test-sqlite test-postgres test-browser
+
+# Debian packages the tests need (Chromium, CJK fonts, LibreOffice Writer); a no-op once installed.
+system:
+	bin/ensure-browser
 
 test-sqlite: setup
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -n 2 -m "not browser" -q
@@ -39,8 +43,7 @@ test-postgres: setup
 	bin/ensure-services
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(BROKER_URL) $(PYTEST) -n 2 -m "not browser" -q
 
-test-browser: setup
-	bin/ensure-browser
+test-browser: setup system
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -m browser -q
 
 bench: setup
