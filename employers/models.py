@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from .choices import (
@@ -25,6 +26,7 @@ from .choices import (
 )
 from .codes import normalize_code, uscc_is_valid
 
+EVIDENCE_KINDS = (SourceKind.EXAM, SourceKind.MONITORING, SourceKind.RADIATION)
 # The plan (二(一)4): stopped for 6 months or less but not deregistered must be included.
 SUSPENSION_GRACE = relativedelta(months=6)
 
@@ -145,6 +147,10 @@ class EmployerQuerySet(models.QuerySet):
     def must_include(self, today=None):
         return self.filter(must_include_q(today))
 
+    def with_evidence(self):
+        """Employers with occupational health exam, workplace monitoring or radiation testing records."""
+        return self.filter(source_records__kind__in=EVIDENCE_KINDS).distinct()
+
     def from_source(self, kind):
         return self.filter(sources__kind=kind).distinct()
 
@@ -246,6 +252,10 @@ class Employer(models.Model):
     @property
     def is_ten_plus(self):
         return (self.workers or 0) >= 10
+
+    @cached_property
+    def evidence_records(self):
+        return list(self.source_records.filter(kind__in=EVIDENCE_KINDS))
 
     @property
     def is_declared(self):

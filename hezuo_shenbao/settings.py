@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    "csp",
     "employers",
     "matching",
     "outreach",
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +136,10 @@ MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads above this size are refused before they are read.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_MB", 50) * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+# Workbooks are refused before unpacking when they would unpack beyond these (zip bombs).
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_MB", 600) * 1024 * 1024
+IMPORT_MAX_RATIO = envint("IMPORT_MAX_RATIO", 150)
+IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 20_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security: secure cookies and HSTS follow HTTPS, which a county server may not have yet.
@@ -150,6 +157,24 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 
+# Content Security Policy: everything from this server only, no inline script or style, no eval.
+# Templates use static files and data-* attributes instead (docs/security.md). data: images are
+# Bootstrap's SVG icons (select arrows, navbar toggler) embedded in its stylesheet.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Celery: without a broker every task runs eagerly in the calling process.
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or "cache+memory://")
@@ -163,6 +188,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables when beat starts: the first night of each quarter builds
+# the bulletin for the quarter just ended.
+CELERY_BEAT_SCHEDULE = {
+    "quarter-end-bulletin": {
+        "task": "reports.tasks.build_quarter_end_bulletin_task",
+        "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+}
 
 CACHES = {
     "default": (

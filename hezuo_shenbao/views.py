@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
@@ -9,11 +10,47 @@ def home(request):
     return redirect("employers:list")
 
 
-def healthz(request):
-    """Liveness for the load balancer: the database answers."""
+# A worker that does not answer a ping within this many seconds counts as down.
+HEALTH_WORKER_TIMEOUT = 1.0
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_redis():
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+
+
+def _check_worker():
+    from .celery import app
+
+    if not app.control.ping(timeout=HEALTH_WORKER_TIMEOUT):
+        raise RuntimeError("no worker replied")
+
+
+def _run(check):
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        check()
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        return JsonResponse({"database": f"error: {exc.__class__.__name__}"}, status=503)
-    return JsonResponse({"database": "ok"})
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def healthz(request):
+    """Health for the load balancer and monitoring: the database, and with a broker Redis and a worker.
+
+    Each component is "ok", "skipped" (no broker: tasks run eagerly in the web process) or "error: …";
+    any error makes the answer 503."""
+    result = {"database": _run(_check_database), "redis": "skipped", "worker": "skipped"}
+    broker = settings.CELERY_BROKER_URL
+    if broker.startswith(("redis://", "rediss://")):
+        result["redis"] = _run(_check_redis)
+    if broker:
+        # Pinging through a broker that is down would hang on reconnects instead of failing fast.
+        result["worker"] = "error: broker unreachable" if result["redis"].startswith("error") else _run(_check_worker)
+    healthy = not any(value.startswith("error") for value in result.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **result}, status=200 if healthy else 503)

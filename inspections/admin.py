@@ -1,0 +1,32 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Assignment, VerificationSample, Visit, VisitPhoto
+
+
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+
+
+@admin.register(Visit)
+class VisitAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "employer", "visit_type", "outcome", "follow_up_on", "follow_up_open"]
+    list_filter = ["visit_type", "outcome", "follow_up_open"]
+    date_hierarchy = "date"
+    raw_id_fields = ["employer"]
+    filter_horizontal = ["inspectors"]
+    inlines = [VisitPhotoInline]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["inspector", "township", "employer", "created_by", "created_at"]
+    list_filter = ["township"]
+    raw_id_fields = ["employer"]
+
+
+@admin.register(VerificationSample)
+class VerificationSampleAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "size", "seed", "township", "created_by"]
+    raw_id_fields = ["employers"]

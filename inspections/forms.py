@@ -1,0 +1,133 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from employers.choices import HazardCategory
+from employers.forms import BootstrapMixin
+from employers.models import Employer, Township
+from hezuo_shenbao import roles
+from outreach.forms import MultipleFileField
+
+from .models import CHECKED_FIELDS, Outcome, VisitType
+
+
+def field_staff():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[roles.INSPECTOR, roles.CDC])
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
+
+class VisitForm(BootstrapMixin, forms.Form):
+    employer = forms.IntegerField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    date = forms.DateField(label="检查日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    visit_type = forms.ChoiceField(label="类型", choices=VisitType.choices, initial=VisitType.GUIDANCE)
+    outcome = forms.ChoiceField(label="结果", choices=[("", "请选择")] + Outcome.choices)
+    inspectors = StaffChoiceField(label="检查人员", queryset=None, widget=CHECKBOXES)
+    found_industry = forms.CharField(label="核实行业（小类代码）", max_length=5, required=False)
+    found_workers = forms.IntegerField(label="核实职工总人数", min_value=0, required=False)
+    found_exposed_workers = forms.IntegerField(label="核实接害人数", min_value=0, required=False)
+    found_hazard_categories = forms.MultipleChoiceField(
+        label="核实危害因素类别", choices=HazardCategory.choices, required=False, widget=CHECKBOXES
+    )
+    apply = forms.MultipleChoiceField(
+        label="以核实结果更新单位信息",
+        choices=CHECKED_FIELDS,
+        required=False,
+        widget=CHECKBOXES,
+    )
+    problems = forms.CharField(label="发现的问题", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    guidance = forms.CharField(label="指导内容", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    follow_up_on = forms.DateField(
+        label="复查日期", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    photos = MultipleFileField(label="照片 / 扫描件", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspectors"].queryset = field_staff()
+        self.fields["inspectors"].initial = [user.pk]
+        self.fields["date"].initial = timezone.localdate()
+        self.fields["found_industry"].widget.attrs["placeholder"] = "如 3021"
+        if not user.has_perm("employers.change_employer"):
+            # Inspectors record what they found; CDC staff decide whether the register adopts it.
+            del self.fields["apply"]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        found = {key: data.get(f"found_{key}") for key, _ in CHECKED_FIELDS}
+        return {
+            "employer_id": data["employer"],
+            "idempotency_key": data["idempotency_key"],
+            "date": data["date"],
+            "visit_type": data["visit_type"],
+            "outcome": data["outcome"],
+            "inspectors": list(data["inspectors"]),
+            "found": found,
+            "apply": data.get("apply", []),
+            "problems": data["problems"],
+            "guidance": data["guidance"],
+            "follow_up_on": data["follow_up_on"],
+            "photos": data["photos"],
+        }
+
+
+class AssignmentForm(BootstrapMixin, forms.Form):
+    inspector = forms.ModelChoiceField(label="监督员", queryset=None)
+    township = forms.ModelChoiceField(label="整个乡镇", queryset=Township.objects.all(), required=False)
+    employers = forms.CharField(
+        label="或指定单位（每行一个名称或统一社会信用代码）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspector"].queryset = field_staff()
+        self.fields["inspector"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean(self):
+        from outreach.services import resolve_employers
+
+        cleaned = super().clean()
+        found, missing = resolve_employers(cleaned.get("employers", ""))
+        if missing:
+            self.add_error("employers", "找不到这些单位：" + "、".join(missing))
+        if not found and not cleaned.get("township") and not missing:
+            raise forms.ValidationError("请选择一个乡镇，或填写至少一个单位。")
+        cleaned["employer_list"] = found
+        return cleaned
+
+
+class SampleForm(BootstrapMixin, forms.Form):
+    size = forms.IntegerField(label="抽取数量", min_value=1, max_value=1000, initial=10)
+    seed = forms.IntegerField(
+        label="随机种子（留空则自动生成）",
+        required=False,
+        min_value=0,
+        max_value=2**62,
+        help_text="记录在样本中，可复现",
+    )
+    township = forms.ModelChoiceField(label="乡镇范围", queryset=Township.objects.all(), required=False)
+
+
+class TownshipFilterForm(BootstrapMixin, forms.Form):
+    township = forms.ModelChoiceField(label="乡镇", queryset=Township.objects.all(), required=False, empty_label="全部")
+
+
+def employer_choices_for(user, term):
+    """Employers the user may work on whose name or code matches, for the visit form's picker."""
+    from .services import scope
+
+    return scope(user, Employer.objects.search(term)).select_related("township")[:20]

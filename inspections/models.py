@@ -1,0 +1,204 @@
+"""入户指导与检查: field visits, who is assigned to which employers, and 双随机 verification samples."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from employers.choices import OpenReason
+from employers.models import Employer, Township
+from outreach.uploads import validate_upload
+
+
+class VisitType(models.TextChoices):
+    GUIDANCE = "入户指导", "入户指导"
+    SPECIAL = "专项治理", "职业病危害专项治理"
+    MONITORING = "工作场所监测", "工作场所监测"
+    SME_HELP = "中小微企业帮扶", "中小微企业帮扶"
+    THREE_SIMULT = "三同时", "三同时"
+    EXPERTS = "专家进企业", "专家进企业"
+    CLASSIFIED = "分类监督执法", "分类监督执法"
+    RANDOM = "双随机检查", "双随机检查"
+    OTHER = "其他", "其他"
+
+
+class Outcome(models.TextChoices):
+    GUIDED = "已指导申报", "已指导申报"
+    PROMISED = "承诺限期申报", "承诺限期申报"
+    REFUSED = "拒不申报", "拒不申报"
+    SUSPENDED = "停产停业", "停产停业"
+    DEREGISTERED = "已注销", "已注销"
+    NO_HAZARD = "无职业病危害", "无职业病危害"
+    NOT_REACHED = "未联系上", "未联系上"
+    VERIFIED = "已申报核实", "已申报，信息已核对"
+    OTHER = "其他", "其他"
+
+
+# Why an undeclared employer is still open after a visit with this outcome (None: leave as it was).
+OPEN_REASON_FOR_OUTCOME = {
+    Outcome.GUIDED: OpenReason.NOTIFIED,
+    Outcome.PROMISED: OpenReason.PROMISED,
+    Outcome.REFUSED: OpenReason.REFUSED,
+    Outcome.SUSPENDED: OpenReason.SUSPENDED,
+    Outcome.DEREGISTERED: OpenReason.DEREGISTERED,
+    Outcome.NO_HAZARD: OpenReason.NO_HAZARD,
+    Outcome.NOT_REACHED: OpenReason.NOT_REACHED,
+}
+
+# The declared facts a visit checks, in form order: (key, label).
+CHECKED_FIELDS = [
+    ("industry", "行业"),
+    ("workers", "职工总人数"),
+    ("exposed_workers", "接害人数"),
+    ("hazard_categories", "危害因素类别"),
+]
+
+
+class VisitQuerySet(models.QuerySet):
+    def between(self, start, end):
+        return self.filter(date__gte=start, date__lte=end)
+
+    def follow_up_overdue(self, today=None):
+        return self.filter(follow_up_open=True, follow_up_on__lt=today or timezone.localdate())
+
+
+class Visit(models.Model):
+    """一次现场工作: an 入户指导 or another visit during which the declaration was checked."""
+
+    employer = models.ForeignKey(Employer, models.PROTECT, related_name="visits", verbose_name="用人单位")
+    date = models.DateField("日期", db_index=True)
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="visits", verbose_name="检查人员")
+    visit_type = models.CharField("类型", max_length=8, choices=VisitType.choices, default=VisitType.GUIDANCE)
+    declared = models.BooleanField("检查时已申报", default=False)
+    # {"workers": {"declared": 25, "found": 31, "applied": true}, …} for the keys in CHECKED_FIELDS.
+    field_check = models.JSONField("申报信息核对", default=dict, blank=True)
+    problems = models.TextField("发现的问题", blank=True)
+    guidance = models.TextField("指导内容", blank=True)
+    outcome = models.CharField("结果", max_length=8, choices=Outcome.choices)
+    follow_up_on = models.DateField("复查日期", null=True, blank=True)
+    # A later visit to the same employer closes this one's follow-up; the work list reads the flag.
+    follow_up_open = models.BooleanField("待复查", default=False)
+    idempotency_key = models.UUIDField("提交标识", unique=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场指导记录"
+        ordering = ["-date", "-id"]
+        permissions = [
+            ("view_all_fieldwork", "查看全部单位的现场工作"),
+            ("assign_fieldwork", "分配任务、抽取双随机样本"),
+        ]
+        indexes = [
+            models.Index(fields=["employer", "-date"]),
+            models.Index(fields=["follow_up_on"], name="visit_open_follow_up", condition=Q(follow_up_open=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.employer} {self.date:%Y-%m-%d} {self.visit_type}"
+
+    def get_absolute_url(self):
+        return reverse("inspections:visit_detail", args=[self.pk])
+
+    def is_overdue(self, today=None):
+        return (
+            self.follow_up_open
+            and self.follow_up_on is not None
+            and self.follow_up_on < (today or timezone.localdate())
+        )
+
+    def checked_rows(self):
+        """[(label, declared, found, applied)] for the detail page and the 指导记录."""
+        rows = []
+        for key, label in CHECKED_FIELDS:
+            entry = self.field_check.get(key)
+            if entry:
+                rows.append((label, _shown(entry.get("declared")), _shown(entry.get("found")), entry.get("applied")))
+        return rows
+
+
+def _shown(value):
+    if value in (None, "", []):
+        return "—"
+    return "、".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+class VisitPhoto(models.Model):
+    """A photo or scanned PDF taken on a visit."""
+
+    visit = models.ForeignKey(Visit, models.CASCADE, related_name="photos", verbose_name="现场记录")
+    file = models.FileField("文件", upload_to="visits/%Y/%m/", validators=[validate_upload])
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "现场照片"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file.name.rsplit("/", 1)[-1]
+
+
+class Assignment(models.Model):
+    """An inspector's share of the work: one employer, or every employer of a township."""
+
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="assignments", verbose_name="监督员"
+    )
+    employer = models.ForeignKey(
+        Employer, models.CASCADE, null=True, blank=True, related_name="assignments", verbose_name="用人单位"
+    )
+    township = models.ForeignKey(
+        Township, models.CASCADE, null=True, blank=True, related_name="assignments", verbose_name="乡镇"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="分配人"
+    )
+    created_at = models.DateTimeField("分配时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "任务分配"
+        ordering = ["inspector", "township", "employer"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(employer__isnull=True, township__isnull=False)
+                | Q(employer__isnull=False, township__isnull=True),
+                name="assignment_employer_or_township",
+            ),
+            models.UniqueConstraint(fields=["inspector", "employer"], name="assignment_unique_employer"),
+            models.UniqueConstraint(fields=["inspector", "township"], name="assignment_unique_township"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspector} → {self.employer or self.township}"
+
+
+class VerificationSample(models.Model):
+    """双随机抽查样本: declared employers drawn at random, with the seed so the draw can be repeated."""
+
+    seed = models.BigIntegerField("随机种子")
+    size = models.PositiveIntegerField("抽取数量")
+    township = models.ForeignKey(Township, models.SET_NULL, null=True, blank=True, verbose_name="乡镇范围")
+    employers = models.ManyToManyField(Employer, related_name="samples", verbose_name="抽中单位")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="抽取人"
+    )
+    created_at = models.DateTimeField("抽取时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "双随机抽查样本"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d} 抽取 {self.size} 家（种子 {self.seed}）"
+
+    def get_absolute_url(self):
+        return reverse("inspections:sample_detail", args=[self.pk])

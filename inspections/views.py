@@ -1,0 +1,220 @@
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from employers.models import Employer
+from hezuo_shenbao.lib.access import require_perm
+from outreach.documents import docx_response
+
+from . import services
+from .documents import visit_record_document
+from .forms import AssignmentForm, SampleForm, TownshipFilterForm, VisitForm, employer_choices_for
+from .models import CHECKED_FIELDS, Assignment, VerificationSample, Visit
+
+PAGE_SIZE = 50
+
+
+def _get_visit_for_user(request, pk):
+    visit = get_object_or_404(Visit.objects.select_related("employer__township", "created_by"), pk=pk)
+    services.check_access(request.user, visit.employer)
+    return visit
+
+
+def _township(request):
+    form = TownshipFilterForm(request.GET)
+    return form, (form.cleaned_data["township"] if form.is_valid() else None)
+
+
+@require_perm("inspections.add_visit")
+def work_list(request):
+    form, township = _township(request)
+    queryset = services.work_list(request.user, township)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    latest = services.last_visits(e.pk for e in page)
+    rows = [(e, latest.get(e.pk)) for e in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "inspections/work_list.html",
+        {
+            "filter": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "labels": services.PRIORITY_LABELS,
+            "township": township,
+        },
+    )
+
+
+@require_perm("inspections.add_visit")
+def route_sheet(request):
+    """One township's work list on paper, in visiting order."""
+    form, township = _township(request)
+    if township is None:
+        messages.error(request, "打印路线单前请先选择乡镇。")
+        return redirect("inspections:work_list")
+    employers = list(services.work_list(request.user, township)[:300])
+    return render(
+        request,
+        "inspections/route_sheet.html",
+        {"township": township, "employers": employers, "labels": services.PRIORITY_LABELS},
+    )
+
+
+@require_perm("inspections.view_visit")
+def visit_list(request):
+    queryset = Visit.objects.filter(employer__in=services.scope(request.user)).select_related("employer")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inspections/visit_list.html", {"page": page, "query": ""})
+
+
+def _wants_json(request):
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+@require_perm("inspections.add_visit")
+def visit_create(request):
+    employer_id = request.POST.get("employer") or request.GET.get("employer")
+    employer = Employer.objects.filter(pk=employer_id).first() if str(employer_id or "").isdigit() else None
+    if employer is None and request.method == "GET":
+        term = request.GET.get("q", "")
+        choices = employer_choices_for(request.user, term) if term else []
+        return render(request, "inspections/visit_pick.html", {"choices": choices, "term": term})
+    if employer is not None:
+        services.check_access(request.user, employer)
+    form = VisitForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        initial={"employer": employer_id, "idempotency_key": uuid.uuid4()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit, created = services.record_visit(user=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if _wants_json(request):
+                return JsonResponse({"ok": True, "created": created, "url": visit.get_absolute_url()})
+            messages.success(request, "现场指导记录已保存。" if created else "该记录此前已保存，未重复登记。")
+            return redirect(visit)
+    if request.method == "POST" and _wants_json(request):
+        return JsonResponse({"ok": False, "errors": _error_texts(form)}, status=400)
+    return render(
+        request,
+        "inspections/visit_form.html",
+        {
+            "form": form,
+            "employer": employer,
+            "declared": services.declared_facts(employer) if employer else {},
+            "checked_fields": CHECKED_FIELDS,
+        },
+    )
+
+
+def _error_texts(form):
+    texts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        texts += [f"{label}：{e}" if label else e for e in errors]
+    return texts
+
+
+@require_perm("inspections.view_visit")
+def visit_detail(request, pk):
+    visit = _get_visit_for_user(request, pk)
+    return render(
+        request,
+        "inspections/visit_detail.html",
+        {
+            "visit": visit,
+            "inspectors": visit.inspectors.all(),
+            "photos": visit.photos.all(),
+            "pending": [k for k, v in visit.field_check.items() if v.get("found") is not None and not v.get("applied")],
+            "checked_fields": dict(CHECKED_FIELDS),
+        },
+    )
+
+
+@require_POST
+@require_perm("inspections.view_visit", "employers.change_employer")
+def visit_confirm(request, pk):
+    visit = _get_visit_for_user(request, pk)
+    changed = services.confirm_findings(visit, request.POST.getlist("keys"), request.user)
+    labels = dict(CHECKED_FIELDS)
+    if changed:
+        messages.success(request, "已用核实结果更新单位信息：" + "、".join(labels[k] for k in changed))
+    else:
+        messages.info(request, "单位信息与核实结果一致，无需更新。")
+    return redirect(visit)
+
+
+@require_perm("inspections.view_visit")
+def visit_photo(request, pk, photo_pk):
+    visit = _get_visit_for_user(request, pk)
+    photo = get_object_or_404(visit.photos, pk=photo_pk)
+    return FileResponse(photo.file.open("rb"), filename=str(photo))
+
+
+@require_perm("inspections.view_visit")
+def visit_docx(request, pk):
+    visit = _get_visit_for_user(request, pk)
+    return docx_response(visit_record_document(visit), f"指导记录_{visit.employer.name}_{visit.date:%Y%m%d}.docx")
+
+
+@require_perm("inspections.assign_fieldwork")
+def assignments(request):
+    form = AssignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        made = services.assign(
+            inspector=form.cleaned_data["inspector"],
+            user=request.user,
+            township=form.cleaned_data["township"],
+            employers=form.cleaned_data["employer_list"],
+        )
+        messages.success(request, f"新增 {made} 项分配。")
+        return redirect("inspections:assignments")
+    rows = Assignment.objects.select_related("inspector", "township", "employer", "created_by")
+    return render(request, "inspections/assignments.html", {"form": form, "rows": rows})
+
+
+@require_POST
+@require_perm("inspections.assign_fieldwork")
+def assignment_delete(request, pk):
+    get_object_or_404(Assignment, pk=pk).delete()
+    messages.success(request, "已取消该分配。")
+    return redirect("inspections:assignments")
+
+
+@require_perm("inspections.assign_fieldwork")
+def samples(request):
+    form = SampleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sample = services.draw_sample(
+                form.cleaned_data["size"], form.cleaned_data["seed"], request.user, form.cleaned_data["township"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"已抽取 {sample.size} 家，随机种子 {sample.seed}；已加入任务清单。")
+            return redirect(sample)
+    rows = VerificationSample.objects.select_related("created_by", "township")
+    return render(request, "inspections/samples.html", {"form": form, "rows": rows})
+
+
+@require_perm("inspections.assign_fieldwork")
+def sample_detail(request, pk):
+    sample = get_object_or_404(VerificationSample, pk=pk)
+    return render(
+        request,
+        "inspections/sample_detail.html",
+        {"sample": sample, "employers": sample.employers.select_related("township")},
+    )

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from employers.choices import SourceKind
 from employers.models import Employer
@@ -11,6 +12,7 @@ class ImportBatch(models.Model):
     """One imported file."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "检查中"
         PREVIEW = "preview", "待确认"
         RUNNING = "running", "导入中"
         DONE = "done", "已导入"
@@ -19,6 +21,10 @@ class ImportBatch(models.Model):
     kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices)
     department = models.CharField("来源部门", max_length=20, blank=True)
     file_name = models.CharField("文件名", max_length=255)
+    # The uploaded file lives only between upload and import; it is deleted afterwards.
+    upload = models.FileField("上传文件", upload_to="imports/", blank=True)
+    sheet = models.CharField("工作表", max_length=100, blank=True)
+    header_row = models.PositiveIntegerField("表头行", null=True, blank=True)
     file_sha256 = models.CharField("文件摘要", max_length=64, db_index=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PREVIEW)
     uploaded_by = models.ForeignKey(
@@ -38,6 +44,46 @@ class ImportBatch(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.file_name}"
 
+    def get_absolute_url(self):
+        return reverse("matching:batch", args=[self.pk])
+
+    @property
+    def is_busy(self):
+        return self.status in (self.Status.CHECKING, self.Status.RUNNING)
+
+    @property
+    def percent(self):
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+    def set_progress(self, done, total=None):
+        """Progress is written outside any transaction, so the progress bar sees it at once."""
+        fields = {"rows_done": done} if total is None else {"rows_done": done, "rows_total": total}
+        ImportBatch.objects.filter(pk=self.pk).update(**fields)
+
+
+class ImportIssue(models.Model):
+    """A problem with one row (or the layout) of an imported file, found by the dry run."""
+
+    class Level(models.TextChoices):
+        ERROR = "error", "拒绝"
+        DUPLICATE = "duplicate", "重复"
+        WARNING = "warning", "提示"
+
+    batch = models.ForeignKey(ImportBatch, models.CASCADE, related_name="issues", verbose_name="批次")
+    row_number = models.PositiveIntegerField("行号")
+    column = models.CharField("列", max_length=40, blank=True)
+    level = models.CharField("级别", max_length=10, choices=Level.choices)
+    message = models.CharField("说明", max_length=500)
+    # The row's non-personal cells, so the rejected rows can be downloaded and corrected.
+    values = models.JSONField("行内容", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导入问题"
+        ordering = ["batch", "row_number", "id"]
+        indexes = [models.Index(fields=["batch", "level"])]
+
+    def __str__(self):
+        return f"第{self.row_number}行 {self.column} {self.message}"
 
 class SourceRecord(models.Model):
     """One row of an imported file, normalised, without personal data, and its link to an employer."""
@@ -63,6 +109,9 @@ class SourceRecord(models.Model):
     workers = models.PositiveIntegerField("职工人数", null=True, blank=True)
     exposed_workers = models.PositiveIntegerField("接害人数", null=True, blank=True)
     department = models.CharField("来源部门", max_length=20, blank=True)
+    township = models.ForeignKey(
+        "employers.Township", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所属乡镇"
+    )
     record_date = models.DateField("日期", null=True, blank=True)
     # Non-personal fields of the row (operating status, declaration type, hazard factor,
     # monitoring points …). Never worker names, ID numbers or per-person conclusions.
@@ -79,6 +128,11 @@ class SourceRecord(models.Model):
     link_rule = models.CharField("规则/审核人", max_length=100, blank=True)
     link_version = models.CharField("比对程序版本", max_length=20, blank=True)
     linked_at = models.DateTimeField("关联时间", null=True, blank=True)
+    # While under review: the employer proposed, and what agreed and what did not.
+    candidate = models.ForeignKey(
+        Employer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="候选单位"
+    )
+    link_detail = models.JSONField("比对依据", default=dict, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "来源记录"
@@ -87,3 +141,64 @@ class SourceRecord(models.Model):
 
     def __str__(self):
         return f"{self.batch.file_name} 第{self.row_number}行 {self.name}"
+
+    @property
+    def rows(self):
+        """Every spreadsheet row this record stands for (an exam record aggregates many workers)."""
+        return self.data.get("rows") or [self.row_number]
+
+
+class LinkDecision(models.Model):
+    """A reviewer's verdict on "this way of writing an employer is (not) that employer".
+
+    Keyed by the record's canonical name and code rather than by the row, so the verdict
+    holds for next quarter's files too: a rejected pair is never proposed again."""
+
+    name_norm = models.CharField("规范名称", max_length=300)
+    code_norm = models.CharField("信用代码", max_length=30, blank=True)
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="link_decisions", verbose_name="用人单位")
+    accepted = models.BooleanField("同一单位")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="审核人"
+    )
+    decided_at = models.DateTimeField("审核时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "比对审核结论"
+        constraints = [
+            models.UniqueConstraint(fields=["name_norm", "code_norm", "employer"], name="link_decision_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.name_norm} {'=' if self.accepted else '≠'} {self.employer_id}"
+
+
+class CrossrefRun(models.Model):
+    """One run of 数据比对, with its progress and what it did."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "比对中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="发起人"
+    )
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    records_total = models.PositiveIntegerField("待比对记录", default=0)
+    records_done = models.PositiveIntegerField("已比对记录", default=0)
+    summary = models.JSONField("结果", default=dict, blank=True)
+    message = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "比对运行"
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"数据比对 {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self):
+        return int(100 * self.records_done / self.records_total) if self.records_total else 0

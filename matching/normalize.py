@@ -1,9 +1,58 @@
-"""Normalisation of names and codes as they come from other systems."""
+"""Normalisation of names and codes as they come from other systems.
+
+A name is split into parts so that matching can say what agreed and what did not:
+the region prefix (省/市/县 names), the core (字号 and trade), the legal form
+(有限公司 …) and the branch marker (分公司, 项目部 …). The legal form is folded to one
+spelling and otherwise ignored; a branch marker is kept, because a branch is an employer
+of its own; a region prefix of *this* county is dropped (systems add or omit it at will),
+any other region is kept, because the same 字号 in another county is another employer.
+"""
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
+
+# Prefixes the county's own systems add or drop freely.
+HOME_REGIONS = ("甘肃省", "甘肃", "庆阳市", "庆阳", "合水县", "合水")
+# Other counties of 庆阳 and neighbouring cities: a different region means a different employer.
+OTHER_REGIONS = (
+    "西峰区",
+    "庆城县",
+    "环县",
+    "华池县",
+    "宁县",
+    "正宁县",
+    "镇原县",
+    "西峰",
+    "庆城",
+    "华池",
+    "正宁",
+    "镇原",
+    "平凉市",
+    "平凉",
+    "延安市",
+    "兰州市",
+    "陕西省",
+)
+# Legal forms, longest first so 有限责任公司 wins over 公司; all fold to one of a few forms.
+LEGAL_FORMS = {
+    "股份有限公司": "股份公司",
+    "有限责任公司": "有限公司",
+    "有限公司": "有限公司",
+    "集团公司": "集团公司",
+    "公司": "公司",
+    "个人独资企业": "独资企业",
+    "合伙企业": "合伙企业",
+    "专业合作社": "合作社",
+    "合作社": "合作社",
+    "厂": "厂",
+}
+BRANCH_PATTERN = re.compile(
+    r"((?:第[一二三四五六七八九十\d]+)?(?:分公司|分厂|分店|分部|项目部|项目经理部|工区|作业区|采油厂|车间|营业部|办事处|门市部))$"
+)
+BRACKET_NOTE = re.compile(r"\(([^()]*)\)")
 
 
 def fold_text(value) -> str:
@@ -12,3 +61,65 @@ def fold_text(value) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value)).translate(BRACKETS)
     return re.sub(r"\s+", "", text)
+
+
+@dataclass(frozen=True)
+class NameParts:
+    region: str
+    core: str
+    form: str
+    branch: str
+
+    @property
+    def key(self) -> str:
+        """The canonical name: equal keys mean the same employer as far as the name can tell."""
+        return "|".join(part for part in (self.region, self.core, self.branch) if part) or self.core
+
+
+def _strip_prefix(text, prefixes):
+    for prefix in prefixes:
+        if text.startswith(prefix):
+            # Longest prefix first; never fall back to a shorter one inside it (合水县砖 is not 县砖).
+            rest = text[len(prefix) :]
+            return (prefix, rest) if len(rest) >= 2 else ("", text)
+    return "", text
+
+
+def name_parts(value) -> NameParts:
+    text = fold_text(value)
+    # A bracketed note in the middle, e.g. 合水县(西华池)宏达建材: keep its words, drop the brackets.
+    text = BRACKET_NOTE.sub(lambda m: m.group(1), text)
+    branch = ""
+    main = text
+    # Branch first: 宏达建材有限公司西华池分公司 → main 宏达建材有限公司, branch 西华池分公司.
+    match = BRANCH_PATTERN.search(text)
+    if match and match.start() > 0:
+        head = text[: match.start()]
+        for form in LEGAL_FORMS:
+            idx = head.rfind(form)
+            if idx > 0 and form != "厂" and head[idx - 1] != "分":
+                main, branch = head[: idx + len(form)], text[idx + len(form) :]
+                break
+        else:
+            main, branch = head, match.group(1)
+    form = ""
+    for suffix, folded in LEGAL_FORMS.items():
+        if main.endswith("分" + suffix):
+            break
+        if main.endswith(suffix) and len(main) > len(suffix):
+            main, form = main[: -len(suffix)], folded
+            break
+    region = ""
+    while True:
+        home, rest = _strip_prefix(main, HOME_REGIONS)
+        if not home:
+            break
+        main = rest
+    region, main = _strip_prefix(main, OTHER_REGIONS)
+    # 西峰 and 西峰区 are one region.
+    region = region.rstrip("区县市省") if region else ""
+    return NameParts(region=region, core=main, form=form, branch=branch)
+
+
+def canonical_name(value) -> str:
+    return name_parts(value).key

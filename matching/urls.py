@@ -1,2 +1,24 @@
+from django.urls import path
+
+from . import views
+
 app_name = "matching"
-urlpatterns = []
+
+urlpatterns = [
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:pk>/", views.batch_detail, name="batch"),
+    path("imports/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
+    path("imports/<int:pk>/confirm/", views.batch_confirm, name="confirm"),
+    path("imports/<int:pk>/cancel/", views.batch_cancel, name="cancel"),
+    path("imports/<int:pk>/rejected.xlsx", views.batch_issues_export, name="rejected"),
+    path("imports/template/<str:kind>/", views.template_download, name="template"),
+    path("review/", views.review_queue, name="review"),
+    path("review/<int:pk>/", views.review_record, name="review_record"),
+    path("review/bulk/", views.review_bulk, name="review_bulk"),
+    path("crossref/", views.crossref_start, name="crossref"),
+    path("crossref/<int:pk>/", views.crossref_run, name="run"),
+    path("undeclared/", views.undeclared, name="undeclared"),
+    path("undeclared/export/", views.undeclared_export, name="undeclared_export"),
+    path("employers/<int:pk>/merge/", views.employer_merge, name="merge"),
+    path("employers/<int:pk>/split/", views.employer_split, name="split"),
+]

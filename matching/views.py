@@ -1,0 +1,244 @@
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from employers.choices import SourceKind
+from employers.filters import EmployerFilter
+from employers.models import Employer
+from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.xlsx import xlsx_response
+
+from . import crossref, review, services, tasks
+from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
+from .models import CrossrefRun, ImportBatch, ImportIssue, SourceRecord
+
+ISSUES_PER_PAGE = 100
+
+
+def _query(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@require_perm("matching.add_importbatch")
+def imports(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+            handle.flush()
+            batch = services.create_batch(
+                handle.name, upload.name, SourceKind(form.cleaned_data["kind"]), request.user, form.cleaned_data["department"]
+            )
+        transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
+        return redirect(batch)
+    batches = ImportBatch.objects.select_related("uploaded_by")[:50]
+    return render(request, "matching/imports.html", {"form": form, "batches": batches, "kinds": services.IMPORT_KINDS})
+
+
+@require_perm("matching.view_importbatch")
+def batch_detail(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    level = request.GET.get("level", "")
+    issues = batch.issues.all()
+    if level in ImportIssue.Level.values:
+        issues = issues.filter(level=level)
+    page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "matching/batch.html",
+        {
+            "batch": batch,
+            "page": page,
+            "level": level,
+            "levels": ImportIssue.Level.choices,
+            "query": _query(request),
+            "confirm_form": ConfirmForm(),
+            "previous": services.earlier_import(batch),
+        },
+    )
+
+
+@require_perm("matching.view_importbatch")
+def batch_progress(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    response = render(request, "matching/_progress.html", {"batch": batch})
+    if not batch.is_busy:
+        # The page reloads once to show the finished result.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@require_perm("matching.add_importbatch")
+def batch_confirm(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk, status=ImportBatch.Status.PREVIEW)
+    form = ConfirmForm(request.POST)
+    form.is_valid()
+    options = form.cleaned_data
+    if batch.summary.get("error") and not options.get("accept_rejected"):
+        messages.error(request, "文件中有被拒绝的行：请改正后重新上传，或勾选“只导入有效行”。")
+        return redirect(batch)
+    if services.earlier_import(batch) and not options.get("accept_repeat"):
+        messages.error(request, "同一文件此前已导入过：如确需再次导入，请勾选确认。")
+        return redirect(batch)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0, message="")
+    transaction.on_commit(
+        lambda: tasks.commit_batch_task.delay(batch.pk, options["accept_rejected"], options["accept_repeat"])
+    )
+    return redirect(batch)
+
+
+@require_POST
+@require_perm("matching.add_importbatch")
+def batch_cancel(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk, status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED])
+    services.cancel_batch(batch)
+    messages.info(request, f"已取消「{batch.file_name}」的导入，文件已删除。")
+    return redirect("matching:imports")
+
+
+@require_perm("matching.view_importbatch")
+def batch_issues_export(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    issues = batch.issues.exclude(level=ImportIssue.Level.WARNING)
+    columns = sorted({key for values in issues.values_list("values", flat=True) for key in values})
+    rows = ([i.row_number, i.column, i.get_level_display(), i.message, *[i.values.get(c, "") for c in columns]] for i in issues)
+    headers = ["行号", "列", "类别", "原因", *columns]
+    return xlsx_response(f"{Path(batch.file_name).stem}-被拒绝的行.xlsx", [("被拒绝的行", headers, rows)])
+
+
+@require_perm("matching.add_importbatch")
+def template_download(request, kind):
+    kind = SourceKind(kind) if kind in services.TEMPLATES else None
+    if kind is None:
+        return render(request, "404.html", status=404)
+    return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, services.template_headers(kind), [])])
+
+
+@require_perm("matching.view_sourcerecord")
+def review_queue(request):
+    page = Paginator(review.review_queue(), 50).get_page(request.GET.get("page"))
+    return render(request, "matching/review_queue.html", {"page": page, "bulk_form": BulkAcceptForm(), "query": ""})
+
+
+@require_perm("matching.change_sourcerecord")
+def review_record(request, pk):
+    record = get_object_or_404(SourceRecord.objects.select_related("batch", "township", "candidate"), pk=pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = form.cleaned_data["decision"]
+            if decision == "accept":
+                review.accept(record, request.user)
+            elif decision == "reject":
+                review.reject(record, request.user)
+            else:
+                review.link_to(record, form.cleaned_data["other"], request.user)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+            return redirect("matching:review_record", pk=pk)
+        following = review.review_queue().exclude(pk=record.pk).first()
+        return redirect("matching:review_record", pk=following.pk) if following else redirect("matching:review")
+    candidate = record.candidate
+    return render(
+        request,
+        "matching/review_record.html",
+        {"record": record, "candidate": candidate, "form": form, "remaining": review.review_queue().count()},
+    )
+
+
+@require_POST
+@require_perm("matching.change_sourcerecord")
+def review_bulk(request):
+    form = BulkAcceptForm(request.POST)
+    if form.is_valid():
+        count = review.bulk_accept(form.cleaned_data["min_score"], request.user)
+        messages.success(request, f"已批量确认 {count} 条相似度不低于 {form.cleaned_data['min_score']} 的记录。")
+    else:
+        messages.error(request, "相似度阈值须在 0.5 到 1 之间。")
+    return redirect("matching:review")
+
+
+@require_POST
+@require_perm("matching.change_sourcerecord")
+def crossref_start(request):
+    run = crossref.start_run(request.user)
+    transaction.on_commit(lambda: tasks.start_crossref(run.pk))
+    return redirect("matching:run", pk=run.pk)
+
+
+@require_perm("matching.view_sourcerecord")
+def crossref_run(request, pk):
+    run = get_object_or_404(CrossrefRun, pk=pk)
+    template = "matching/_run_progress.html" if request.headers.get("HX-Request") else "matching/run.html"
+    response = render(request, template, {"run": run})
+    if request.headers.get("HX-Request") and run.status != CrossrefRun.Status.RUNNING:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+def _undeclared_filter(request):
+    return EmployerFilter(request.GET, queryset=review.undeclared().select_related("township", "industry"))
+
+
+@require_perm("matching.view_sourcerecord")
+def undeclared(request):
+    employer_filter = _undeclared_filter(request)
+    page = Paginator(employer_filter.qs, 50).get_page(request.GET.get("page"))
+    evidence = review.evidence_for([e.pk for e in page])
+    rows = [(e, evidence[e.pk]) for e in page]
+    return render(
+        request,
+        "matching/undeclared.html",
+        {"filter": employer_filter, "page": page, "rows": rows, "query": _query(request)},
+    )
+
+
+@require_perm("matching.view_sourcerecord", "employers.export_employer")
+def undeclared_export(request):
+    rows = review.undeclared_rows(_undeclared_filter(request).qs)
+    return xlsx_response("有体检监测记录未申报单位.xlsx", [("未申报单位", review.UNDECLARED_HEADERS, rows)])
+
+
+@require_perm("employers.change_employer", "matching.change_sourcerecord")
+def employer_merge(request, pk):
+    keep = get_object_or_404(Employer, pk=pk)
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        other = Employer.objects.filter(pk=form.cleaned_data["other"]).first()
+        if other is None:
+            form.add_error("other", f"编号为 {form.cleaned_data['other']} 的用人单位不存在。")
+        else:
+            try:
+                review.merge(keep, other, request.user, form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"已把「{other.name}」并入本单位。")
+                return redirect(keep)
+    return render(request, "matching/merge.html", {"employer": keep, "form": form})
+
+
+@require_perm("employers.change_employer", "matching.change_sourcerecord")
+def employer_split(request, pk):
+    employer = get_object_or_404(Employer, pk=pk)
+    form = SplitForm(request.POST or None, employer=employer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = review.split(employer, form.cleaned_data["records"], request.user, form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"已拆出新单位「{new.name}」（待确认）。")
+            return redirect(new)
+    return render(request, "matching/split.html", {"employer": employer, "form": form})

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import Attachment, OutreachEvent, OutreachTarget, Training, TrainingAttendance
+
+
+class OutreachTargetInline(admin.TabularInline):
+    model = OutreachTarget
+    raw_id_fields = ["employer"]
+    extra = 0
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+
+
+@admin.register(OutreachEvent)
+class OutreachEventAdmin(admin.ModelAdmin):
+    list_display = ["date", "kind", "description", "created_by"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    inlines = [OutreachTargetInline, AttachmentInline]
+
+
+class TrainingAttendanceInline(admin.TabularInline):
+    model = TrainingAttendance
+    raw_id_fields = ["employer"]
+    extra = 0
+
+
+@admin.register(Training)
+class TrainingAdmin(admin.ModelAdmin):
+    list_display = ["date", "place", "created_by"]
+    date_hierarchy = "date"
+    inlines = [TrainingAttendanceInline]

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from .models import Bulletin, Submission
+
+
+@admin.register(Bulletin)
+class BulletinAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["year", "quarter", "status"]
+    readonly_fields = ["figures"]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "employer_count", "declared_count", "submitted_by", "submitted_at"]
+    list_filter = ["year", "quarter"]

@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("bulletins/", views.bulletin_list, name="bulletins"),
+    path("bulletins/new/", views.bulletin_create, name="bulletin_create"),
+    path("bulletins/<int:pk>/<str:kind>/", views.bulletin_download, name="bulletin_download"),
+    path("submissions/", views.submission_list, name="submissions"),
+    path("submissions/new/", views.submission_create, name="submission_create"),
+    path("submissions/<int:pk>/download/", views.submission_download, name="submission_download"),
+    path("dossiers/", views.dossier_sample, name="dossier_sample"),
+    path("dossiers/<int:pk>/", views.dossier, name="dossier"),
+]

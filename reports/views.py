@@ -1,0 +1,139 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from employers.models import Employer
+from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.xlsx import _disposition
+
+from . import services
+from .forms import BulletinForm, SampleForm, SubmissionForm
+from .models import Bulletin, Quarter, Submission
+from .stats import quarter_stats
+from .tasks import build_bulletin_task
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf"}
+
+
+def _quarter_from(request):
+    text = request.GET.get("quarter", "")
+    if text:
+        try:
+            return Quarter.parse(text)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+    return Quarter.containing(timezone.localdate())
+
+
+@require_perm("reports.view_dashboard")
+def dashboard(request):
+    quarter = _quarter_from(request)
+    stats = quarter_stats(quarter.year, quarter.quarter)
+    charts = {
+        "targets": [{"key": k, "name": t["short"], "rate": t["rate"]} for k, t in stats["targets"].items()],
+        "overall": stats["overall"]["rate"],
+        "townships": [{"name": t["label"], "rate": t["rate"], "query": t["query"]} for t in stats["by_township"]],
+        "sources": [
+            {"name": s["label"], "added": s["added"], "must": s["must_declare"]} for s in stats["register"]["by_source"]
+        ],
+    }
+    recent = [quarter]
+    for _ in range(7):
+        recent.append(recent[-1].previous())
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"stats": stats, "quarter": quarter, "charts": charts, "recent": recent},
+    )
+
+
+@require_perm("reports.view_bulletin")
+def bulletin_list(request):
+    bulletins = Bulletin.objects.select_related("created_by")[:200]
+    form = BulletinForm(initial={"quarter": str(services.last_quarter())})
+    running = any(b.status in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING) for b in bulletins)
+    return render(request, "reports/bulletins.html", {"bulletins": bulletins, "form": form, "running": running})
+
+
+@require_POST
+@require_perm("reports.add_bulletin")
+def bulletin_create(request):
+    form = BulletinForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect("reports:bulletins")
+    bulletin = services.create_bulletin(form.cleaned_data["quarter"], request.user)
+    build_bulletin_task.delay(bulletin.pk)
+    messages.success(request, f"已开始生成{bulletin}，完成后可在下方下载。")
+    return redirect("reports:bulletins")
+
+
+@require_perm("reports.view_bulletin")
+def bulletin_download(request, pk, kind):
+    bulletin = get_object_or_404(Bulletin, pk=pk)
+    if kind not in BULLETIN_FILES:
+        raise Http404
+    field = getattr(bulletin, BULLETIN_FILES[kind])
+    if not field:
+        raise Http404("该版本没有此文件。")
+    return FileResponse(field.open("rb"), as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
+
+
+@require_perm("reports.view_submission")
+def submission_list(request):
+    form = SubmissionForm(initial={"quarter": str(services.last_quarter())})
+    submissions = Submission.objects.select_related("submitted_by")[:200]
+    return render(request, "reports/submissions.html", {"submissions": submissions, "form": form})
+
+
+@require_POST
+@require_perm("reports.add_submission")
+def submission_create(request):
+    form = SubmissionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+        return redirect("reports:submissions")
+    try:
+        submission = services.submit_register(form.cleaned_data["quarter"], request.user, form.cleaned_data["note"])
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已报送{submission}：{submission.employer_count}家单位。")
+    return redirect("reports:submissions")
+
+
+@require_perm("reports.view_submission")
+def submission_download(request, pk):
+    submission = get_object_or_404(Submission, pk=pk)
+    return FileResponse(
+        submission.file.open("rb"), as_attachment=True, filename=submission.file.name.rsplit("/", 1)[-1]
+    )
+
+
+@require_perm("reports.build_dossier")
+def dossier(request, pk):
+    employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=pk)
+    response = HttpResponse(services.dossier(employer), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = _disposition(f"抽查档案_{employer.pk}_{employer.name}.docx")
+    return response
+
+
+@require_perm("reports.build_dossier")
+def dossier_sample(request):
+    form = SampleForm(request.GET if "count" in request.GET else None)
+    if form.is_bound and form.is_valid():
+        count, seed = form.cleaned_data["count"], form.cleaned_data["seed"]
+        try:
+            archive, _ = services.dossier_sample(count, seed)
+        except services.ReportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            response = HttpResponse(archive, content_type="application/zip")
+            response["Content-Disposition"] = _disposition(f"省级抽查档案_{count}家_种子{seed}.zip")
+            return response
+    return render(request, "reports/dossier_sample.html", {"form": form})

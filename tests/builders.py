@@ -58,3 +58,33 @@ def make_user(username, role=None, **overrides):
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def make_event(employers=(), **overrides):
+    from outreach.models import OutreachEvent, OutreachTarget
+
+    fields = {"kind": "告知单发放", "date": datetime.date(2025, 4, 1), "description": "集中发放告知单"}
+    fields.update(overrides)
+    event = OutreachEvent.objects.create(**fields)
+    for employer in employers:
+        OutreachTarget.objects.create(event=event, employer=employer, delivered=True)
+    return event
+
+
+def make_visit(employer, inspector=None, **overrides):
+    from inspections.models import Visit
+
+    fields = {"employer": employer, "date": datetime.date(2025, 5, 1), "outcome": "已指导申报"}
+    fields.update(overrides)
+    visit = Visit.objects.create(**fields)
+    if inspector:
+        visit.inspectors.add(inspector)
+    return visit
+
+
+def make_assignment(inspector, township_name=None, employer=None):
+    from inspections.models import Assignment
+
+    if employer is not None:
+        return Assignment.objects.create(inspector=inspector, employer=employer)
+    return Assignment.objects.create(inspector=inspector, township=township(township_name or "西华池镇"))

@@ -4,6 +4,7 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 
 from django.http import HttpResponse, StreamingHttpResponse
 from openpyxl import Workbook
@@ -43,11 +44,24 @@ def _header(workbook, sheet, text):
     return text
 
 
-def xlsx_response(filename, sheets):
+def _workbook(sheets):
     """sheets: iterable of (title, headers, rows). Written in write-only mode, so memory stays flat."""
     workbook = Workbook(write_only=True)
+    counter = itertools.count()
     for title, headers, rows in sheets:
-        write_sheet(workbook, title, headers, rows)
+        write_sheet(workbook, title, headers, (row for row, _ in zip(rows, counter)))
+    return workbook, next(counter)
+
+
+def write_workbook(path, sheets):
+    """The same workbook to a file, for management commands; returns the number of data rows."""
+    workbook, count = _workbook(sheets)
+    workbook.save(path)
+    return count
+
+
+def xlsx_response(filename, sheets):
+    workbook, _ = _workbook(sheets)
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
@@ -82,7 +96,11 @@ def csv_response(filename, headers, rows):
 
 def write_csv(path, headers, rows):
     """The same CSV to a file, for management commands."""
+    count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(headers)
-        writer.writerows([safe_cell(v) for v in row] for row in rows)
+        for row in rows:
+            writer.writerow([safe_cell(v) for v in row])
+            count += 1
+    return count

@@ -1,0 +1,131 @@
+"""Field work at county scale: 100,000 employers and 300,000 visits; the work list and the employer page.
+
+Figures are the median server time of whole requests through the Django test client."""
+
+import datetime
+import random
+import statistics
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+
+from employers.models import Employer, Industry, Township
+from employers.services import load_reference
+from hezuo_shenbao import roles
+from inspections.models import Assignment, Visit
+from matching.models import ImportBatch, SourceRecord
+from outreach.models import OutreachEvent, OutreachTarget
+
+EMPLOYERS = 100_000
+VISITS = 300_000
+REPEATS = 25
+TARGET_MS = 150
+BATCH = 5000
+
+
+def _populate(rng):
+    if not Township.objects.exists():
+        load_reference()
+    townships = list(Township.objects.all())
+    industries = list(Industry.objects.filter(level=4).values_list("pk", flat=True))
+    Employer.objects.bulk_create(
+        [
+            Employer(
+                name=f"合水县测试{n:06d}号有限公司",
+                township=townships[n % len(townships)],
+                industry_id=rng.choice(industries),
+                workers=rng.randint(1, 300),
+                exposed_workers=rng.randint(0, 20),
+                register_status="已纳入",
+                declaration_status="已申报" if rng.random() < 0.6 else "未申报",
+            )
+            for n in range(EMPLOYERS)
+        ],
+        batch_size=BATCH,
+    )
+    ids = list(Employer.objects.values_list("pk", flat=True))
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256="bench")
+    SourceRecord.objects.bulk_create(
+        [
+            SourceRecord(batch=batch, kind="exam", row_number=i, name="x", name_norm="x", employer_id=pk)
+            for i, pk in enumerate(rng.sample(ids, EMPLOYERS // 20))
+        ],
+        batch_size=BATCH,
+    )
+    start = datetime.date(2024, 1, 1)
+    visits = []
+    for _ in range(VISITS):
+        date = start + datetime.timedelta(days=rng.randint(0, 690))
+        follow = date + datetime.timedelta(days=30) if rng.random() < 0.2 else None
+        visits.append(
+            Visit(
+                employer_id=rng.choice(ids),
+                date=date,
+                outcome="已指导申报",
+                follow_up_on=follow,
+                follow_up_open=follow is not None and rng.random() < 0.3,
+            )
+        )
+    Visit.objects.bulk_create(visits, batch_size=BATCH)
+    inspector = _user("bench_inspector", roles.INSPECTOR)
+    through = Visit.inspectors.through
+    through.objects.bulk_create(
+        [through(visit_id=pk, user_id=inspector.pk) for pk in Visit.objects.values_list("pk", flat=True)],
+        batch_size=BATCH,
+    )
+    Assignment.objects.create(inspector=inspector, township=townships[0])
+    event = OutreachEvent.objects.create(kind="告知单发放", date=start)
+    OutreachTarget.objects.bulk_create(
+        [OutreachTarget(event=event, employer_id=pk, delivered=True) for pk in ids[:20000]], batch_size=BATCH
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return inspector, townships
+
+
+def _user(username, role):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=username, password="bench-pw-1")
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _median_ms(client, url):
+    client.get(url)  # warm caches and the connection
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times)
+
+
+def run(report):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.DEBUG = False
+    rng = random.Random(20251125)
+    started = time.perf_counter()
+    inspector, townships = _populate(rng)
+    report("fieldwork", "populate 100k employers + 300k visits", time.perf_counter() - started, "s")
+
+    cdc = _user("bench_cdc", roles.CDC)
+    as_inspector, as_cdc = Client(), Client()
+    as_inspector.force_login(inspector)
+    as_cdc.force_login(cdc)
+    busy = Visit.objects.values_list("employer_id", flat=True).order_by("-employer_id").first()
+    pages = [
+        ("work list, inspector (one township)", as_inspector, "/inspections/"),
+        ("work list, CDC, whole county", as_cdc, "/inspections/"),
+        ("work list, CDC, page 20", as_cdc, "/inspections/?page=20"),
+        ("work list, CDC, one township", as_cdc, f"/inspections/?township={townships[3].pk}"),
+        ("route sheet, one township (300 rows)", as_cdc, f"/inspections/route/?township={townships[3].pk}"),
+        ("employer page with timeline", as_cdc, f"/employers/{busy}/"),
+        ("employer page, inspector", as_inspector, f"/employers/{busy}/"),
+    ]
+    for label, client, url in pages:
+        report("fieldwork", f"{label} (median)", _median_ms(client, url), "ms", TARGET_MS)

@@ -1,0 +1,45 @@
+"""指导记录: the record of a visit handed to the employer, as a Word file."""
+
+from docx import Document
+
+from outreach.documents import ISSUER, facts_table, new_document
+
+from .models import Visit
+
+
+def visit_record_document(visit: Visit) -> Document:
+    employer = visit.employer
+    document = new_document("职业病危害项目申报指导记录")
+    facts_table(
+        document,
+        [
+            ("用人单位", employer.name),
+            ("统一社会信用代码", employer.code),
+            ("所属乡镇", employer.township),
+            ("检查日期", f"{visit.date:%Y年%m月%d日}"),
+            ("类型", visit.get_visit_type_display()),
+            ("检查人员", "、".join(u.get_full_name() or u.username for u in visit.inspectors.all())),
+            ("检查时申报状态", "已申报" if visit.declared else "未申报"),
+        ],
+    )
+    rows = visit.checked_rows()
+    if rows:
+        document.add_paragraph()
+        document.add_paragraph("申报信息核对")
+        table = document.add_table(rows=1, cols=3)
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, ["项目", "申报/登记", "现场核实"]):
+            cell.text = text
+        for label, declared, found, _ in rows:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text, cells[2].text = label, declared, found
+    document.add_paragraph()
+    document.add_paragraph(f"发现的问题：{visit.problems or '无'}")
+    document.add_paragraph(f"指导内容：{visit.guidance or '无'}")
+    document.add_paragraph(f"结果：{visit.get_outcome_display()}")
+    if visit.follow_up_on:
+        document.add_paragraph(f"复查日期：{visit.follow_up_on:%Y年%m月%d日}")
+    document.add_paragraph()
+    document.add_paragraph(f"指导单位：{ISSUER}")
+    document.add_paragraph("检查人员签字：________________    用人单位负责人签字：________________")
+    return document

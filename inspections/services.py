@@ -1,0 +1,400 @@
+"""Field work: record a visit (idempotently), who may work on which employer, the work list, samples, figures."""
+
+import datetime
+import random
+import secrets
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from employers.choices import DeclarationStatus, HazardCategory, OperatingStatus, RegisterStatus, SourceKind
+from employers.models import Declaration, Employer, Industry, serious_q, ten_plus_q
+from matching.models import SourceRecord
+
+from .models import CHECKED_FIELDS, OPEN_REASON_FOR_OUTCOME, Assignment, VerificationSample, Visit, VisitType
+
+EVIDENCE_KINDS = [SourceKind.EXAM, SourceKind.MONITORING]
+
+
+def visit_figures(start: datetime.date, end: datetime.date) -> dict:
+    """Visits in [start, end] (both ends included), for the reports team.
+
+    visits; employers_visited; undeclared_visited: employers visited while still undeclared;
+    declared_after: of those, how many have a declaration dated on or after their first such visit
+    in the period (the declaration itself may fall after `end`)."""
+    visits = Visit.objects.between(start, end)
+    undeclared = visits.filter(declared=False)
+    first_visit = undeclared.filter(employer_id=OuterRef("employer_id")).order_by("date").values("date")[:1]
+    declared_after = Declaration.objects.filter(
+        employer_id__in=undeclared.values("employer_id"), declared_on__gte=Subquery(first_visit)
+    )
+    return {
+        "visits": visits.count(),
+        "employers_visited": visits.values("employer_id").distinct().count(),
+        "undeclared_visited": undeclared.values("employer_id").distinct().count(),
+        "declared_after": declared_after.values("employer_id").distinct().count(),
+    }
+
+
+# Who may work on what -------------------------------------------------------------------------
+
+
+def sees_everything(user) -> bool:
+    return user.has_perm("inspections.view_all_fieldwork")
+
+
+def scope(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The employers a user may see and edit field work for: everything for CDC, else assignments."""
+    queryset = Employer.objects.all() if queryset is None else queryset
+    if sees_everything(user):
+        return queryset
+    mine = Assignment.objects.filter(inspector=user)
+    return queryset.filter(
+        Q(pk__in=mine.filter(employer__isnull=False).values("employer_id"))
+        | Q(township__in=mine.filter(township__isnull=False).values("township_id"))
+    )
+
+
+def can_work_on(user, employer: Employer) -> bool:
+    return sees_everything(user) or scope(user, Employer.objects.filter(pk=employer.pk)).exists()
+
+
+def check_access(user, employer: Employer) -> None:
+    if not can_work_on(user, employer):
+        raise PermissionDenied("该单位未分配给您。")
+
+
+# Recording a visit ----------------------------------------------------------------------------
+
+
+def declared_facts(employer: Employer) -> dict:
+    """The facts a visit checks, as last declared (or as on the register when never declared)."""
+    source = employer.declarations.select_related("industry").first() or employer
+    return {
+        "industry": source.industry.full_code if source.industry else None,
+        "workers": source.workers,
+        "exposed_workers": source.exposed_workers,
+        "hazard_categories": list(source.hazard_categories or []),
+    }
+
+
+def _validate(employer_id, date, follow_up_on, found, inspectors) -> tuple[Employer, dict]:
+    errors = {}
+    employer = Employer.objects.filter(pk=employer_id).first() if str(employer_id).isdigit() else None
+    if employer is None:
+        errors["employer"] = f"编号为 {employer_id} 的用人单位不存在。"
+    today = timezone.localdate()
+    if date > today:
+        errors["date"] = f"检查日期 {date:%Y-%m-%d} 晚于今天，不能登记未来的检查。"
+    if follow_up_on and follow_up_on < date:
+        errors["follow_up_on"] = f"复查日期 {follow_up_on:%Y-%m-%d} 不能早于检查日期 {date:%Y-%m-%d}。"
+    if not inspectors:
+        errors["inspectors"] = "请至少选择一名检查人员。"
+    found = {k: v for k, v in (found or {}).items() if v not in (None, "", [])}
+    industry = found.get("industry")
+    if industry and not Industry.objects.filter(level=4, code=str(industry).lstrip("ABCDEFGHIJKLMNOPQRST")).exists():
+        errors["found_industry"] = f"行业代码 {industry} 不是国民经济行业分类的小类代码。"
+    for key in ("workers", "exposed_workers"):
+        if key in found and (not isinstance(found[key], int) or found[key] < 0):
+            errors[f"found_{key}"] = "人数应为不小于 0 的整数。"
+    workers = found.get("workers", employer.workers if employer else None)
+    if "exposed_workers" in found and workers is not None and found["exposed_workers"] > workers:
+        errors["found_exposed_workers"] = "核实的接害人数不能多于职工总人数。"
+    bad = set(found.get("hazard_categories", [])) - set(HazardCategory.values)
+    if bad:
+        errors["found_hazard_categories"] = f"未知的危害因素类别：{'、'.join(sorted(bad))}。"
+    if errors:
+        raise ValidationError(errors)
+    return employer, found
+
+
+def _apply_findings(employer: Employer, found: dict, apply: list) -> list[str]:
+    """Write the confirmed findings onto the employer, through save() so its history records them."""
+    changed = []
+    for key in apply:
+        if key not in found:
+            continue
+        value = found[key]
+        if key == "industry":
+            value = Industry.objects.get(level=4, code=str(value).lstrip("ABCDEFGHIJKLMNOPQRST"))
+        if getattr(employer, key) != value:
+            setattr(employer, key, value)
+            changed.append(key)
+    return changed
+
+
+def _save_employer(employer: Employer, visit: Visit, user) -> None:
+    # The version moves so an edit form opened before the visit cannot write the old facts back.
+    employer.version += 1
+    employer._history_user = user
+    employer._change_reason = f"现场核实（{visit.get_visit_type_display()} {visit.date:%Y-%m-%d}，记录 {visit.pk}）"
+    employer.save()
+
+
+@transaction.atomic
+def confirm_findings(visit: Visit, keys: list, user) -> list[str]:
+    """CDC adopts findings an inspector recorded on a visit; returns the fields that changed."""
+    if not user.has_perm("employers.change_employer"):
+        raise PermissionDenied("只有疾控中心人员可以用核实结果更新单位信息。")
+    found = {k: v["found"] for k, v in visit.field_check.items() if v.get("found") not in (None, "", [])}
+    keys = [k for k in keys if k in found]
+    employer = Employer.objects.select_for_update().get(pk=visit.employer_id)
+    changed = _apply_findings(employer, found, keys)
+    if changed:
+        _save_employer(employer, visit, user)
+    for key in keys:
+        visit.field_check[key]["applied"] = True
+    visit.save(update_fields=["field_check"])
+    return changed
+
+
+def _update_open_reason(employer: Employer, visit: Visit) -> list[str]:
+    reason = OPEN_REASON_FOR_OUTCOME.get(visit.outcome)
+    if employer.is_declared or reason is None:
+        return []
+    # An older visit entered late must not overwrite what a newer visit or notice found.
+    if employer.open_reason_on and employer.open_reason_on > visit.date:
+        return []
+    employer.open_reason = reason
+    employer.open_reason_on = visit.date
+    return ["open_reason", "open_reason_on"]
+
+
+def record_visit(
+    *,
+    employer_id,
+    user,
+    date: datetime.date,
+    outcome: str,
+    idempotency_key: uuid.UUID | str | None = None,
+    visit_type: str = VisitType.GUIDANCE,
+    inspectors=None,
+    found: dict | None = None,
+    apply: list | None = None,
+    problems: str = "",
+    guidance: str = "",
+    follow_up_on: datetime.date | None = None,
+    photos=(),
+) -> tuple[Visit, bool]:
+    """Save a visit and its effects on the employer; (visit, created).
+
+    Sending the same idempotency_key again returns the visit saved the first time, so a form
+    resent after a dropped connection never makes a second visit."""
+    key = uuid.UUID(str(idempotency_key)) if idempotency_key else uuid.uuid4()
+    existing = Visit.objects.filter(idempotency_key=key).first()
+    if existing:
+        return existing, False
+    inspectors = list(inspectors or [user])
+    employer, found = _validate(employer_id, date, follow_up_on, found, inspectors)
+    check_access(user, employer)
+    apply = [k for k in (apply or []) if k in dict(CHECKED_FIELDS)]
+    if apply and not user.has_perm("employers.change_employer"):
+        raise PermissionDenied("只有疾控中心人员可以用核实结果更新单位信息。")
+    try:
+        with transaction.atomic():
+            employer = Employer.objects.select_for_update().get(pk=employer.pk)
+            declared = declared_facts(employer)
+            later_visit = employer.visits.filter(date__gt=date).exists()
+            visit = Visit.objects.create(
+                employer=employer,
+                date=date,
+                visit_type=visit_type,
+                declared=employer.is_declared,
+                field_check={
+                    k: {"declared": declared[k], "found": found.get(k), "applied": k in apply and k in found}
+                    for k, _ in CHECKED_FIELDS
+                    if k in found
+                },
+                problems=problems,
+                guidance=guidance,
+                outcome=outcome,
+                follow_up_on=follow_up_on,
+                follow_up_open=bool(follow_up_on) and not later_visit,
+                idempotency_key=key,
+                created_by=user,
+            )
+            visit.inspectors.set(inspectors)
+            for upload in photos:
+                visit.photos.create(file=upload)
+            # This visit is the follow-up of every earlier one still waiting.
+            employer.visits.filter(follow_up_open=True, date__lte=date).exclude(pk=visit.pk).update(
+                follow_up_open=False
+            )
+            changed = _apply_findings(employer, found, apply) + _update_open_reason(employer, visit)
+            if changed:
+                _save_employer(employer, visit, user)
+    except IntegrityError:
+        # The same form arrived twice at once: the other request saved it.
+        existing = Visit.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return visit, True
+
+
+# The work list ----------------------------------------------------------------------------------
+
+PRIORITY_LABELS = {
+    0: "严重行业10人以上未申报",
+    1: "有体检/监测记录未申报",
+    2: "从未走访",
+    3: "复查逾期",
+    4: "双随机抽查",
+    5: "未申报",
+}
+
+
+def _open_undeclared_q():
+    return (
+        Q(declaration_status=DeclarationStatus.UNDECLARED)
+        & ~Q(register_status=RegisterStatus.EXCLUDED)
+        & ~Q(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
+        & ~Q(open_reason="已注销")
+    )
+
+
+def _sampled_pending():
+    """Employers drawn in a 双随机 sample and not visited since the draw."""
+    through = VerificationSample.employers.through.objects
+    visited_since = Visit.objects.filter(
+        employer_id=OuterRef("employer_id"), date__gte=OuterRef("verificationsample__created_at__date")
+    )
+    return through.filter(~Exists(visited_since)).values("employer_id")
+
+
+def work_list(user, township=None, today: datetime.date | None = None) -> QuerySet:
+    """The employers a user should visit, most urgent first, annotated with `priority` and the flags."""
+    today = today or timezone.localdate()
+    # IN (subquery) rather than correlated EXISTS: PostgreSQL hashes each subquery once.
+    evidence = Q(
+        pk__in=SourceRecord.objects.filter(kind__in=EVIDENCE_KINDS, employer__isnull=False).values("employer_id")
+    )
+    visited = Q(pk__in=Visit.objects.values("employer_id"))
+    overdue = Q(pk__in=Visit.objects.follow_up_overdue(today).values("employer_id"))
+    sampled = Q(pk__in=_sampled_pending())
+    open_case = _open_undeclared_q()
+    queryset = scope(user).filter(open_case | overdue | sampled)
+    if township:
+        queryset = queryset.filter(township=township)
+
+    def flag(condition):
+        return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+    return (
+        queryset.select_related("township", "industry")
+        .annotate(
+            priority=Case(
+                When(open_case & serious_q() & ten_plus_q(), then=Value(0)),
+                When(open_case & evidence, then=Value(1)),
+                When(open_case & ~visited, then=Value(2)),
+                When(overdue, then=Value(3)),
+                When(sampled, then=Value(4)),
+                default=Value(5),
+                output_field=IntegerField(),
+            ),
+            has_evidence=flag(evidence),
+            is_overdue=flag(overdue),
+            is_sampled=flag(sampled),
+        )
+        .order_by("priority", "township__code", "name", "id")
+    )
+
+
+def last_visits(employer_ids) -> dict:
+    """{employer id: latest visit} for a page of the work list."""
+    latest = {}
+    for visit in Visit.objects.filter(employer_id__in=list(employer_ids)).order_by("employer_id", "-date", "-id"):
+        latest.setdefault(visit.employer_id, visit)
+    return latest
+
+
+# 双随机 samples ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draw_sample(n: int, seed: int | None, user, township=None) -> VerificationSample:
+    """Draw n declared, included employers at random; the same seed over the same register draws the same."""
+    if n < 1:
+        raise ValidationError("抽取数量应至少为 1。")
+    seed = secrets.randbits(31) if seed is None else int(seed)
+    population = Employer.objects.declared().included()
+    if township:
+        population = population.in_township(township)
+    ids = list(population.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        raise ValidationError("范围内没有已申报的单位可供抽取。")
+    chosen = random.Random(seed).sample(ids, min(n, len(ids)))
+    sample = VerificationSample.objects.create(seed=seed, size=len(chosen), township=township, created_by=user)
+    sample.employers.set(chosen)
+    return sample
+
+
+@transaction.atomic
+def assign(*, inspector, user, employers=(), township=None) -> int:
+    """Assign a township or employers to an inspector; existing assignments are kept. Returns how many new."""
+    made = 0
+    if township is not None:
+        made += Assignment.objects.get_or_create(inspector=inspector, township=township, defaults={"created_by": user})[
+            1
+        ]
+    for employer in employers:
+        made += Assignment.objects.get_or_create(inspector=inspector, employer=employer, defaults={"created_by": user})[
+            1
+        ]
+    return made
+
+
+# The employer timeline --------------------------------------------------------------------------
+
+
+def employer_timeline(employer: Employer, today: datetime.date | None = None, limit: int = 100) -> list[dict]:
+    """Everything that happened to an employer, newest first: [{date, kind, text, url}]."""
+    from outreach.models import OutreachTarget, TrainingAttendance
+
+    today = today or timezone.localdate()
+    entries = [
+        {"date": s.first_seen.date(), "kind": "来源", "text": f"出现在{s}", "url": ""}
+        for s in employer.sources.all()[:limit]
+    ]
+    entries += [
+        {"date": d.declared_on, "kind": "申报", "text": f"{d.declaration_type} {d.receipt_no}".strip(), "url": ""}
+        for d in employer.declarations.all()[:limit]
+    ]
+    for t in OutreachTarget.objects.filter(employer=employer).select_related("event")[:limit]:
+        signed = f"，{t.signer} 于 {t.signed_on:%Y-%m-%d} 签收" if t.signed_on else ("，已送达" if t.delivered else "")
+        entries.append(
+            {
+                "date": t.event.date,
+                "kind": "告知",
+                "text": f"{t.event.get_kind_display()}{signed}",
+                "url": t.event.get_absolute_url(),
+            }
+        )
+    for a in TrainingAttendance.objects.filter(employer=employer).select_related("training")[:limit]:
+        entries.append(
+            {
+                "date": a.training.date,
+                "kind": "培训",
+                "text": f"{a.training.place}，{a.persons} 人参加",
+                "url": a.training.get_absolute_url(),
+            }
+        )
+    for v in employer.visits.all()[:limit]:
+        entries.append(
+            {
+                "date": v.date,
+                "kind": "现场",
+                "text": f"{v.get_visit_type_display()}：{v.get_outcome_display()}",
+                "url": v.get_absolute_url(),
+            }
+        )
+        if v.follow_up_open and v.follow_up_on:
+            late = "（已逾期）" if v.follow_up_on < today else ""
+            entries.append(
+                {"date": v.follow_up_on, "kind": "复查", "text": f"计划复查{late}", "url": v.get_absolute_url()}
+            )
+    entries.sort(key=lambda e: e["date"], reverse=True)
+    return entries[:limit]

@@ -1,0 +1,500 @@
+"""数据比对: link every source record to one employer, explainably, without moving anyone's id.
+
+Order of evidence for a record against the register:
+1. a reviewer's decision on this (canonical name, code) remembered from before;
+2. a checksum-valid code that agrees — unless the branch or region parts of the names
+   conflict (a branch filed under its parent's code), then the code is set aside;
+3. the same canonical name (or a former name), unless both sides carry valid codes that differ;
+4. a similarity score over the name core, the code's edit distance, township and industry,
+   over candidates that share character pairs with the name (blocking).
+At ≥ LINK the record links, between REVIEW and LINK it waits for a person, below it is new.
+New records cluster among themselves and each cluster becomes one candidate employer (待确认).
+
+Scoring is read-only and partitioned, so a Celery group can share it; applying the scores,
+clustering the new records and writing is one serial, atomic step.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from rapidfuzz.distance import Levenshtein
+from simple_history.utils import bulk_create_with_history
+
+from employers.choices import RegisterStatus, SourceKind
+from employers.codes import uscc_is_valid
+from employers.models import EVIDENCE_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
+
+from .models import LinkDecision, SourceRecord
+from .normalize import name_parts
+
+VERSION = "crossref-1.0"
+LINK = 0.90
+REVIEW = 0.72
+CANDIDATES = 8
+Status = SourceRecord.LinkStatus
+# Which record names a new employer best: a register's spelling over an exam clinic's.
+NAME_PRIORITY = {
+    SourceKind.REGISTER: 0,
+    SourceKind.DECLARATION: 1,
+    SourceKind.DEPARTMENT: 2,
+    SourceKind.ENFORCEMENT: 3,
+    SourceKind.MONITORING: 4,
+    SourceKind.RADIATION: 5,
+    SourceKind.EXAM: 6,
+}
+
+
+def bigrams(text):
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+@dataclass
+class Entry:
+    """What the index knows of one employer (or one new cluster)."""
+
+    id: int
+    core: str
+    region: str
+    branch: str
+    code: str  # valid codes only
+    township_id: int | None
+    division: str
+
+
+class Index:
+    def __init__(self):
+        self.entries = {}
+        self.by_code = defaultdict(set)
+        self.by_code_half = defaultdict(set)
+        self.by_key = defaultdict(set)
+        self.blocks = defaultdict(set)
+
+    @classmethod
+    def of_register(cls):
+        index = cls()
+        divisions = dict(Industry.objects.filter(level=4).values_list("pk", "division"))
+        rows = Employer.objects.values_list("pk", "name", "code", "code_valid", "township_id", "industry_id")
+        for pk, name, code, valid, township_id, industry_id in rows.iterator(chunk_size=5000):
+            index.add(pk, name, code if valid else "", township_id, divisions.get(industry_id, ""))
+        for employer_id, name in EmployerAlias.objects.values_list("employer_id", "name"):
+            index.add_name(employer_id, name)
+        return index
+
+    def add(self, pk, name, code, township_id, division):
+        parts = name_parts(name)
+        self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division)
+        if code:
+            self.by_code[code].add(pk)
+            # A mistyped code differs in one place, so one of its halves still agrees.
+            self.by_code_half[code[:9]].add(pk)
+            self.by_code_half[code[9:]].add(pk)
+        self.add_name(pk, name, parts)
+
+    def add_name(self, pk, name, parts=None):
+        parts = parts or name_parts(name)
+        self.by_key[parts.key].add(pk)
+        for gram in bigrams(parts.core):
+            self.blocks[gram].add(pk)
+
+    def candidates(self, core, code=""):
+        """Employers sharing rare character pairs with the name, weighted by rarity, plus
+        those sharing half of the code."""
+        weights = Counter()
+        for gram in bigrams(core):
+            block = self.blocks.get(gram, ())
+            # A pair shared by thousands (有限, 建筑) says little and costs much.
+            if 0 < len(block) < 2000:
+                for pk in block:
+                    weights[pk] += 1.0 / len(block)
+        found = [pk for pk, _ in weights.most_common(CANDIDATES)]
+        if len(code) == 18:
+            found += sorted((self.by_code_half.get(code[:9], set()) | self.by_code_half.get(code[9:], set())) - set(found))
+        return found
+
+
+@dataclass
+class Verdict:
+    record_id: int
+    status: str
+    employer_id: int | None
+    method: str
+    score: float | None
+    detail: dict
+
+
+def compare(record, parts, entry):
+    """Score one record against one employer, saying what agreed and what did not."""
+    detail = {"name": round(Levenshtein.normalized_similarity(parts.core, entry.core), 3)}
+    if parts.branch != entry.branch:
+        detail["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
+        return 0.0, detail
+    score = detail["name"]
+    if parts.region != entry.region:
+        detail["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
+        if parts.region and entry.region:
+            return 0.0, detail
+        score -= 0.15
+    if record.code_norm and entry.code:
+        if record.code_valid and record.code_norm != entry.code:
+            if not parts.branch:
+                detail["code"] = "不同"
+                return min(score, 0.5) - 0.3, detail
+            # Branches are often reported under their parent's code: not a conflict.
+            detail["code"] = "不同（分支机构常用上级代码）"
+        distance = Levenshtein.distance(record.code_norm, entry.code)
+        if distance <= 2:
+            detail["code"] = "一致" if distance == 0 else f"相差{distance}位"
+            score += 0.15 if distance else 0.25
+    if record.township_id and entry.township_id:
+        same = record.township_id == entry.township_id
+        detail["township"] = "一致" if same else "不同"
+        score += 0.05 if same else -0.10
+    division = record.industry_code[:2] if record.industry_code else ""
+    if division and entry.division:
+        same = division == entry.division
+        detail["industry"] = "一致" if same else "不同"
+        score += 0.03 if same else -0.05
+    return round(min(score, 1.0), 3), detail
+
+
+def decide(record, index, decisions):
+    """The verdict for one record against the register index (read-only)."""
+    parts = name_parts(record.name)
+    remembered = decisions.get((record.name_norm, record.code_norm), {})
+    accepted = [pk for pk, ok in remembered.items() if ok and pk in index.entries]
+    if accepted:
+        return Verdict(record.pk, Status.LINKED, accepted[0], "review", 1.0, {"decision": "人工确认"})
+    rejected = {pk for pk, ok in remembered.items() if not ok}
+
+    if record.code_valid and uscc_is_valid(record.code_norm):
+        for pk in sorted(index.by_code.get(record.code_norm, set()) - rejected):
+            entry = index.entries[pk]
+            if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
+                similarity = Levenshtein.normalized_similarity(parts.core, entry.core)
+                return Verdict(record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)})
+
+    for pk in sorted(index.by_key.get(parts.key, set()) - rejected):
+        entry = index.entries[pk]
+        conflict = record.code_valid and entry.code and entry.code != record.code_norm
+        if conflict and uscc_is_valid(record.code_norm) and not parts.branch:
+            continue
+        return Verdict(record.pk, Status.LINKED, pk, "name", 1.0, {"name": 1.0})
+
+    best = (0.0, None, {})
+    for pk in index.candidates(parts.core, record.code_norm):
+        if pk in rejected:
+            continue
+        score, detail = compare(record, parts, index.entries[pk])
+        if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
+            best = (score, pk, detail)
+    score, pk, detail = best
+    if pk is not None and score >= LINK:
+        return Verdict(record.pk, Status.LINKED, pk, "fuzzy", score, detail)
+    if pk is not None and score >= REVIEW:
+        return Verdict(record.pk, Status.REVIEW, pk, "fuzzy", score, detail)
+    return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
+
+
+def remembered_decisions():
+    decisions = defaultdict(dict)
+    for name_norm, code_norm, employer_id, accepted in LinkDecision.objects.values_list(
+        "name_norm", "code_norm", "employer_id", "accepted"
+    ):
+        decisions[(name_norm, code_norm)][employer_id] = accepted
+    return decisions
+
+
+RECORD_FIELDS = (
+    "pk",
+    "kind",
+    "name",
+    "name_norm",
+    "code_norm",
+    "code_valid",
+    "township_id",
+    "industry_code",
+)
+
+
+def pending_ids():
+    """Records still to decide: never linked, or waiting for review (decisions may have changed)."""
+    return list(
+        SourceRecord.objects.filter(link_status__in=[Status.UNLINKED, Status.REVIEW])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def score_records(record_ids):
+    """The read-only part of a run, for one partition: verdicts as plain dicts."""
+    index = Index.of_register()
+    decisions = remembered_decisions()
+    verdicts = []
+    records = SourceRecord.objects.filter(pk__in=record_ids).only(*RECORD_FIELDS).order_by("pk")
+    for record in records.iterator(chunk_size=5000):
+        verdicts.append(decide(record, index, decisions).__dict__)
+    return verdicts
+
+
+def link_records(record_ids, user=None, partitions=None):
+    """Score and apply in this process (imports, commands and the eager default)."""
+    verdicts = []
+    for chunk in partitions or [record_ids]:
+        verdicts.extend(score_records(chunk))
+    return apply_verdicts(verdicts, user=user)
+
+
+@transaction.atomic
+def apply_verdicts(verdicts, user=None):
+    """Write the verdicts: links, reviews, and one candidate employer per cluster of new records."""
+    verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
+    records = SourceRecord.objects.in_bulk([v.record_id for v in verdicts])
+    now = timezone.now()
+    rule = user.get_username() if user else "自动"
+    new = [v for v in verdicts if v.status == Status.NEW]
+    created = _create_candidates([records[v.record_id] for v in new], now)
+    touched = []
+    for verdict in verdicts:
+        record = records[verdict.record_id]
+        record.link_method = verdict.method
+        record.link_score = verdict.score
+        record.link_detail = verdict.detail
+        record.link_version = VERSION
+        record.link_rule = rule if verdict.method != "review" else record.link_rule or rule
+        record.linked_at = now
+        if verdict.status == Status.LINKED:
+            record.link_status, record.employer_id, record.candidate_id = Status.LINKED, verdict.employer_id, None
+        elif verdict.status == Status.REVIEW:
+            record.link_status, record.employer_id, record.candidate_id = Status.REVIEW, None, verdict.employer_id
+        else:
+            record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
+        touched.append(record)
+    SourceRecord.objects.bulk_update(
+        touched,
+        [
+            "link_status",
+            "employer",
+            "candidate",
+            "link_method",
+            "link_score",
+            "link_detail",
+            "link_version",
+            "link_rule",
+            "linked_at",
+        ],
+        batch_size=2000,
+    )
+    linked = [r for r in touched if r.employer_id]
+    absorb(linked)
+    counts = Counter(v.status for v in verdicts)
+    return {
+        "linked": counts[Status.LINKED],
+        "review": counts[Status.REVIEW],
+        "new_records": counts[Status.NEW],
+        "new_employers": len(set(created.values())),
+    }
+
+
+def _create_candidates(records, now):
+    """Cluster unmatched records (same valid code, same canonical name, or near-identical name)
+    and create one 待确认 employer per cluster; returns record id → employer id."""
+    if not records:
+        return {}
+    parent = {r.pk: r.pk for r in records}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a, b):
+        a, b = find(a), find(b)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    by_key, by_code = {}, {}
+    local = Index()
+    parts_of = {}
+    for record in sorted(records, key=lambda r: r.pk):
+        parts = parts_of[record.pk] = name_parts(record.name)
+        if record.code_valid and uscc_is_valid(record.code_norm):
+            other = by_code.get(record.code_norm)
+            if other and name_parts(other.name).branch == parts.branch:
+                union(other.pk, record.pk)
+            by_code.setdefault(record.code_norm, record)
+        if parts.key in by_key:
+            union(by_key[parts.key].pk, record.pk)
+            continue
+        by_key[parts.key] = record
+        division = record.industry_code[:2] if record.industry_code else ""
+        code = record.code_norm if record.code_valid else ""
+        for pk in local.candidates(parts.core, code):
+            score, _ = compare(record, parts, local.entries[pk])
+            if score >= LINK:
+                union(pk, record.pk)
+                break
+        local.add(record.pk, record.name, code, record.township_id, division)
+    clusters = defaultdict(list)
+    for record in records:
+        clusters[find(record.pk)].append(record)
+    industries = {i.code: i for i in Industry.objects.filter(level=4)}
+    employers, members = [], []
+    for _, group in sorted(clusters.items()):
+        employers.append(_employer_from(group, industries, now))
+        members.append(group)
+    employers = bulk_create_with_history(employers, Employer, batch_size=2000, default_change_reason="数据比对发现")
+    if employers and employers[0].pk is None:  # backends that do not return ids from bulk inserts
+        employers = list(Employer.objects.order_by("-pk")[: len(employers)])[::-1]
+    result = {}
+    for employer, group in zip(employers, members):
+        for record in group:
+            result[record.pk] = employer.pk
+    return result
+
+
+def _employer_from(group, industries, now):
+    best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
+    codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
+    code = codes.most_common(1)[0][0] if codes else best.code_norm
+    industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)
+    return Employer(
+        name=best.name[:200],
+        code=code,
+        code_valid=uscc_is_valid(code),
+        registered_address=next((r.address for r in group if r.address), "")[:300],
+        township_id=next((r.township_id for r in group if r.township_id), None),
+        industry=industry,
+        workers=max((r.workers for r in group if r.workers is not None), default=None),
+        exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
+        register_status=RegisterStatus.PENDING,
+        register_reason="数据比对发现：" + "、".join(sorted({r.get_kind_display() for r in group})),
+        created_at=now,
+    )
+
+
+def absorb(records):
+    """What linked records tell about their employers: sources, former names, declarations, blank facts."""
+    if not records:
+        return
+    employer_ids = {r.employer_id for r in records}
+    employers = Employer.objects.in_bulk(employer_ids)
+    existing_sources = set(
+        EmployerSource.objects.filter(employer_id__in=employer_ids).values_list("employer_id", "kind", "department")
+    )
+    aliases = set(EmployerAlias.objects.filter(employer_id__in=employer_ids).values_list("employer_id", "name"))
+    sources, new_aliases, declared = [], [], set()
+    industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
+    changed = {}
+    for record in records:
+        employer = employers[record.employer_id]
+        key = (employer.pk, record.kind, record.department)
+        if key not in existing_sources:
+            existing_sources.add(key)
+            sources.append(EmployerSource(employer=employer, kind=record.kind, department=record.department))
+        if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
+            aliases.add((employer.pk, record.name))
+            new_aliases.append(EmployerAlias(employer=employer, name=record.name[:200], note=f"{record.batch_id}号批次"))
+        if record.kind == SourceKind.DECLARATION and record.record_date:
+            declared.add(record.pk)
+        if record.kind in (SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT):
+            _fill_blanks(employer, record, industries, changed)
+    EmployerSource.objects.bulk_create(sources, ignore_conflicts=True)
+    EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
+    for employer in changed.values():
+        employer._change_reason = "名单导入补充信息"
+        employer.save()
+    if declared:
+        _record_declarations([r for r in records if r.pk in declared], industries)
+
+
+def _fill_blanks(employer, record, industries, changed):
+    """A list may complete an employer's blank facts; it never overwrites what staff confirmed."""
+    updates = {
+        "township_id": record.township_id,
+        "industry_id": industries.get(record.industry_code),
+        "workers": record.workers,
+        "exposed_workers": record.exposed_workers,
+        "registered_address": record.address,
+    }
+    for field, value in updates.items():
+        if value not in (None, "") and getattr(employer, field) in (None, ""):
+            setattr(employer, field, value)
+            changed[employer.pk] = employer
+
+
+def _record_declarations(records, industries):
+    touched = set()
+    for record in records:
+        _, created = Declaration.objects.get_or_create(
+            employer_id=record.employer_id,
+            declared_on=record.record_date,
+            declaration_type=record.data.get("declaration_type") or "初次申报",
+            defaults={
+                "receipt_no": f"导入{record.batch_id}-{record.row_number}",
+                "industry_id": industries.get(record.industry_code),
+                "workers": record.workers,
+                "exposed_workers": record.exposed_workers,
+            },
+        )
+        if created:
+            touched.add(record.employer_id)
+    for employer in Employer.objects.filter(pk__in=touched):
+        employer.refresh_declaration()
+
+
+PARTITION_SIZE = 20000
+
+
+def start_run(user=None):
+    from .models import CrossrefRun
+
+    ids = pending_ids()
+    return CrossrefRun.objects.create(started_by=user, records_total=len(ids))
+
+
+def partitions_for(run_id):
+    """Pending records cut by blocking key: sorted by canonical name, so a partition's blocks overlap."""
+    records = SourceRecord.objects.filter(link_status__in=[Status.UNLINKED, Status.REVIEW])
+    ids = list(records.order_by("name_norm", "pk").values_list("pk", flat=True))
+    return [ids[i : i + PARTITION_SIZE] for i in range(0, len(ids), PARTITION_SIZE)]
+
+
+def score_partition(run_id, record_ids):
+    from django.db.models import F
+
+    from .models import CrossrefRun
+
+    verdicts = score_records(record_ids)
+    CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + len(record_ids))
+    return verdicts
+
+
+def finish_run(run_id, verdicts):
+    from .models import CrossrefRun
+
+    run = CrossrefRun.objects.get(pk=run_id)
+    if run.status == CrossrefRun.Status.DONE:
+        return run
+    try:
+        summary = apply_verdicts(verdicts, user=run.started_by)
+    except Exception as error:
+        CrossrefRun.objects.filter(pk=run_id).update(
+            status=CrossrefRun.Status.FAILED, message=f"比对失败，未写入任何结果：{error}", finished_at=timezone.now()
+        )
+        raise
+    run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
+    run.records_done = run.records_total
+    run.save()
+    return run
+
+
+def run_in_process(user=None):
+    """The whole run here and now (the command, and tests without a broker)."""
+    run = start_run(user)
+    verdicts = []
+    for ids in partitions_for(run.pk):
+        verdicts.extend(score_partition(run.pk, ids))
+    return finish_run(run.pk, verdicts)

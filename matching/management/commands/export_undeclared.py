@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from hezuo_shenbao.lib.xlsx import write_csv, write_workbook
+from matching.review import UNDECLARED_HEADERS, undeclared, undeclared_rows
+
+
+class Command(BaseCommand):
+    help = "导出有体检、监测或放射检测记录但未申报的单位及其证据（.csv 或 .xlsx）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("out")
+
+    def handle(self, out, **options):
+        rows = undeclared_rows(undeclared())
+        if out.lower().endswith(".xlsx"):
+            count = write_workbook(out, [("未申报单位", UNDECLARED_HEADERS, rows)])
+        else:
+            count = write_csv(out, UNDECLARED_HEADERS, rows)
+        self.stdout.write(f"已写出 {count} 家单位到 {out}")

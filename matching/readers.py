@@ -1,0 +1,321 @@
+"""Reading spreadsheets as other systems produce them: .xlsx, .xls and CSV in UTF-8 or GBK.
+
+The file is checked by its content before anything parses it (an .xlsx is a zip with a
+workbook inside, an .xls an OLE container, a password-protected workbook an OLE container
+with an EncryptionInfo stream); a declared sheet or an unpacked size beyond the limits is
+refused before it is unpacked. The header row is found by its words, wherever it is.
+"""
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+from django.conf import settings
+from openpyxl.utils import get_column_letter, range_boundaries
+
+from .normalize import fold_text
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+HEADER_SCAN_ROWS = 30
+
+# Header words per field, compared after NFKC and whitespace folding. Exact words only:
+# "名称" must not swallow "设备名称".
+COLUMNS = {
+    "name": ["单位名称", "用人单位名称", "企业名称", "用人单位", "名称", "单位"],
+    "code": ["统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "组织机构代码", "机构代码"],
+    "address": ["注册地址", "住所", "地址", "工作场所地址", "经营场所", "经营地址", "单位地址"],
+    "township": ["所属乡镇", "乡镇", "乡镇(街道)", "乡镇街道", "街道"],
+    "area": ["所属地区", "县区", "地区", "所属县区"],
+    "industry": ["行业", "行业类别", "行业分类", "国民经济行业", "所属行业", "行业代码", "行业名称"],
+    "workers": ["职工人数", "职工总人数", "在岗职工人数", "从业人数", "从业人员数", "劳动者总人数"],
+    "exposed": ["接害人数", "接触职业病危害因素总人数", "接触危害人数", "接触职业病危害人数"],
+    "status": ["经营状态", "登记状态", "企业状态"],
+    "department": ["来源部门", "部门"],
+    "declaration_type": ["申报类型"],
+    "date": ["申报日期", "体检日期", "检测日期", "监测日期", "日期"],
+    "person_name": ["姓名", "劳动者姓名", "职工姓名"],
+    "id_number": ["身份证号", "身份证号码", "证件号码", "身份证"],
+    "sex": ["性别"],
+    "hazard": ["接触危害因素", "危害因素", "职业病危害因素", "接触职业病危害因素"],
+    "exam_category": ["体检类别", "体检类型", "检查类别"],
+    "conclusion": ["体检结论", "检测结论", "结论", "检查结论"],
+    "institution": ["体检机构", "检测机构", "检查机构"],
+    "points": ["检测点数", "监测点数"],
+    "exceed_points": ["超标点数", "不合格点数"],
+    "device": ["设备名称", "射线装置", "设备"],
+}
+HEADER_LABELS = {key: words[0] for key, words in COLUMNS.items()}
+_ALIASES = {fold_text(word): key for key, words in COLUMNS.items() for word in words}
+# "职工人数(人)", "单位名称*": a unit in brackets or a required-mark does not change the column.
+_HEADER_NOISE = re.compile(r"(\([^)]*\)|[*＊:：])$")
+
+
+class FileProblem(Exception):
+    """The whole file cannot be read; the message is for the person who uploaded it."""
+
+
+@dataclass
+class Row:
+    number: int  # as a person sees it in Excel or in a text editor: 1-based, title rows counted
+    values: dict
+    columns: dict  # field -> column letter, for messages
+    formulas: list = field(default_factory=list)  # fields whose cell holds a formula
+
+
+@dataclass
+class Table:
+    file_name: str
+    sheet: str
+    header_row: int
+    headers: list
+    fields: dict  # field -> column index
+    rows: object  # iterator of Row
+    total: int  # data rows (upper bound: blank rows are skipped while reading)
+    notes: list = field(default_factory=list)  # (row, column, message) about the layout, e.g. merged cells
+
+
+def header_field(text):
+    folded = fold_text(text)
+    folded = _HEADER_NOISE.sub("", folded) if folded not in _ALIASES else folded
+    return _ALIASES.get(folded)
+
+
+def sniff(path: Path, display_name: str) -> str:
+    """The file's real format from its first bytes: 'xlsx', 'xls' or 'csv'; FileProblem otherwise."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileProblem(f"文件「{display_name}」是空文件（0 字节）。")
+    limit = settings.UPLOAD_MAX_BYTES
+    if size > limit:
+        raise FileProblem(f"文件「{display_name}」大小 {size / 1048576:.1f} MB，超过上限 {limit // 1048576} MB。")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = Path(display_name).suffix.lower()
+    if head.startswith(ZIP_MAGIC):
+        _check_zip(path, display_name)
+        return "xlsx"
+    if head == OLE_MAGIC:
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in path.read_bytes()[:65536]:
+            raise FileProblem(f"工作簿「{display_name}」设有打开密码，请在 Excel 中取消密码后另存，再导入。")
+        return "xls"
+    if suffix in (".xlsx", ".xls", ".xlsm"):
+        raise FileProblem(
+            f"文件「{display_name}」的扩展名是 {suffix}，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）。"
+            "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。"
+        )
+    return "csv"
+
+
+def _check_zip(path, display_name):
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise FileProblem(f"工作簿「{display_name}」已损坏，无法解压：{error}。") from error
+    with archive:
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names:
+            raise FileProblem(f"文件「{display_name}」是压缩包，但不是 Excel 工作簿（缺少 xl/workbook.xml）。")
+        unpacked = sum(info.file_size for info in archive.infolist())
+        packed = max(1, sum(info.compress_size for info in archive.infolist()))
+        if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES or unpacked / packed > settings.IMPORT_MAX_RATIO:
+            raise FileProblem(
+                f"工作簿「{display_name}」解压后有 {unpacked / 1048576:.0f} MB（压缩比 {unpacked / packed:.0f}:1），"
+                "疑似压缩炸弹，已拒绝。"
+            )
+        for name in names:
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as sheet:
+                    match = re.search(rb'<dimension ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"', sheet.read(4096))
+                if match:
+                    min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode())
+                    cells = (max_row - min_row + 1) * (max_col - min_col + 1)
+                    if cells > settings.IMPORT_MAX_CELLS:
+                        raise FileProblem(
+                            f"工作簿「{display_name}」声明的工作表范围为 {match.group(1).decode()}"
+                            f"（{cells:,} 个单元格），超过上限 {settings.IMPORT_MAX_CELLS:,}，已拒绝。"
+                        )
+
+
+def _formula_cells(path, sheet_index):
+    """Cells holding a formula in an .xlsx sheet, as (row, column) 1-based; cheap when there are none."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = f"xl/worksheets/sheet{sheet_index + 1}.xml"
+            if name not in archive.namelist():
+                return set()
+            data = archive.read(name)
+    except (zipfile.BadZipFile, KeyError):
+        return set()
+    if b"<f" not in data:
+        return set()
+    cells = set()
+    for match in re.finditer(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<f[ >/]', data, re.S):
+        col = range_boundaries(match.group(1).decode() + "1")[0]
+        cells.add((int(match.group(2)), col))
+    return cells
+
+
+def _find_header(rows, display_name, required):
+    best = None
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found = {}
+        for col, cell in enumerate(row):
+            key = header_field(cell) if isinstance(cell, str) else None
+            if key and key not in found:
+                found[key] = col
+        if "name" in found and (best is None or len(found) > len(best[1])):
+            best = (index, found)
+    if best is None:
+        sample = [str(c) for row in rows[:HEADER_SCAN_ROWS] for c in row if str(c).strip()][:20]
+        raise FileProblem(
+            f"文件「{display_name}」前 {HEADER_SCAN_ROWS} 行中找不到表头：需要一列「单位名称」"
+            f"（或 用人单位名称、企业名称、用人单位、名称）。文件中看到的内容：{'、'.join(sample) or '（空）'}。"
+        )
+    index, found = best
+    missing = [HEADER_LABELS[key] for key in required if key not in found]
+    if missing:
+        headers = [str(c) for c in rows[index] if str(c).strip()]
+        raise FileProblem(
+            f"文件「{display_name}」缺少必需的列：{'、'.join(missing)}。第 {index + 1} 行的表头为：{'、'.join(headers)}。"
+        )
+    return index, found
+
+
+def open_table(path, display_name, required=("name",)) -> Table:
+    path = Path(path)
+    kind = sniff(path, display_name)
+    if kind == "csv":
+        return _csv_table(path, display_name, required)
+    return _workbook_table(path, display_name, kind, required)
+
+
+def _decode(data, display_name):
+    if b"\x00" in data[:4096]:
+        raise FileProblem(f"文件「{display_name}」不是文本 CSV 文件，也不是 Excel 工作簿。")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem(f"文件「{display_name}」的编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）。")
+
+
+def _csv_table(path, display_name, required):
+    text = _decode(path.read_bytes(), display_name)
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    lines = list(csv.reader(io.StringIO(text), dialect))
+    header_index, fields = _find_header(lines, display_name, required)
+
+    def rows():
+        # csv.reader counts records, and a quoted cell may span lines; line numbers are what people see.
+        for offset, values in enumerate(lines[header_index + 1 :], start=header_index + 2):
+            yield offset, values
+
+    return _table(display_name, "", header_index, lines[header_index], fields, rows(), len(lines) - header_index - 1)
+
+
+def _workbook_table(path, display_name, kind, required):
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        sheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+        problem = None
+        for index, meta in enumerate(sheets):
+            sheet = workbook.get_sheet_by_name(meta.name)
+            iterator = sheet.iter_rows()
+            head = [row for _, row in zip(range(HEADER_SCAN_ROWS), iterator)]
+            try:
+                header_index, fields = _find_header(head, display_name, required)
+            except FileProblem as error:
+                problem = problem or error
+                continue
+            break
+        else:
+            raise problem or FileProblem(f"工作簿「{display_name}」中没有工作表。")
+    except FileProblem:
+        raise
+    except Exception as error:  # calamine raises its own error types for every kind of damage
+        raise FileProblem(f"工作簿「{display_name}」已损坏或格式不受支持，无法读取：{error}") from error
+    start_col = sheet.start[1] if sheet.start else 0
+    notes, fills = _merged_in_data(sheet, header_index, start_col, head[header_index], fields)
+    formulas = _formula_cells(path, workbook.sheet_names.index(meta.name)) if kind == "xlsx" else set()
+
+    def rows():
+        for number, values in enumerate(head[header_index + 1 :], start=header_index + 2):
+            yield number, values
+        for number, values in enumerate(iterator, start=len(head) + 1):
+            yield number, values
+
+    total = max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_index - 1)
+    table = _table(display_name, meta.name, header_index, head[header_index], fields, rows(), total, start_col)
+    table.notes = notes
+    table.rows = _with_layout(table.rows, table.fields, fills, formulas, start_col)
+    return table
+
+
+def _merged_in_data(sheet, header_index, start_col, header, fields):
+    """Merged ranges below the header: their value is filled into every covered cell, and said so."""
+    notes, fills = [], {}
+    columns = {col: key for key, col in fields.items()}
+    for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
+        if top <= header_index:
+            continue
+        for col in range(left, right + 1):
+            key = columns.get(col - start_col)
+            if key is None:
+                continue
+            for row in range(top, bottom + 1):
+                fills[(row + 1, col - start_col)] = (top + 1, col - start_col if col == left else left - start_col)
+        letters = f"{get_column_letter(left + 1)}" + (f"-{get_column_letter(right + 1)}" if right > left else "")
+        notes.append((top + 1, letters, f"第 {top + 1}-{bottom + 1} 行 {letters} 列为合并单元格，已把合并值填入每一行。"))
+    return notes, fills
+
+
+def _with_layout(rows, fields, fills, formulas, start_col):
+    """Fill merged cells from their top-left value; mark fields whose cell holds a formula."""
+    if not fills and not formulas:
+        yield from rows
+        return
+    columns = {col: key for key, col in fields.items()}
+    merged_values = {}
+    for row in rows:
+        for key, col in fields.items():
+            source = fills.get((row.number, col))
+            if source == (row.number, col):
+                merged_values[source] = row.values[key]
+            elif source:
+                row.values[key] = merged_values.get(source, row.values[key])
+            if (row.number, col + start_col + 1) in formulas:
+                row.formulas.append(columns[col])
+        yield row
+
+
+def _table(display_name, sheet, header_index, header, fields, raw_rows, total, start_col=0):
+    letters = {key: get_column_letter(col + start_col + 1) for key, col in fields.items()}
+
+    def rows():
+        for number, values in raw_rows:
+            picked = {}
+            for key, col in fields.items():
+                value = values[col] if col < len(values) else ""
+                picked[key] = value.strip() if isinstance(value, str) else value
+            if not any(v not in ("", None) for v in picked.values()):
+                continue
+            yield Row(number, picked, letters)
+
+    return Table(
+        file_name=display_name,
+        sheet=sheet,
+        header_row=header_index + 1,
+        headers=[str(c) for c in header],
+        fields=fields,
+        rows=rows(),
+        total=total,
+    )

@@ -1,0 +1,473 @@
+"""Importing lists and exports: upload → dry run over the whole file → confirm (atomic).
+
+The same functions serve the import page, the Celery tasks and `manage.py import_source`.
+Exam files are per worker: worker names, ID numbers and per-person conclusions are used
+only in memory to build one aggregate per employer, and the uploaded file is deleted
+once the batch is imported or cancelled.
+"""
+
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from employers.choices import SourceKind
+from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
+from employers.models import Employer, EmployerAlias
+
+from . import readers
+from .models import ImportBatch, ImportIssue, SourceRecord
+from .normalize import canonical_name
+from .values import (
+    CellProblem,
+    Lookups,
+    blank,
+    parse_count,
+    parse_date,
+    parse_declaration_type,
+    parse_department,
+    parse_status,
+)
+
+PROGRESS_EVERY = 2000
+LIST_KINDS = {SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT}
+IMPORT_KINDS = [kind for kind in SourceKind if kind != SourceKind.MANUAL]
+# Cells of an exam row that identify or describe one worker: read, never stored.
+PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion"}
+
+COMMON = ["name", "code", "address", "township"]
+TEMPLATES = {
+    SourceKind.REGISTER: (COMMON + ["industry", "workers", "exposed", "status"], {}),
+    SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "department"], {}),
+    SourceKind.ENFORCEMENT: (COMMON + ["industry", "workers", "exposed", "hazard", "date"], {"date": "发现日期"}),
+    SourceKind.EXAM: (
+        COMMON
+        + ["person_name", "id_number", "sex", "hazard", "exam_category", "date", "conclusion", "institution"],
+        {"date": "体检日期"},
+    ),
+    SourceKind.MONITORING: (
+        COMMON + ["hazard", "points", "exceed_points", "date", "conclusion", "institution"],
+        {"date": "检测日期"},
+    ),
+    SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], {"date": "检测日期"}),
+    SourceKind.DECLARATION: (
+        COMMON + ["industry", "workers", "exposed", "hazard", "declaration_type", "date"],
+        {"date": "申报日期"},
+    ),
+}
+REQUIRED = {
+    SourceKind.EXAM: ("name", "date"),
+    SourceKind.MONITORING: ("name", "date"),
+    SourceKind.RADIATION: ("name", "date"),
+    SourceKind.DECLARATION: ("name", "date"),
+}
+
+
+def template_headers(kind):
+    fields, labels = TEMPLATES[kind]
+    return [labels.get(key, readers.HEADER_LABELS[key]) for key in fields]
+
+
+def label(kind, key):
+    return TEMPLATES[kind][1].get(key, readers.HEADER_LABELS.get(key, key))
+
+
+@dataclass
+class Outcome:
+    """What a pass over a file found: the records it would write and every problem."""
+
+    records: list = field(default_factory=list)
+    issues: list = field(default_factory=list)
+    rows: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+    def problem(self, row, column, level, message, values=None):
+        self.issues.append(
+            ImportIssue(row_number=row, column=column, level=level, message=message, values=values or {})
+        )
+        if level != ImportIssue.Level.WARNING:
+            self.counts[level] += 1
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_batch(path, display_name, kind, user=None, department=""):
+    """Keep the uploaded file until it is imported, and open a batch for it."""
+    if kind not in IMPORT_KINDS:
+        raise ValueError(f"未知的来源类型：{kind}")
+    batch = ImportBatch(
+        kind=kind,
+        department=parse_department(department) if department else "",
+        file_name=os.path.basename(display_name),
+        file_sha256=sha256_of(path),
+        status=ImportBatch.Status.CHECKING,
+        uploaded_by=user,
+    )
+    with open(path, "rb") as handle:
+        batch.upload.save(f"{batch.file_sha256[:16]}{Path(display_name).suffix.lower()}", File(handle), save=False)
+    batch.save()
+    return batch
+
+
+def earlier_import(batch):
+    return (
+        ImportBatch.objects.filter(file_sha256=batch.file_sha256, status=ImportBatch.Status.DONE)
+        .exclude(pk=batch.pk)
+        .first()
+    )
+
+
+def check_batch(batch_id):
+    """The dry run: read the whole file, record every problem and the would-be counts; write nothing else."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    try:
+        outcome = read_file(batch)
+    except readers.FileProblem as problem:
+        _fail(batch, str(problem))
+        return batch
+    with transaction.atomic():
+        batch.issues.all().delete()
+        ImportIssue.objects.bulk_create(_bound(outcome.issues, batch), batch_size=2000)
+        previous = earlier_import(batch)
+        batch.summary = {
+            **_summary(outcome),
+            **classify(batch.kind, outcome.records),
+            "repeat_of": previous.pk if previous else None,
+            "repeat_at": previous.finished_at.isoformat() if previous and previous.finished_at else None,
+        }
+        batch.status = ImportBatch.Status.PREVIEW
+        batch.rows_done = batch.rows_total = outcome.rows
+        batch.save()
+    return batch
+
+
+class NotReady(Exception):
+    """The batch cannot be imported as asked; the message says why."""
+
+
+def commit_batch(batch_id, accept_rejected=False, accept_repeat=False):
+    """Import the checked file in one transaction, then link its rows to employers."""
+    from .crossref import link_records
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status == ImportBatch.Status.DONE:
+        return batch  # a retried task finds the work done
+    if batch.summary.get("error") and not accept_rejected:
+        raise NotReady(f"有 {batch.summary['error']} 行被拒绝：请改正后重新上传，或明确选择只导入有效行。")
+    if earlier_import(batch) and not accept_repeat:
+        raise NotReady("同一文件此前已导入过：如确需再次导入，请明确确认。")
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0)
+    try:
+        outcome = read_file(batch)
+        with transaction.atomic():
+            batch.records.all().delete()
+            records = SourceRecord.objects.bulk_create(_bound(outcome.records, batch), batch_size=2000)
+            batch.issues.all().delete()
+            ImportIssue.objects.bulk_create(_bound(outcome.issues, batch), batch_size=2000)
+            linked = link_records([record.pk for record in records])
+            batch.summary = {**batch.summary, **_summary(outcome), "imported": len(records), "linking": linked}
+            batch.status = ImportBatch.Status.DONE
+            batch.finished_at = timezone.now()
+            batch.save()
+    except readers.FileProblem as problem:
+        _fail(batch, str(problem))
+        return batch
+    except Exception:
+        _fail(batch, "导入中断，未写入任何数据。")
+        raise
+    discard_upload(batch)
+    return batch
+
+
+def cancel_batch(batch):
+    discard_upload(batch)
+    batch.delete()
+
+
+def discard_upload(batch):
+    if batch.upload:
+        batch.upload.delete(save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(upload="")
+
+
+def _fail(batch, message):
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, message=message)
+    batch.refresh_from_db()
+    discard_upload(batch)
+
+
+def _bound(objects, batch):
+    for obj in objects:
+        obj.batch = batch
+    return objects
+
+
+def _summary(outcome):
+    return {
+        "rows": outcome.rows,
+        "records": len(outcome.records),
+        "error": outcome.counts[ImportIssue.Level.ERROR],
+        "duplicate": outcome.counts[ImportIssue.Level.DUPLICATE],
+        "warning": sum(1 for issue in outcome.issues if issue.level == ImportIssue.Level.WARNING),
+    }
+
+
+def classify(kind, records):
+    """new / matched / updated, by exact code or canonical name against the register (the dry run's estimate)."""
+    codes = {r.code_norm for r in records if r.code_valid}
+    names = {r.name_norm for r in records}
+    by_code = dict(Employer.objects.filter(code__in=codes, code_valid=True).values_list("code", "pk"))
+    by_name = {}
+    for employer_id, name in Employer.objects.values_list("pk", "name").iterator():
+        key = canonical_name(name)
+        if key in names:
+            by_name[key] = employer_id
+    for employer_id, name in EmployerAlias.objects.values_list("employer_id", "name"):
+        by_name.setdefault(canonical_name(name), employer_id)
+    counts = Counter()
+    for record in records:
+        known = by_code.get(record.code_norm) or by_name.get(record.name_norm)
+        if not known:
+            counts["new"] += 1
+        elif kind in LIST_KINDS and (record.workers or record.industry_code or record.data.get("status")):
+            counts["updated"] += 1
+        else:
+            counts["matched"] += 1
+    return {"new": counts["new"], "matched": counts["matched"], "updated": counts["updated"]}
+
+
+def read_file(batch):
+    """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer)."""
+    table = readers.open_table(batch.upload.path, batch.file_name, REQUIRED.get(batch.kind, ("name",)))
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        sheet=table.sheet, header_row=table.header_row, rows_total=table.total, rows_done=0
+    )
+    batch.sheet, batch.header_row = table.sheet, table.header_row
+    outcome = Outcome()
+    for row, column, message in table.notes:
+        outcome.problem(row, column, ImportIssue.Level.WARNING, message)
+    reader = RowReader(batch, outcome)
+    for row in table.rows:
+        outcome.rows += 1
+        reader.read(row)
+        if outcome.rows % PROGRESS_EVERY == 0:
+            batch.set_progress(outcome.rows)
+    outcome.records.extend(reader.finish())
+    batch.set_progress(outcome.rows, outcome.rows)
+    return outcome
+
+
+class RowReader:
+    """Turns rows into records; remembers what it has seen to report duplicates and build aggregates."""
+
+    def __init__(self, batch, outcome):
+        self.batch = batch
+        self.kind = batch.kind
+        self.outcome = outcome
+        self.lookups = Lookups()
+        self.seen = set()
+        self.names = {}
+        self.aggregates = {}
+
+    def read(self, row):
+        errors = []
+        fields = self.parse(row, errors)
+        shown = {
+            label(self.kind, key): str(value)
+            for key, value in row.values.items()
+            if key not in PERSONAL_FIELDS and not blank(value)
+        }
+        for key in row.formulas:
+            if blank(row.values.get(key)):
+                errors.append((key, "单元格是公式且没有计算结果：请在 Excel 中复制后“粘贴为数值”再导入"))
+        if errors:
+            for key, message in errors:
+                self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.ERROR, message, shown)
+            return
+        signature = self.signature(fields)
+        if signature is not None and signature in self.seen:
+            self.outcome.problem(
+                row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", shown
+            )
+            return
+        self.seen.add(signature)
+        if not fields["code_valid"] and fields["code_norm"]:
+            self.outcome.problem(
+                row.number,
+                self.where(row, "code"),
+                ImportIssue.Level.WARNING,
+                f"信用代码「{fields['code']}」校验未通过：按原样保存并标记，不参与自动关联",
+            )
+        for key, message in fields.pop("warnings"):
+            self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
+        if self.kind == SourceKind.EXAM:
+            self.aggregate(row, fields)
+        else:
+            self.outcome.records.append(SourceRecord(kind=self.kind, row_number=row.number, **fields))
+
+    def where(self, row, key):
+        letter = row.columns.get(key, "")
+        return f"{letter} 列（{label(self.kind, key)}）" if letter else label(self.kind, key)
+
+    def parse(self, row, errors):
+        values = row.values
+        name = str(values.get("name") or "").strip()
+        if not name:
+            errors.append(("name", "单位名称为空"))
+        warnings = []
+        raw_code = "" if blank(values.get("code")) else str(values.get("code")).strip()
+        code = normalize_code(raw_code)
+        fields = {
+            "name": name[:300],
+            "name_norm": self.canonical(name),
+            "code": raw_code[:50],
+            "code_norm": code[:30],
+            "code_valid": uscc_is_valid(code) or (len(code) == 9 and org_code_is_valid(code)),
+            "address": str(values.get("address") or "")[:300],
+            "township_name": str(values.get("township") or "")[:50],
+            "department": self.batch.department,
+            "data": {},
+            "warnings": warnings,
+        }
+
+        def attempt(key, parser, soft=False):
+            try:
+                return parser(values.get(key))
+            except CellProblem as problem:
+                (warnings if soft else errors).append((key, str(problem)))
+                return None
+
+        fields["township"] = attempt("township", self.lookups.township, soft=True)
+        industry = attempt("industry", self.lookups.industry, soft=True)
+        fields["industry_text"] = str(values.get("industry") or "")[:100]
+        fields["industry_code"] = industry.code if industry else ""
+        fields["workers"] = attempt("workers", parse_count)
+        fields["exposed_workers"] = attempt("exposed", parse_count)
+        if fields["workers"] is not None and (fields["exposed_workers"] or 0) > fields["workers"]:
+            warnings.append(("exposed", f"接害人数 {fields['exposed_workers']} 大于职工人数 {fields['workers']}"))
+        fields["record_date"] = attempt("date", parse_date)
+        if self.kind in REQUIRED and "date" in REQUIRED[self.kind] and fields["record_date"] is None:
+            if not any(key == "date" for key, _ in errors):
+                errors.append(("date", f"{label(self.kind, 'date')}为空"))
+        status = attempt("status", parse_status)
+        data = fields["data"]
+        if status:
+            data["status"] = status
+        if self.kind == SourceKind.DEPARTMENT and not fields["department"]:
+            if blank(values.get("department")):
+                errors.append(("department", "来源部门为空：请在导入时选择部门，或在文件中加一列「来源部门」"))
+            else:
+                fields["department"] = attempt("department", parse_department) or ""
+        if self.kind == SourceKind.DECLARATION:
+            data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
+        if self.kind == SourceKind.MONITORING:
+            points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
+            if points is not None and exceed is not None and exceed > points:
+                errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
+            data.update(points=points, exceed_points=exceed)
+        for key in ("hazard", "device", "institution") + (("conclusion",) if self.kind != SourceKind.EXAM else ()):
+            if not blank(values.get(key)):
+                data[key] = str(values[key]).strip()[:200]
+        return fields
+
+    def canonical(self, name):
+        if name not in self.names:
+            self.names[name] = canonical_name(name)[:300]
+        return self.names[name]
+
+    def signature(self, fields):
+        if self.kind == SourceKind.EXAM:
+            return None  # exam duplicates are per worker, checked in aggregate()
+        common = (fields["name_norm"], fields["code_norm"])
+        if self.kind in LIST_KINDS:
+            return common
+        return common + (fields["record_date"], tuple(sorted(fields["data"].items(), key=str)))
+
+    def aggregate(self, row, fields):
+        """Fold one worker's exam into its employer's aggregate; the worker's identity stays in memory."""
+        values = row.values
+        person = hashlib.blake2b(
+            f"{values.get('id_number') or values.get('person_name')}".encode(), digest_size=8
+        ).digest()
+        key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
+        visit = (person, fields["record_date"], str(values.get("exam_category") or ""))
+        if key not in self.aggregates:
+            self.aggregates[key] = {
+                "fields": fields,
+                "row": row.number,
+                "rows": [],
+                "visits": set(),
+                "people": set(),
+                "conclusions": Counter(),
+                "categories": Counter(),
+                "hazards": Counter(),
+                "institutions": set(),
+                "last": fields["record_date"],
+            }
+        aggregate = self.aggregates[key]
+        if visit in aggregate["visits"]:
+            self.outcome.problem(row.number, "", ImportIssue.Level.DUPLICATE, "同一劳动者同一天的体检记录重复，已跳过")
+            return
+        aggregate["visits"].add(visit)
+        aggregate["people"].add(person)
+        aggregate["rows"].append(row.number)
+        aggregate["conclusions"][_conclusion_class(values.get("conclusion"))] += 1
+        if not blank(values.get("exam_category")):
+            aggregate["categories"][str(values["exam_category"]).strip()] += 1
+        for hazard in _split(values.get("hazard")):
+            aggregate["hazards"][hazard] += 1
+        if not blank(values.get("institution")):
+            aggregate["institutions"].add(str(values["institution"]).strip())
+        if fields["record_date"] and (aggregate["last"] is None or fields["record_date"] > aggregate["last"]):
+            aggregate["last"] = fields["record_date"]
+
+    def finish(self):
+        records = []
+        for aggregate in self.aggregates.values():
+            fields = aggregate["fields"]
+            fields["record_date"] = aggregate["last"]
+            fields["data"] = {
+                "examined": len(aggregate["people"]),
+                "exams": len(aggregate["visits"]),
+                "conclusions": dict(aggregate["conclusions"]),
+                "categories": dict(aggregate["categories"]),
+                "hazards": sorted(aggregate["hazards"]),
+                "institutions": sorted(aggregate["institutions"]),
+                "last_exam": aggregate["last"].isoformat() if aggregate["last"] else "",
+                "rows": aggregate["rows"],
+            }
+            records.append(SourceRecord(kind=self.kind, row_number=aggregate["row"], **fields))
+        self.aggregates.clear()
+        return records
+
+
+# GBZ 188 conclusion classes; per-person conclusions are reduced to these counts.
+CONCLUSIONS = ("目前未见异常", "复查", "疑似职业病", "职业禁忌证", "其他疾病或异常")
+
+
+def _conclusion_class(value):
+    text = "" if blank(value) else str(value)
+    for name in CONCLUSIONS:
+        if name[:2] in text:
+            return name
+    return "未填写" if not text else "其他"
+
+
+def _split(value):
+    if blank(value):
+        return []
+    text = str(value)
+    for separator in "，、;；/":
+        text = text.replace(separator, ",")
+    return [part.strip() for part in text.split(",") if part.strip()]

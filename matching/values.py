@@ -1,0 +1,164 @@
+"""Cell values as other systems write them: dates, counts, statuses, industries, townships.
+
+Each parser returns the value or raises CellProblem with a message for the person who made the file.
+"""
+
+import datetime
+import re
+
+from django.utils import timezone
+
+from employers.choices import DEPARTMENTS, DeclarationType, OperatingStatus
+from employers.models import Industry, Township
+
+from .normalize import fold_text
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+DATE_PATTERN = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
+COUNT_PATTERN = re.compile(r"^(\d+)(?:\.0+)?(?:人|名)?$")
+STATUS_WORDS = {
+    "存续": OperatingStatus.ACTIVE,
+    "在业": OperatingStatus.ACTIVE,
+    "开业": OperatingStatus.ACTIVE,
+    "正常": OperatingStatus.ACTIVE,
+    "在营": OperatingStatus.ACTIVE,
+    "停业": OperatingStatus.SUSPENDED,
+    "歇业": OperatingStatus.SUSPENDED,
+    "停产": OperatingStatus.SUSPENDED,
+    "停产停业": OperatingStatus.SUSPENDED,
+    "注销": OperatingStatus.DEREGISTERED,
+    "已注销": OperatingStatus.DEREGISTERED,
+    "吊销": OperatingStatus.REVOKED,
+    "吊销,未注销": OperatingStatus.REVOKED,
+    "吊销未注销": OperatingStatus.REVOKED,
+    "吊销,已注销": OperatingStatus.DEREGISTERED,
+}
+
+
+class CellProblem(ValueError):
+    pass
+
+
+def blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_date(value, allow_future=False):
+    if blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        result = value.date()
+    elif isinstance(value, datetime.date):
+        result = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:
+            raise CellProblem(f"日期「{value}」不是有效的 Excel 日期")
+        result = EXCEL_EPOCH + datetime.timedelta(days=int(value))
+    else:
+        text = fold_text(value)
+        if re.fullmatch(r"\d{5}(\.0+)?", text):
+            return parse_date(float(text), allow_future)
+        match = DATE_PATTERN.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+        if not match:
+            raise CellProblem(f"日期「{value}」无法识别（可写 2025-03-01、2025/3/1 或 2025年3月1日）")
+        try:
+            result = datetime.date(*(int(part) for part in match.groups()))
+        except ValueError as error:
+            raise CellProblem(f"日期「{value}」不存在") from error
+    if not allow_future and result > timezone.localdate():
+        raise CellProblem(f"日期 {result:%Y-%m-%d} 晚于今天")
+    return result
+
+
+def parse_count(value):
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise CellProblem(f"人数「{value}」不能为负数")
+        return value
+    text = fold_text(value)
+    match = COUNT_PATTERN.match(text)
+    if not match:
+        if text.startswith("-"):
+            raise CellProblem(f"人数「{value}」不能为负数")
+        raise CellProblem(f"「{value}」不是整数")
+    return int(match.group(1))
+
+
+def parse_status(value):
+    if blank(value):
+        return ""
+    text = fold_text(value).replace("，", ",").replace("(", "").replace(")", "")
+    if text in STATUS_WORDS:
+        return STATUS_WORDS[text]
+    for word, status in STATUS_WORDS.items():
+        if text.startswith(word):
+            return status
+    raise CellProblem(f"经营状态「{value}」无法识别（可写 存续、在业、停业、注销、吊销）")
+
+
+def parse_declaration_type(value):
+    if blank(value):
+        return ""
+    text = fold_text(value)
+    for choice in DeclarationType:
+        if text == choice.value or text == choice.value.replace("申报", ""):
+            return choice.value
+    raise CellProblem(f"申报类型「{value}」无法识别（应为 初次申报、变更申报 或 年度更新）")
+
+
+def parse_department(value):
+    text = fold_text(value)
+    for department in DEPARTMENTS:
+        if text == department or text.startswith(department) or text.endswith(department):
+            return department
+    # 市场监督管理局 → 市场监管, 应急管理局 → 应急管理, 统计局 → 统计 …
+    text = text.removesuffix("局").removesuffix("委").replace("监督管理", "监管")
+    text = re.sub(r"^(合水县|县)", "", text)
+    for department in DEPARTMENTS:
+        if text.startswith(department):
+            return department
+    raise CellProblem(f"来源部门「{value}」不在名单内（{'、'.join(DEPARTMENTS)}）")
+
+
+class Lookups:
+    """Townships and industries, loaded once per import."""
+
+    def __init__(self):
+        self.townships = {}
+        for township in Township.objects.all():
+            self.townships[township.name] = township
+            self.townships[re.sub(r"(镇|乡|街道)$", "", township.name)] = township
+        self.industry_codes = {}
+        self.industry_names = {}
+        for industry in Industry.objects.all().order_by("-level"):
+            self.industry_codes[industry.code] = industry
+            self.industry_names.setdefault(fold_text(industry.name), industry)
+
+    def township(self, value):
+        if blank(value):
+            return None
+        text = re.sub(r"^(甘肃省)?(庆阳市)?(合水县)?", "", fold_text(value))
+        found = self.townships.get(text) or self.townships.get(re.sub(r"(镇|乡|街道)$", "", text))
+        if not found:
+            raise CellProblem(f"乡镇「{value}」不是合水县的乡镇")
+        return found
+
+    def industry(self, value):
+        """GB/T 4754 code (with or without the 门类 letter) or name → Industry."""
+        if blank(value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = fold_text(value)
+        match = re.match(r"^([A-T])?(\d{2,4})", text)
+        if match and match.group(2) in self.industry_codes:
+            return self.industry_codes[match.group(2)]
+        name = re.sub(r"^[A-T]?\d*", "", text)
+        found = self.industry_names.get(name) or self.industry_names.get(text)
+        if not found:
+            raise CellProblem(f"行业「{value}」在 GB/T 4754-2017 中找不到")
+        return found

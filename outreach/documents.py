@@ -1,0 +1,85 @@
+"""Word documents an inspector hands over: built with python-docx, returned as downloads."""
+
+import io
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from django.utils import timezone
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from employers.models import Employer
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ISSUER = "合水县疾病预防控制中心"
+
+
+def new_document(title: str) -> Document:
+    """A document in 宋体 with a centred bold title; Word needs the East-Asian font set separately."""
+    document = Document()
+    style = document.styles["Normal"]
+    style.font.name = "宋体"
+    style.font.size = Pt(12)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(title)
+    run.bold = True
+    run.font.size = Pt(18)
+    return document
+
+
+def facts_table(document: Document, rows) -> None:
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, value in rows:
+        cells = table.add_row().cells
+        cells[0].text = label
+        cells[1].text = "" if value in (None, "") else str(value)
+
+
+def docx_response(document: Document, filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def notice_document(employer: Employer) -> Document:
+    """职业病危害项目申报告知单, filled in for one employer."""
+    document = new_document("职业病危害项目申报告知单")
+    document.add_paragraph(f"{employer.name}：")
+    document.add_paragraph(
+        "根据《中华人民共和国职业病防治法》第十六条和《职业病危害项目申报办法》的规定，"
+        "存在或者产生职业病危害因素的用人单位，应当及时、如实通过“职业病危害项目申报系统”"
+        "向所在地卫生健康主管部门申报职业病危害项目，并接受监督。"
+    )
+    document.add_paragraph(
+        "新建、改建、扩建、技术改造、技术引进建设项目应在竣工验收之日起30日内进行初次申报；"
+        "工艺、设备、原材料或职业病危害因素发生重大变化的，应在变化之日起15日内进行变更申报；"
+        "此后每年更新一次申报信息。未按规定申报的，将依法予以处理。"
+    )
+    document.add_paragraph("经核查，贵单位登记信息如下，请核对后尽快完成申报：")
+    industry = employer.industry
+    facts_table(
+        document,
+        [
+            ("单位名称", employer.name),
+            ("统一社会信用代码", employer.code),
+            ("所属乡镇", employer.township),
+            ("作业场所地址", employer.workplace_address or employer.registered_address),
+            ("行业", f"{industry.full_code} {industry.name}" if industry else ""),
+            ("职工总人数", employer.workers),
+            ("接害人数", employer.exposed_workers),
+            ("申报状态", employer.declaration_status),
+        ],
+    )
+    document.add_paragraph()
+    document.add_paragraph(f"告知单位：{ISSUER}（盖章）")
+    document.add_paragraph(f"告知日期：{timezone.localdate():%Y年%m月%d日}")
+    document.add_paragraph()
+    document.add_paragraph("用人单位签收人：________________    签收日期：______年____月____日")
+    return document

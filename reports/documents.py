@@ -1,0 +1,484 @@
+"""The bulletin's Word document and Excel annex, written from one quarter_stats() dict, and the PDF copy.
+
+matplotlib is not a dependency, so the Word document shows its charts as tables with bar columns,
+and the Excel annex carries native Excel charts.
+"""
+
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.utils import timezone
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+
+from hezuo_shenbao.lib.xlsx import write_sheet
+
+from .stats import TARGETS, gap_employers, pct
+
+ISSUER = "合水县卫生健康局"
+# 公文 fonts where Word has them; LibreOffice falls back to an installed CJK font (Noto CJK).
+BODY_FONT = "仿宋_GB2312"
+TITLE_FONT = "方正小标宋简体"
+HEADING_FONT = "黑体"
+BAR_WIDTH = 10
+PDF_TIMEOUT = 180
+
+
+def _set_font(run_or_style, name, size=None, bold=None):
+    font = run_or_style.font
+    font.name = name
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    element = run_or_style.element if hasattr(run_or_style, "element") else run_or_style._element
+    rpr = element.get_or_add_rPr()
+    rpr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def new_document() -> Document:
+    document = Document()
+    _set_font(document.styles["Normal"], BODY_FONT, 14)
+    for section in document.sections:
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+    return document
+
+
+def _para(document, text="", *, font=BODY_FONT, size=14, bold=False, align=None, indent=True):
+    paragraph = document.add_paragraph()
+    if indent:
+        paragraph.paragraph_format.first_line_indent = Pt(size * 2)
+    if align:
+        paragraph.alignment = align
+    if text:
+        _set_font(paragraph.add_run(text), font, size, bold)
+    return paragraph
+
+
+def _heading(document, text):
+    return _para(document, text, font=HEADING_FONT, size=15)
+
+
+def _table(document, headers, rows, widths=None, size=10.5):
+    """widths in cm; a column of bars gets a smaller font so a full bar fits on one line."""
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, headers):
+        _set_font(cell.paragraphs[0].add_run(str(text)), HEADING_FONT, size)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row):
+            text = "" if value is None else str(value)
+            _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, 7 if text[:1] in "■□" else size)
+    if widths:
+        table.autofit = False
+        # LibreOffice reads the grid's column widths, Word the cells': set both.
+        for column, width in zip(table.columns, widths):
+            column.width = Cm(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths):
+                cell.width = Cm(width)
+    document.add_paragraph()
+    return table
+
+
+def bar(value: float, scale: float = 100) -> str:
+    """A rate drawn as a row of blocks: the Word document's stand-in for a bar chart."""
+    filled = round(BAR_WIDTH * min(value, scale) / scale) if scale else 0
+    return "■" * filled + "□" * (BAR_WIDTH - filled)
+
+
+def _share_rows(shares):
+    return [(s["label"], s["included"], s["declared"], s["undeclared"], pct(s["rate"]), bar(s["rate"])) for s in shares]
+
+
+SHARE_HEADERS = ["类别", "纳入数", "已申报", "未申报", "申报率", "进度"]
+SHARE_WIDTHS = [4.6, 1.7, 1.7, 1.7, 1.9, 4.0]
+
+
+def bulletin_docx(stats: dict) -> bytes:
+    """The county bulletin (通报): 总体进展, 各乡镇进展 with ranking, 存在问题, 下一步工作."""
+    d = new_document()
+    overall, targets, change = stats["overall"], stats["targets"], stats["change"]
+    _para(d, ISSUER, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(d, f"合卫职健发〔{stats['year']}〕　　号", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(
+        d,
+        f"关于{stats['label']}职业病危害项目申报扩面行动进展情况的通报",
+        font=TITLE_FONT,
+        size=20,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent=False,
+    )
+    if stats["provisional"]:
+        _para(d, "（本季度尚未结束，以下数据为截至生成时的阶段数据）", size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(d, "各乡镇人民政府，县直有关部门，各有关用人单位：", indent=False)
+    _para(
+        d,
+        f"根据《职业病危害项目申报扩面行动（2024-2025年）》工作安排，现将{stats['label']}"
+        f"（{stats['start']}至{stats['end']}）全县职业病危害项目申报扩面工作进展情况通报如下。",
+    )
+
+    _heading(d, "一、总体进展")
+    text = (
+        f"截至{stats['end']}，全县用人单位数据库共有单位{stats['register']['total']}家，"
+        f"其中确认纳入名单{overall['included']}家，已申报{overall['declared']}家，"
+        f"申报率{pct(overall['rate'])}。本季度新增申报{stats['new_declarations']['filings']}份，"
+        f"首次申报单位{stats['new_declarations']['employers']}家。"
+    )
+    if change:
+        text += (
+            f"与{change['label']}相比，纳入名单单位增加{change['included']}家，已申报单位增加{change['declared']}家，"
+            f"申报率变化{change['rate']:+.1f}个百分点。"
+        )
+    _para(d, text)
+    _para(d, "（一）行动目标进展。", bold=True)
+    _table(
+        d,
+        ["目标", "应申报", "已申报", "未申报", "申报率", "进度"],
+        [
+            (t["title"], t["included"], t["declared"], t["undeclared"], pct(t["rate"]), bar(t["rate"]))
+            for t in targets.values()
+        ],
+        SHARE_WIDTHS,
+    )
+    _para(d, "（二）分类申报情况。", bold=True)
+    _table(d, SHARE_HEADERS, _share_rows(stats["by_risk"] + stats["by_size"] + stats["by_scale"]), SHARE_WIDTHS)
+    _table(d, ["行业门类", *SHARE_HEADERS[1:]], _share_rows(stats["by_section"]), SHARE_WIDTHS)
+    _para(d, "（三）名单来源成效。", bold=True)
+    _table(
+        d,
+        ["来源", "出现单位", "首次发现单位", "本季度新发现", "其中须申报", "须申报中已申报"],
+        [
+            (s["label"], s["listed"], s["added"], s["added_in_quarter"], s["must_declare"], s["declared"])
+            for s in stats["register"]["by_source"]
+        ],
+        [4.6, 1.9, 2.2, 2.2, 2.0, 2.7],
+    )
+    evidence = stats["evidence"]
+    _para(
+        d,
+        f"（四）数据比对。本季度通过职业健康检查、工作场所监测和放射卫生检测数据比对新发现单位{evidence['new_found']}家；"
+        f"名单内有检查或检测记录但尚未申报的单位{evidence['undeclared_with_evidence']}家，应作为督促申报的重点。",
+    )
+    _para(d, "（五）告知动员与入户指导。" + _activity_text(stats))
+
+    _heading(d, "二、各乡镇进展")
+    ranked = [t for t in stats["by_township"] if t["rank"]]
+    if ranked:
+        _para(
+            d,
+            f"按申报率排名，{ranked[0]['label']}（{pct(ranked[0]['rate'])}）位列第一，"
+            f"{ranked[-1]['label']}（{pct(ranked[-1]['rate'])}）排名最后。各乡镇情况如下：",
+        )
+    _table(
+        d,
+        ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度", "进度"],
+        [
+            (
+                t["rank"] or "—",
+                t["label"],
+                t["included"],
+                t["declared"],
+                t["undeclared"],
+                pct(t["rate"]),
+                "—" if t["rate_change"] is None else f"{t['rate_change']:+.1f}",
+                bar(t["rate"]),
+            )
+            for t in stats["by_township"]
+        ],
+        [1.3, 2.4, 1.6, 1.6, 1.6, 1.8, 1.8, 3.5],
+    )
+
+    _heading(d, "三、存在问题")
+    problems = [
+        f"目标差距仍然较大。{t['title']}的目标尚有{t['undeclared']}家单位未申报（申报率{pct(t['rate'])}），名单见附表。"
+        for t in targets.values()
+        if t["undeclared"]
+    ]
+    behind = [t["label"] for t in ranked if t["rate"] < overall["rate"]]
+    if behind:
+        problems.append(f"乡镇进展不均衡。{'、'.join(behind)}申报率低于全县平均水平（{pct(overall['rate'])}）。")
+    flags = [f"{q['label']}{q['count']}家（份）" for q in stats["quality"] if q["count"]]
+    if flags:
+        problems.append("申报和名单数据质量有待提高：" + "；".join(flags) + "。")
+    for n, text in enumerate(problems):
+        _para(d, f"{ORDINALS[n]}是{text}")
+    if not problems:
+        _para(d, "本季度未发现突出问题。")
+
+    _heading(d, "四、下一步工作")
+    for text in NEXT_STEPS:
+        _para(d, text)
+    _para(d, f"附件：{stats['label']}职业病危害项目申报扩面统计附表（Excel）", indent=False)
+    _para(d, ISSUER, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(d, f"{timezone.localdate():%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    return _save(d)
+
+
+ORDINALS = "一二三四五六七八九十"
+NEXT_STEPS = [
+    "（一）紧盯目标抓落实。各乡镇要对照附表中的未申报名单逐一落实责任人，对工业领域严重行业和10人及以上严重行业单位实行销号管理。",
+    "（二）持续开展数据比对。县疾控中心每季度将职业健康检查、工作场所监测和放射卫生检测数据与申报系统比对，及时将新发现单位纳入名单。",
+    "（三）加强告知动员和入户指导。对已告知仍未申报的单位开展入户指导，对拒不申报的移交监督执法。",
+    "（四）提高申报质量。督促已申报单位按期年度更新，核准行业、人数和危害因素等关键信息。",
+]
+
+
+def _activity_text(stats):
+    outreach, visits = stats["outreach"], stats["visits"]
+    parts = []
+    if outreach:
+        parts.append(
+            f"本季度开展告知动员{outreach.get('events', 0)}次，发放告知书{outreach.get('notices', 0)}份，"
+            f"签收{outreach.get('signoffs', 0)}份，举办培训{outreach.get('trainings', 0)}场、"
+            f"培训{outreach.get('attendees', 0)}人次，覆盖单位{outreach.get('employers_reached', 0)}家。"
+        )
+    if visits:
+        parts.append(
+            f"入户指导和检查{visits.get('visits', 0)}次，涉及单位{visits.get('employers_visited', 0)}家，"
+            f"其中未申报单位{visits.get('undeclared_visited', 0)}家，入户后已申报{visits.get('declared_after', 0)}家。"
+        )
+    return "".join(parts) or "本季度告知动员和入户指导数据尚未接入统计。"
+
+
+def _save(document) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _chart(sheet, title, data_col, rows, y_title="申报率（%）", anchor="I2"):
+    chart = BarChart()
+    chart.title = title
+    chart.y_axis.title = y_title
+    chart.height, chart.width = 9, 18
+    data = Reference(sheet, min_col=data_col, min_row=1, max_row=rows + 1)
+    labels = Reference(sheet, min_col=1, min_row=2, max_row=rows + 1)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(labels)
+    sheet.add_chart(chart, anchor)
+
+
+SHARE_SHEET_HEADERS = ["类别", "纳入数", "已申报", "未申报", "申报率（%）"]
+
+
+def _share_sheet(workbook, title, shares, chart_title=None):
+    rows = [(s["label"], s["included"], s["declared"], s["undeclared"], s["rate"]) for s in shares]
+    sheet = write_sheet(workbook, title, SHARE_SHEET_HEADERS, rows, widths=[28, 10, 10, 10, 12])
+    if chart_title and rows:
+        _chart(sheet, chart_title, 5, len(rows), anchor="G2")
+    return sheet
+
+
+def bulletin_xlsx(stats: dict) -> bytes:
+    """The annex: the bulletin's tables, native Excel charts, the undeclared list and per-township detail."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    overall = stats["overall"]
+    summary = [
+        ("统计期", f"{stats['label']}（{stats['start']}至{stats['end']}）"),
+        ("数据库单位总数", stats["register"]["total"]),
+        *((f"名单状态：{s['label']}", s["count"]) for s in stats["register"]["by_status"]),
+        ("纳入名单单位", overall["included"]),
+        ("已申报单位", overall["declared"]),
+        ("申报率（%）", overall["rate"]),
+        ("本季度申报份数", stats["new_declarations"]["filings"]),
+        ("本季度首次申报单位", stats["new_declarations"]["employers"]),
+        ("数据比对新发现单位", stats["evidence"]["new_found"]),
+        ("有检查检测记录但未申报单位", stats["evidence"]["undeclared_with_evidence"]),
+    ]
+    for key, label in (("outreach", "告知动员"), ("visits", "入户指导")):
+        for name, value in (stats[key] or {}).items():
+            summary.append((f"{label}：{ACTIVITY_LABELS.get(name, name)}", value))
+    write_sheet(workbook, "总体进展", ["项目", "数值"], summary, widths=[36, 40])
+
+    targets = write_sheet(
+        workbook,
+        "目标进展",
+        ["目标", "应申报", "已申报", "未申报", "申报率（%）"],
+        [(t["short"], t["included"], t["declared"], t["undeclared"], t["rate"]) for t in stats["targets"].values()],
+        widths=[28, 10, 10, 10, 12],
+    )
+    _chart(targets, "两个行动目标申报率", 5, len(TARGETS), anchor="G2")
+
+    towns = write_sheet(
+        workbook,
+        "乡镇排名",
+        ["乡镇", "排名", "纳入数", "已申报", "未申报", "申报率（%）", "较上季度（百分点）"],
+        [
+            (t["label"], t["rank"], t["included"], t["declared"], t["undeclared"], t["rate"], t["rate_change"])
+            for t in stats["by_township"]
+        ],
+        widths=[14, 8, 10, 10, 10, 12, 16],
+    )
+    _chart(towns, "各乡镇申报率", 6, len(stats["by_township"]))
+
+    _share_sheet(workbook, "行业门类", stats["by_section"], "各行业门类申报率")
+    _share_sheet(workbook, "行业大类", stats["by_division"])
+    _share_sheet(workbook, "规模与风险", stats["by_risk"] + stats["by_size"] + stats["by_scale"])
+    sources = write_sheet(
+        workbook,
+        "来源成效",
+        ["来源", "出现单位", "首次发现单位", "本季度新发现", "其中须申报", "须申报中已申报", "须申报占比（%）"],
+        [
+            (
+                s["label"],
+                s["listed"],
+                s["added"],
+                s["added_in_quarter"],
+                s["must_declare"],
+                s["declared"],
+                s["yield_rate"],
+            )
+            for s in stats["register"]["by_source"]
+        ],
+        widths=[22, 10, 12, 12, 10, 14, 14],
+    )
+    if stats["register"]["by_source"]:
+        _chart(sources, "各来源首次发现单位数", 3, len(stats["register"]["by_source"]), "单位数", anchor="J2")
+    write_sheet(
+        workbook, "质量问题", ["问题", "数量"], [(q["label"], q["count"]) for q in stats["quality"]], widths=[40, 10]
+    )
+
+    lists = stats["lists"]
+    evidence = set(lists["undeclared_with_evidence"])
+    write_sheet(
+        workbook,
+        "未申报名单",
+        UNDECLARED_HEADERS,
+        (
+            (
+                e["id"],
+                e["name"],
+                e["code"],
+                e["township"],
+                e["industry"],
+                e["workers"],
+                *(_yes(e[k]) for k in ("serious", "industrial", "ten_plus", "t2024", "t2025")),
+                _yes(e["id"] in evidence),
+                e["open_reason"],
+            )
+            for e in lists["undeclared"]
+        ),
+        widths=[8, 36, 22, 10, 30, 8, 8, 8, 10, 9, 9, 12, 14],
+    )
+    detail = []
+    gaps = {key: gap_employers(stats, key) for key in TARGETS}
+    for t in stats["by_township"]:
+        detail.append(
+            (
+                t["label"],
+                t["included"],
+                t["declared"],
+                t["rate"],
+                sum(1 for e in gaps["t2024"] if e["township"] == t["label"]),
+                sum(1 for e in gaps["t2025"] if e["township"] == t["label"]),
+            )
+        )
+    write_sheet(
+        workbook,
+        "乡镇明细",
+        ["乡镇", "纳入数", "已申报", "申报率（%）", "2024目标未申报", "2025目标未申报"],
+        detail,
+        widths=[14, 10, 10, 12, 16, 16],
+    )
+    for sheet in workbook.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+UNDECLARED_HEADERS = [
+    "编号", "单位名称", "统一社会信用代码", "乡镇", "行业", "职工人数", "严重行业", "工业领域",
+    "10人及以上", "2024目标", "2025目标", "有检查检测记录", "未申报原因",
+]  # fmt: skip
+ACTIVITY_LABELS = {
+    "events": "告知动员次数",
+    "notices": "告知书份数",
+    "signoffs": "签收份数",
+    "trainings": "培训场次",
+    "attendees": "培训人次",
+    "employers_reached": "覆盖单位",
+    "visits": "入户次数",
+    "employers_visited": "入户单位",
+    "undeclared_visited": "入户的未申报单位",
+    "declared_after": "入户后已申报单位",
+}
+
+
+def _yes(flag):
+    return "是" if flag else ""
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(docx_bytes: bytes) -> bytes | None:
+    """The Word document as PDF through LibreOffice, or None where LibreOffice is not installed."""
+    binary = soffice()
+    if not binary:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bulletin-") as tmp:
+        source = Path(tmp) / "bulletin.docx"
+        source.write_bytes(docx_bytes)
+        # A profile of its own per run: two conversions sharing one profile block each other.
+        profile = (Path(tmp) / "profile").as_uri()
+        subprocess.run(
+            [binary, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir", tmp, source],
+            check=True,
+            capture_output=True,
+            timeout=PDF_TIMEOUT,
+        )
+        return (Path(tmp) / "bulletin.pdf").read_bytes()
+
+
+def _facts_table(document, pairs):
+    table = document.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, value in pairs:
+        cells = table.add_row().cells
+        _set_font(cells[0].paragraphs[0].add_run(label), HEADING_FONT, 10.5)
+        _set_font(cells[1].paragraphs[0].add_run("" if value in (None, "") else str(value)), BODY_FONT, 10.5)
+    document.add_paragraph()
+
+
+def dossier_docx(dossier: dict) -> bytes:
+    """省级抽查考核: one employer's printable dossier from dossier_facts()."""
+    d = new_document()
+    _para(
+        d, "职业病危害项目申报扩面行动抽查档案", font=TITLE_FONT, size=20, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False
+    )
+    _para(d, dossier["name"], font=HEADING_FONT, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    _para(d, f"生成时间：{timezone.localtime():%Y-%m-%d %H:%M}　生成单位：{ISSUER}", size=10.5, indent=False)
+    _heading(d, "一、单位基本情况")
+    _facts_table(d, dossier["facts"])
+    _heading(d, "二、名单来源与数据比对证据")
+    _table(d, ["来源", "部门", "首次出现"], dossier["sources"] or [("（无）", "", "")])
+    _table(d, ["证据类型", "导入文件", "日期", "要点"], dossier["evidence"] or [("（无）", "", "", "")])
+    _heading(d, "三、告知动员与入户指导")
+    _table(d, ["类别", "日期", "内容"], dossier["activities"] or [("（无记录）", "", "")])
+    _heading(d, "四、申报记录")
+    _table(
+        d,
+        ["申报日期", "申报类型", "回执编号", "申报人数", "接害人数"],
+        dossier["declarations"] or [("（未申报）", "", "", "", "")],
+    )
+    _heading(d, "五、变更记录")
+    _table(d, ["时间", "操作人", "变更"], dossier["changes"] or [("（无）", "", "")])
+    return _save(d)

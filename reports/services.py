@@ -1,0 +1,239 @@
+"""Bulletins, quarterly submissions and spot-check dossiers: the workflows views, tasks and commands call."""
+
+import csv
+import io
+import logging
+import random
+import zipfile
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from openpyxl import Workbook
+
+from employers.models import Employer
+from employers.services import EXPORT_HEADERS, export_rows
+from hezuo_shenbao.lib.history import change_log
+from hezuo_shenbao.lib.xlsx import write_sheet
+from matching.models import SourceRecord
+
+from . import documents
+from .models import Bulletin, Quarter, Submission
+from .stats import quarter_stats
+
+log = logging.getLogger(__name__)
+# Apps whose records about an employer belong in its dossier, once they have models.
+ACTIVITY_APPS = {"outreach": "告知动员", "inspections": "入户指导"}
+MAX_SAMPLE = 200
+DATE_FIELDS = ("date", "visited_on", "held_on", "signed_on", "created_at")
+
+
+class ReportError(Exception):
+    """A bulletin, submission or dossier request that cannot be carried out; the message is for the user."""
+
+
+def create_bulletin(quarter: Quarter, user=None) -> Bulletin:
+    """A new version of the quarter's bulletin, queued; earlier versions are kept."""
+    for _ in range(3):
+        latest = Bulletin.objects.filter(year=quarter.year, quarter=quarter.quarter).aggregate(v=Max("version"))["v"]
+        try:
+            with transaction.atomic():
+                return Bulletin.objects.create(
+                    year=quarter.year, quarter=quarter.quarter, version=(latest or 0) + 1, created_by=user
+                )
+        except IntegrityError:
+            # Someone else took this version number at the same moment: take the next one.
+            continue
+    raise ReportError("同时生成的通报太多，请稍后重试。")
+
+
+def _progress(bulletin, percent, message):
+    Bulletin.objects.filter(pk=bulletin.pk).update(progress=percent, message=message)
+
+
+def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
+    """Write the Word document, the Excel annex and (where LibreOffice exists) the PDF for one version."""
+    period = bulletin.period
+    _progress(bulletin, 10, "正在统计……")
+    stats = quarter_stats(period.year, period.quarter, with_lists=True)
+    base = f"{period}调度通报v{bulletin.version}"
+    _progress(bulletin, 40, "正在生成 Word 通报……")
+    docx = documents.bulletin_docx(stats)
+    _progress(bulletin, 60, "正在生成 Excel 附表……")
+    xlsx = documents.bulletin_xlsx(stats)
+    pdf_bytes = None
+    if pdf and documents.soffice():
+        _progress(bulletin, 80, "正在转换 PDF……")
+        pdf_bytes = documents.to_pdf(docx)
+    bulletin.docx.save(f"{base}.docx", ContentFile(docx), save=False)
+    bulletin.xlsx.save(f"{base}附表.xlsx", ContentFile(xlsx), save=False)
+    if pdf_bytes:
+        bulletin.pdf.save(f"{base}.pdf", ContentFile(pdf_bytes), save=False)
+    stats.pop("lists")
+    bulletin.figures = stats
+    bulletin.status = Bulletin.Status.DONE
+    bulletin.progress = 100
+    bulletin.message = "已生成" + ("" if pdf_bytes else "（未安装 LibreOffice，未生成 PDF）" if pdf else "")
+    bulletin.finished_at = timezone.now()
+    bulletin.save()
+    return bulletin
+
+
+def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
+    """The task body: build once; a version already built is left alone; failures are recorded, not raised."""
+    claimed = Bulletin.objects.filter(pk=bulletin_id).exclude(status=Bulletin.Status.DONE)
+    if not claimed.update(status=Bulletin.Status.RUNNING, progress=0, message="开始生成"):
+        return Bulletin.objects.filter(pk=bulletin_id).first()
+    bulletin = Bulletin.objects.get(pk=bulletin_id)
+    try:
+        return build_bulletin(bulletin, pdf=pdf)
+    except Exception as exc:  # noqa: BLE001 - any failure is shown on the bulletin list, in Chinese
+        log.exception("bulletin %s failed", bulletin_id)
+        Bulletin.objects.filter(pk=bulletin_id).update(
+            status=Bulletin.Status.FAILED, message=f"生成失败：{_reason(exc)}。请联系管理员后重新生成。"
+        )
+        return Bulletin.objects.get(pk=bulletin_id)
+
+
+def _reason(exc):
+    if isinstance(exc, TimeoutError) or exc.__class__.__name__ == "TimeoutExpired":
+        return "PDF 转换超时"
+    if exc.__class__.__name__ == "CalledProcessError":
+        return "LibreOffice 转换 PDF 出错"
+    if isinstance(exc, OSError):
+        return "写入文件出错（磁盘空间或权限）"
+    return f"程序错误（{exc.__class__.__name__}）"
+
+
+def last_quarter(today=None) -> Quarter:
+    return Quarter.containing(today or timezone.localdate()).previous()
+
+
+@transaction.atomic
+def submit_register(quarter: Quarter, user, note: str = "") -> Submission:
+    """季度名单报送: freeze the confirmed register as it stands now into an .xlsx, with who and when."""
+    included = Employer.objects.included()
+    count = included.count()
+    if not count:
+        raise ReportError("名单中还没有已纳入的用人单位，无法报送。")
+    workbook = Workbook(write_only=True)
+    write_sheet(workbook, f"{quarter.label}名单", EXPORT_HEADERS, export_rows(included.order_by("township", "name")))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    submission = Submission(
+        year=quarter.year,
+        quarter=quarter.quarter,
+        employer_count=count,
+        declared_count=included.declared().count(),
+        note=note.strip(),
+        submitted_by=user,
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
+    submission.file.save(f"{quarter}确认名单_{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
+    submission.save()
+    return submission
+
+
+def _date(value):
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def _activities(employer):
+    """Records other apps keep about the employer, found through reverse relations so none is required."""
+    rows = []
+    for relation in employer._meta.related_objects:
+        app = relation.related_model._meta.app_label
+        if app not in ACTIVITY_APPS or not relation.one_to_many and not relation.many_to_many:
+            continue
+        manager = getattr(employer, relation.get_accessor_name(), None)
+        if manager is None:
+            continue
+        label = f"{ACTIVITY_APPS[app]}·{relation.related_model._meta.verbose_name}"
+        for record in manager.all()[:100]:
+            when = next((getattr(record, f) for f in DATE_FIELDS if getattr(record, f, None)), None)
+            outcome = record.get_outcome_display() if hasattr(record, "get_outcome_display") else ""
+            rows.append((label, _date(when), "　".join(filter(None, [str(record), outcome]))))
+    return sorted(rows, key=lambda r: r[1])
+
+
+def _evidence_summary(record):
+    pairs = [f"{k}：{v}" for k, v in (record.data or {}).items() if not isinstance(v, (dict, list))][:6]
+    if record.exposed_workers is not None:
+        pairs.insert(0, f"接害人数：{record.exposed_workers}")
+    return "；".join(pairs)
+
+
+def dossier_facts(employer: Employer) -> dict:
+    industry = employer.industry
+    facts = [
+        ("单位名称", employer.name),
+        ("统一社会信用代码", employer.code + ("" if employer.code_valid or not employer.code else "（未通过校验）")),
+        ("注册地址", employer.registered_address),
+        ("作业场所地址", employer.workplace_address),
+        ("所属乡镇", employer.township),
+        ("行业", f"{industry.full_code} {industry.name}（{industry.get_risk_display()}）" if industry else ""),
+        ("经济类型", employer.economic_type),
+        ("企业规模", employer.get_scale_display()),
+        ("职工总人数", employer.workers),
+        ("接害人数", employer.exposed_workers),
+        ("危害因素类别", "、".join(employer.hazard_categories or [])),
+        ("经营状态", employer.operating_status),
+        ("名单状态", f"{employer.register_status}　{employer.register_reason}".strip()),
+        ("申报状态", f"{employer.declaration_status}　{_date(employer.declared_on)}".strip()),
+        ("未申报原因", employer.get_open_reason_display() if employer.open_reason else ""),
+    ]
+    records = SourceRecord.objects.filter(employer=employer).select_related("batch").order_by("record_date", "pk")
+    return {
+        "name": employer.name,
+        "facts": facts,
+        "sources": [(str(s.get_kind_display()), s.department, _date(s.first_seen)) for s in employer.sources.all()],
+        "evidence": [
+            (r.get_kind_display(), r.batch.file_name, _date(r.record_date), _evidence_summary(r)) for r in records
+        ],
+        "activities": _activities(employer),
+        "declarations": [
+            (_date(d.declared_on), d.declaration_type, d.receipt_no, d.workers, d.exposed_workers)
+            for d in employer.declarations.all()
+        ],
+        "changes": [
+            (
+                f"{e['when']:%Y-%m-%d %H:%M}",
+                str(e["who"] or ""),
+                "；".join(f"{c[0]}：{c[1]}→{c[2]}" for c in e["changes"]),
+            )
+            for e in change_log(employer, limit=20)
+            if e["changes"]
+        ],
+    }
+
+
+def dossier(employer: Employer) -> bytes:
+    return documents.dossier_docx(dossier_facts(employer))
+
+
+def dossier_sample(count: int, seed: int) -> tuple[bytes, list[int]]:
+    """A zip of `count` dossiers drawn at random (reproducibly for a seed) from the confirmed register."""
+    if not 1 <= count <= MAX_SAMPLE:
+        raise ReportError(f"抽查数量应在1到{MAX_SAMPLE}之间。")
+    ids = list(Employer.objects.included().order_by("pk").values_list("pk", flat=True))
+    if len(ids) < count:
+        raise ReportError(f"名单中只有{len(ids)}家已纳入单位，少于抽查数量{count}。")
+    chosen = sorted(random.Random(seed).sample(ids, count))
+    buffer = io.BytesIO()
+    employers = Employer.objects.select_related("township", "industry").in_bulk(chosen)
+    listing = io.StringIO()
+    writer = csv.writer(listing)
+    writer.writerow(["序号", "编号", "单位名称", f"随机种子{seed}"])
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, pk in enumerate(chosen, start=1):
+            employer = employers[pk]
+            archive.writestr(f"{n:03d}_{pk}_{_safe_name(employer.name)}.docx", dossier(employer))
+            writer.writerow([n, pk, employer.name])
+        # With a BOM so Excel and WPS read the Chinese names.
+        archive.writestr("抽查名单.csv", "\ufeff" + listing.getvalue())
+    return buffer.getvalue(), chosen
+
+
+def _safe_name(name):
+    return "".join(c for c in name if c not in '\\/:*?"<>|')[:60]

@@ -1,0 +1,43 @@
+// The dashboard's ECharts charts; data comes from the json_script block (no inline script under CSP).
+(function () {
+  const data = JSON.parse(document.getElementById("chart-data").textContent);
+  const listUrl = document.getElementById("chart-townships").dataset.listUrl;
+  data.targets.forEach(function (t) {
+    const el = document.getElementById("gauge-" + t.key);
+    if (!el) return;
+    echarts.init(el).setOption({
+      series: [{type: "gauge", min: 0, max: 100, radius: "95%", progress: {show: true, width: 10},
+        axisLine: {lineStyle: {width: 10}}, axisLabel: {show: false}, splitLine: {show: false}, axisTick: {show: false},
+        pointer: {show: false}, detail: {valueAnimation: false, formatter: function (v) { return v.toFixed(1) + "%"; }, fontSize: 22, offsetCenter: [0, "10%"]},
+        data: [{value: t.rate}]}]
+    });
+  });
+  const towns = echarts.init(document.getElementById("chart-townships"));
+  towns.setOption({
+    grid: {left: 80, right: 30, top: 10, bottom: 20},
+    xAxis: {type: "value", max: 100, axisLabel: {formatter: "{value}%"}},
+    yAxis: {type: "category", inverse: true, data: data.townships.map(function (t) { return t.name; })},
+    tooltip: {formatter: "{b}：{c}%"},
+    series: [{type: "bar", data: data.townships.map(function (t) { return t.rate; }), label: {show: true, position: "right", formatter: "{c}%"}}]
+  });
+  // Drill-down from the chart: a bar opens that township's undeclared employers.
+  towns.on("click", function (p) {
+    const q = new URLSearchParams(data.townships[p.dataIndex].query);
+    q.set("declaration_status", "未申报");
+    window.location = listUrl + "?" + q.toString();
+  });
+  echarts.init(document.getElementById("chart-sources")).setOption({
+    grid: {left: 110, right: 20, top: 25, bottom: 20},
+    legend: {data: ["首次发现", "须申报"]},
+    tooltip: {trigger: "axis"},
+    xAxis: {type: "value"},
+    yAxis: {type: "category", inverse: true, data: data.sources.map(function (s) { return s.name; })},
+    series: [
+      {name: "首次发现", type: "bar", data: data.sources.map(function (s) { return s.added; })},
+      {name: "须申报", type: "bar", data: data.sources.map(function (s) { return s.must; })}
+    ]
+  });
+})();
+
+// The quarter chooser submits on change.
+document.getElementById("quarter").addEventListener("change", function () { this.form.submit(); });

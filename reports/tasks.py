@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def build_bulletin_task(bulletin_id: int) -> str:
+    bulletin = services.run_bulletin(bulletin_id)
+    return bulletin.status if bulletin else "missing"
+
+
+@shared_task
+def build_quarter_end_bulletin_task() -> int:
+    """Celery beat, at each quarter end: a new version of the bulletin for the quarter just ended."""
+    bulletin = services.create_bulletin(services.last_quarter())
+    services.run_bulletin(bulletin.pk)
+    return bulletin.pk

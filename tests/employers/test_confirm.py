@@ -1,0 +1,86 @@
+"""Confirm or exclude an employer (名单状态): a reason for exclusions, who and when recorded."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from hezuo_shenbao.lib.concurrency import STALE_MESSAGE
+from tests.builders import make_employer
+
+
+@pytest.fixture
+def pending(db):
+    return make_employer(name="合水县待确认石油服务部", register_status="待确认")
+
+
+def _decide(client, employer, **data):
+    data.setdefault("version", employer.version)
+    return client.post(reverse("employers:register", args=[employer.pk]), data, follow=True)
+
+
+def _messages(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_it_confirms_and_records_who_and_when(cast, as_user, pending):
+    before = timezone.now()
+    response = _decide(as_user(cast.cdc), pending, status="已纳入", reason="")
+    pending.refresh_from_db()
+    assert (pending.register_status, pending.register_by, pending.version) == ("已纳入", cast.cdc, 1)
+    assert pending.register_at >= before
+    assert "“合水县待确认石油服务部”名单状态已设为已纳入。" in _messages(response)
+    assert response.redirect_chain[-1][0] == pending.get_absolute_url()
+
+
+def test_it_excludes_with_a_reason(cast, as_user, pending):
+    _decide(as_user(cast.cdc), pending, status="已排除", reason="  无职业病危害因素  ")
+    pending.refresh_from_db()
+    assert (pending.register_status, pending.register_reason, pending.register_by) == (
+        "已排除",
+        "无职业病危害因素",
+        cast.cdc,
+    )
+    assert pending.history.first().history_user == cast.cdc
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_it_refuses_to_exclude_without_a_reason(cast, as_user, pending, reason):
+    response = _decide(as_user(cast.cdc), pending, status="已排除", reason=reason)
+    assert "排除用人单位必须填写理由。" in _messages(response)
+    pending.refresh_from_db()
+    assert (pending.register_status, pending.register_by, pending.version) == ("待确认", None, 0)
+    assert pending.history.count() == 1
+
+
+def test_it_refuses_a_decision_made_on_a_stale_page(cast, pending):
+    first, second = Client(), Client()
+    first.force_login(cast.cdc)
+    second.force_login(cast.admin)
+    stale_version = pending.version
+    _decide(first, pending, status="已纳入", reason="")
+    response = _decide(second, pending, status="已排除", reason="重复录入", version=stale_version)
+    assert STALE_MESSAGE in _messages(response)
+    pending.refresh_from_db()
+    assert (pending.register_status, pending.register_by) == ("已纳入", cast.cdc)
+
+
+def test_it_refuses_an_unknown_status(cast, as_user, pending):
+    response = _decide(as_user(cast.cdc), pending, status="作废", reason="")
+    assert any("选择一个有效的选项" in m for m in _messages(response))
+    pending.refresh_from_db()
+    assert pending.register_status == "待确认"
+
+
+def test_it_only_accepts_posts(cast, as_user, pending):
+    assert as_user(cast.cdc).get(reverse("employers:register", args=[pending.pk])).status_code == 405
+
+
+def test_a_bureau_official_may_not_decide(cast, as_user, pending):
+    response = as_user(cast.bureau).post(
+        reverse("employers:register", args=[pending.pk]), {"status": "已纳入", "version": 0}
+    )
+    assert response.status_code == 403
+    pending.refresh_from_db()
+    assert pending.register_status == "待确认"

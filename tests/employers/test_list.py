@@ -1,0 +1,248 @@
+"""The register list page: search, every filter, sorting and pagination, as CDC staff use it."""
+
+import html
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from employers.models import EmployerAlias, EmployerSource, Industry
+from employers.views import PAGE_SIZE
+from tests.builders import industry, make_declaration, make_employer, township
+
+URL = reverse("employers:list")
+
+
+@pytest.fixture
+def county(db):
+    """Five employers that differ in every filtered attribute."""
+    today = timezone.localdate()
+    oil = make_employer(
+        name="合水县陇原采油有限公司",
+        code="91440101MA5CJQ4N59",
+        industry=industry("0711"),
+        workers=120,
+        scale="中",
+    )
+    make_declaration(oil)
+    EmployerSource.objects.create(employer=oil, kind="register")
+    garage = make_employer(
+        name="合水县子午汽车修理厂",
+        township=township("老城镇"),
+        industry=industry("8111"),
+        workers=6,
+        scale="微",
+        register_status="待确认",
+    )
+    EmployerSource.objects.create(employer=garage, kind="enforcement")
+    EmployerAlias.objects.create(employer=garage, name="老城汽修部")
+    restaurant = make_employer(
+        name="合水县西华池酒店有限公司",
+        industry=industry("6210"),
+        workers=30,
+        scale="小",
+        register_status="已排除",
+        register_reason="无职业病危害因素",
+    )
+    EmployerSource.objects.create(employer=restaurant, kind="department", department="市场监管")
+    stopped = make_employer(
+        name="合水县宏达水泥有限公司",
+        industry=industry("3011"),
+        workers=300,
+        scale="中",
+        operating_status="停产停业",
+        suspended_since=today - relativedelta(months=2),
+    )
+    closed = make_employer(
+        name="合水县金泰棉纺有限公司",
+        industry=industry("1713"),
+        workers=50,
+        scale="小",
+        operating_status="停产停业",
+        suspended_since=today - relativedelta(years=1),
+    )
+    deregistered = make_employer(name="合水县鑫源粉条加工厂", industry=industry("1391"), operating_status="注销")
+    return {e.name: e for e in (oil, garage, restaurant, stopped, closed, deregistered)}
+
+
+@pytest.fixture
+def cdc_client(cast, as_user):
+    return as_user(cast.cdc)
+
+
+def names(response):
+    assert response.status_code == 200
+    return [e.name for e in response.context["page"]]
+
+
+def test_it_lists_every_employer_by_name(cdc_client, county):
+    response = cdc_client.get(URL)
+    assert names(response) == sorted(county)
+    assert "共 6 家" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ("陇原", ["合水县陇原采油有限公司"]),  # part of a name
+        ("  子午汽车 ", ["合水县子午汽车修理厂"]),  # surrounding spaces ignored
+        ("MA5CJQ", ["合水县陇原采油有限公司"]),  # part of a code
+        ("ma5cjq", ["合水县陇原采油有限公司"]),  # lower case
+        ("ＭＡ５ＣＪＱ", ["合水县陇原采油有限公司"]),  # full-width, as pasted from a Word file
+        ("老城汽修", ["合水县子午汽车修理厂"]),  # a former name (曾用名)
+        ("不存在的单位", []),
+    ],
+)
+def test_it_searches_by_partial_name_code_or_alias(cdc_client, county, term, expected):
+    assert names(cdc_client.get(URL, {"q": term})) == expected
+
+
+def test_it_lists_an_employer_once_even_with_several_matching_aliases(cdc_client, county):
+    garage = county["合水县子午汽车修理厂"]
+    EmployerAlias.objects.create(employer=garage, name="老城汽修二部")
+    response = cdc_client.get(URL, {"q": "汽修"})
+    assert names(response) == ["合水县子午汽车修理厂"]
+    assert "共 1 家" in response.content.decode()
+
+
+def test_it_says_so_when_nothing_matches(cdc_client, county):
+    assert "没有符合条件的用人单位" in cdc_client.get(URL, {"q": "不存在"}).content.decode()
+
+
+def _pk(model_code):
+    return Industry.objects.get(code=model_code).pk
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"township": "老城镇"}, ["合水县子午汽车修理厂"]),
+        ({"section": "C"}, ["合水县宏达水泥有限公司", "合水县金泰棉纺有限公司", "合水县鑫源粉条加工厂"]),
+        ({"section": "O"}, ["合水县子午汽车修理厂"]),
+        ({"division": "30"}, ["合水县宏达水泥有限公司"]),
+        ({"division": "13"}, ["合水县鑫源粉条加工厂"]),
+        ({"division": "07"}, ["合水县陇原采油有限公司"]),
+        (
+            {"serious": "1"},
+            ["合水县子午汽车修理厂", "合水县宏达水泥有限公司", "合水县金泰棉纺有限公司", "合水县陇原采油有限公司"],
+        ),
+        ({"serious": "0"}, ["合水县西华池酒店有限公司", "合水县鑫源粉条加工厂"]),
+        (
+            {"industrial": "1"},
+            ["合水县宏达水泥有限公司", "合水县金泰棉纺有限公司", "合水县陇原采油有限公司", "合水县鑫源粉条加工厂"],
+        ),
+        ({"industrial": "0"}, ["合水县子午汽车修理厂", "合水县西华池酒店有限公司"]),
+        ({"ten_plus": "0"}, ["合水县子午汽车修理厂"]),
+        ({"scale": "中"}, ["合水县宏达水泥有限公司", "合水县陇原采油有限公司"]),
+        ({"register_status": "待确认"}, ["合水县子午汽车修理厂"]),
+        ({"register_status": "已排除"}, ["合水县西华池酒店有限公司"]),
+        ({"declaration_status": "已申报"}, ["合水县陇原采油有限公司"]),
+        ({"source": "enforcement"}, ["合水县子午汽车修理厂"]),
+        ({"source": "department"}, ["合水县西华池酒店有限公司"]),
+        ({"must_include": "0"}, ["合水县金泰棉纺有限公司", "合水县鑫源粉条加工厂"]),
+        (
+            {"township": "西华池镇", "serious": "1", "declaration_status": "未申报"},
+            ["合水县宏达水泥有限公司", "合水县金泰棉纺有限公司"],
+        ),
+    ],
+)
+def test_it_filters(cdc_client, county, params, expected):
+    query = dict(params)
+    if "township" in query:
+        query["township"] = township(query["township"]).pk
+    for key in ("section", "division"):
+        if key in query:
+            query[key] = _pk(query[key])
+    assert names(cdc_client.get(URL, query)) == sorted(expected)
+
+
+def test_it_filters_ten_plus_and_must_include(cdc_client, county):
+    assert "合水县子午汽车修理厂" not in names(cdc_client.get(URL, {"ten_plus": "1"}))
+    included = names(cdc_client.get(URL, {"must_include": "1"}))
+    # Stopped two months ago: still on the list; stopped a year ago or deregistered: not.
+    assert "合水县宏达水泥有限公司" in included
+    assert "合水县金泰棉纺有限公司" not in included
+    assert "合水县鑫源粉条加工厂" not in included
+
+
+def test_it_combines_search_and_filters(cdc_client, county):
+    query = {"q": "合水县", "township": township("老城镇").pk}
+    assert names(cdc_client.get(URL, query)) == ["合水县子午汽车修理厂"]
+
+
+def test_it_says_which_filter_value_it_ignored(cdc_client, county):
+    response = cdc_client.get(URL, {"scale": "巨", "township": 99999, "register_status": "待确认"})
+    assert names(response) == ["合水县子午汽车修理厂"]
+    body = response.content.decode()
+    assert "以下筛选条件无效，已忽略" in body
+    assert "规模：选择一个有效的选项" in body and "乡镇：选择一个有效的选项" in body
+
+
+@pytest.mark.parametrize(
+    "sort, key",
+    [
+        ("name", lambda e: (e.name, e.pk)),
+        ("-workers", lambda e: (-(e.workers or 0), e.pk)),
+        ("township__code", lambda e: (e.township.code, e.pk)),
+        ("industry__code", lambda e: (e.industry.code, e.pk)),
+    ],
+)
+def test_it_sorts(cdc_client, county, sort, key):
+    expected = [e.name for e in sorted(county.values(), key=key)]
+    assert names(cdc_client.get(URL, {"sort": sort})) == expected
+
+
+def test_it_sorts_newest_declaration_first(cdc_client, county):
+    assert names(cdc_client.get(URL, {"sort": "-declared_on"}))[0] == "合水县陇原采油有限公司"
+
+
+def test_it_sorts_by_recent_update(cdc_client, county):
+    county["合水县金泰棉纺有限公司"].save()
+    assert names(cdc_client.get(URL, {"sort": "-updated_at"}))[0] == "合水县金泰棉纺有限公司"
+
+
+def test_it_pages_and_keeps_the_filters_in_the_page_links(cdc_client, db):
+    seat = township("西华池镇")
+    for n in range(PAGE_SIZE + 3):
+        make_employer(name=f"合水县分页测试{n:03d}有限公司", township=seat)
+    make_employer(name="合水县老城分页测试有限公司", township=township("老城镇"))
+
+    first = cdc_client.get(URL, {"township": seat.pk, "q": "分页"})
+    assert len(names(first)) == PAGE_SIZE
+    body = first.content.decode()
+    assert "共 53 家" in body and "第 1 / 2 页" in body
+    assert f'href="?township={seat.pk}&q=%E5%88%86%E9%A1%B5&page=2"' in html.unescape(body)
+
+    second = cdc_client.get(URL, {"township": seat.pk, "q": "分页", "page": 2})
+    assert names(second) == [f"合水县分页测试{n:03d}有限公司" for n in range(PAGE_SIZE, PAGE_SIZE + 3)]
+    assert "上一页" in second.content.decode()
+
+
+@pytest.mark.parametrize("page, expected_number", [("abc", 1), ("999", 2), ("-1", 2)])
+def test_it_tolerates_bad_page_numbers(cdc_client, db, page, expected_number):
+    for n in range(PAGE_SIZE + 1):
+        make_employer(name=f"合水县页码{n:03d}厂")
+    response = cdc_client.get(URL, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == expected_number
+
+
+def test_it_reads_the_list_in_a_fixed_number_of_queries(cdc_client, county):
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            assert cdc_client.get(URL, {"q": "合水县"}).status_code == 200
+        return len(context)
+
+    few = queries()
+    for n in range(10):
+        make_employer(name=f"合水县查询数{n}有限公司", industry=industry("0711"))
+    assert queries() == few
+
+
+def test_it_escapes_names_on_the_list(cdc_client, db):
+    make_employer(name="合水县A&B有限公司")
+    body = cdc_client.get(URL).content.decode()
+    assert "合水县A&amp;B有限公司" in body

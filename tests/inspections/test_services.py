@@ -1,0 +1,153 @@
+import datetime
+import uuid
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from inspections.models import Visit
+from inspections.services import draw_sample, record_visit, scope, visit_figures, work_list
+from matching.models import ImportBatch, SourceRecord
+from tests.builders import industry, make_assignment, make_declaration, make_employer, make_visit, township
+
+D = datetime.date
+
+
+def test_it_counts_visit_figures_for_a_period(db):
+    guided = make_employer()
+    ignored = make_employer()
+    already = make_employer()
+    make_visit(guided, date=D(2025, 4, 10))
+    make_visit(guided, date=D(2025, 5, 10))
+    make_visit(ignored, date=D(2025, 4, 12))
+    make_visit(already, date=D(2025, 4, 12), declared=True, outcome="已申报核实")
+    make_visit(ignored, date=D(2024, 4, 12))
+    make_declaration(guided, declared_on=D(2025, 4, 20))
+    make_declaration(ignored, declared_on=D(2025, 1, 1))
+
+    assert visit_figures(D(2025, 1, 1), D(2025, 6, 30)) == {
+        "visits": 4,
+        "employers_visited": 3,
+        "undeclared_visited": 2,
+        "declared_after": 1,
+    }
+
+
+def visit(user, employer, **overrides):
+    fields = {"employer_id": employer.pk, "user": user, "date": D(2025, 5, 1), "outcome": "承诺限期申报"}
+    fields.update(overrides)
+    return record_visit(**fields)
+
+
+def test_it_records_a_visit_and_updates_the_open_reason(cast):
+    employer = make_employer()
+    saved, created = visit(cast.cdc, employer, follow_up_on=D(2025, 6, 1))
+    employer.refresh_from_db()
+    assert created and saved.follow_up_open
+    assert list(saved.inspectors.all()) == [cast.cdc]
+    assert (employer.open_reason, employer.open_reason_on) == ("承诺限期申报", D(2025, 5, 1))
+
+
+def test_it_is_idempotent_by_key(cast):
+    employer = make_employer()
+    key = uuid.uuid4()
+    first, created = visit(cast.cdc, employer, idempotency_key=key)
+    again, created_again = visit(cast.cdc, employer, idempotency_key=str(key), problems="再次提交")
+    assert created and not created_again and first == again
+    assert Visit.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"date": D(2999, 1, 1)}, "date", "晚于今天"),
+        ({"follow_up_on": D(2025, 4, 1)}, "follow_up_on", "不能早于检查日期"),
+        ({"employer_id": 999999}, "employer", "不存在"),
+        ({"found": {"industry": "9999"}}, "found_industry", "不是国民经济行业分类的小类代码"),
+        ({"found": {"workers": 5, "exposed_workers": 6}}, "found_exposed_workers", "不能多于"),
+    ],
+)
+def test_it_refuses_bad_input_and_saves_nothing(cast, overrides, field, message):
+    employer = make_employer()
+    with pytest.raises(ValidationError) as error:
+        visit(cast.cdc, employer, **overrides)
+    assert message in error.value.message_dict[field][0]
+    assert not Visit.objects.exists()
+    employer.refresh_from_db()
+    assert employer.open_reason == ""
+
+
+def test_it_applies_confirmed_findings_with_history(cast):
+    employer = make_employer(workers=25, exposed_workers=10)
+    saved, _ = visit(
+        cast.cdc,
+        employer,
+        found={"workers": 40, "exposed_workers": 12, "industry": "C3021"},
+        apply=["workers", "industry"],
+    )
+    employer.refresh_from_db()
+    assert employer.workers == 40 and employer.exposed_workers == 10
+    assert employer.industry == industry("3021")
+    assert saved.field_check["workers"] == {"declared": 25, "found": 40, "applied": True}
+    assert saved.field_check["exposed_workers"]["applied"] is False
+    record = employer.history.first()
+    assert record.history_user == cast.cdc and "现场核实" in record.history_change_reason
+
+
+def test_it_closes_earlier_follow_ups(cast):
+    employer = make_employer()
+    first, _ = visit(cast.cdc, employer, date=D(2025, 3, 1), follow_up_on=D(2025, 4, 1))
+    visit(cast.cdc, employer, date=D(2025, 4, 2))
+    first.refresh_from_db()
+    assert not first.follow_up_open
+
+
+def test_an_inspector_works_only_on_assigned_employers(cast):
+    mine = make_employer()
+    by_hand = make_employer(township=township("老城镇"))
+    other = make_employer(township=township("老城镇"))
+    make_assignment(cast.inspector, "西华池镇")
+    make_assignment(cast.inspector, employer=by_hand)
+    assert set(scope(cast.inspector)) == {mine, by_hand}
+    assert set(scope(cast.cdc)) >= {mine, by_hand, other}
+    visit(cast.inspector, mine)
+    with pytest.raises(PermissionDenied):
+        visit(cast.inspector, other)
+
+
+def test_the_work_list_puts_the_most_urgent_first(cast):
+    today = D(2025, 6, 1)
+    plain = make_employer(name="丁", workers=5, industry=industry("5191"))
+    overdue = make_employer(name="丙", workers=5, industry=industry("5191"))
+    make_visit(overdue, date=D(2025, 3, 1), follow_up_on=D(2025, 4, 1), follow_up_open=True)
+    make_visit(plain, date=D(2025, 3, 1))
+    evidence = make_employer(name="乙", workers=5, industry=industry("5191"))
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256="x")
+    SourceRecord.objects.create(batch=batch, kind="exam", row_number=1, name="乙", name_norm="乙", employer=evidence)
+    make_visit(evidence, date=D(2025, 3, 1))
+    serious = make_employer(name="甲", workers=30)
+    never = make_employer(name="戊", workers=5, industry=industry("5191"))
+    declared = make_employer(name="己")
+    make_declaration(declared)
+
+    rows = list(work_list(cast.cdc, today=today))
+    assert [e.name for e in rows] == ["甲", "乙", "戊", "丙", "丁"]
+    assert [e.priority for e in rows] == [0, 1, 2, 3, 5]
+    assert rows[3].is_overdue and rows[1].has_evidence
+    assert [e.name for e in work_list(cast.cdc, township=township("老城镇"), today=today)] == []
+    assert list(work_list(cast.inspector, today=today)) == []
+    assert serious and never
+
+
+def test_a_sample_is_repeatable_by_seed_and_joins_the_work_list(cast):
+    declared = [make_employer() for _ in range(6)]
+    for employer in declared:
+        make_declaration(employer)
+    first = draw_sample(3, 42, cast.cdc)
+    again = draw_sample(3, 42, cast.cdc)
+    assert set(first.employers.all()) == set(again.employers.all())
+    assert first.seed == 42 and first.size == 3
+    listed = [e for e in work_list(cast.cdc) if e.is_sampled]
+    assert set(listed) == set(first.employers.all())
+    assert all(e.priority == 4 for e in listed)
+    with pytest.raises(ValidationError):
+        draw_sample(0, 1, cast.cdc)

@@ -1,0 +1,35 @@
+from django.core.files.base import ContentFile
+
+from reports.models import Bulletin, Submission
+from tests.access_rules import BUREAU_AND_CDC, CDC_ONLY, Rule
+from tests.builders import make_employer
+
+
+def bulletin(cast):
+    b = Bulletin.objects.create(year=2025, quarter=3, version=Bulletin.objects.count() + 1, status="done")
+    b.docx.save("通报.docx", ContentFile(b"docx"))
+    return [b.pk, "docx"]
+
+
+def submission(cast):
+    s = Submission(year=2025, quarter=3, employer_count=1, declared_count=0, submitted_by=cast.cdc)
+    s.file.save("名单.xlsx", ContentFile(b"xlsx"))
+    return [s.pk]
+
+
+def employer(cast):
+    return [make_employer().pk]
+
+
+ACCESS = {
+    "reports:dashboard": Rule(BUREAU_AND_CDC),
+    "reports:bulletins": Rule(BUREAU_AND_CDC),
+    # An empty form is refused with a message and a redirect: the rule checks access, not a build.
+    "reports:bulletin_create": Rule(BUREAU_AND_CDC, method="post"),
+    "reports:bulletin_download": Rule(BUREAU_AND_CDC, bulletin),
+    "reports:submissions": Rule(BUREAU_AND_CDC),
+    "reports:submission_create": Rule(CDC_ONLY, method="post"),
+    "reports:submission_download": Rule(BUREAU_AND_CDC, submission),
+    "reports:dossier_sample": Rule(BUREAU_AND_CDC),
+    "reports:dossier": Rule(BUREAU_AND_CDC, employer),
+}

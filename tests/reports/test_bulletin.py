@@ -1,0 +1,154 @@
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from docx import Document
+from openpyxl import load_workbook
+
+from reports import documents, services
+from reports.models import Bulletin, Quarter
+from reports.tasks import build_bulletin_task
+
+
+def _text(docx_file):
+    document = Document(docx_file)
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend("|".join(c.text for c in row.cells) for row in table.rows)
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def no_pdf(monkeypatch):
+    """LibreOffice takes seconds per document: only the PDF test converts."""
+    monkeypatch.setattr(documents, "soffice", lambda: None)
+
+
+def _build(cast, quarter="2025Q1"):
+    bulletin = services.create_bulletin(Quarter.parse(quarter), cast.bureau)
+    build_bulletin_task.delay(bulletin.pk)
+    bulletin.refresh_from_db()
+    return bulletin
+
+
+def test_it_builds_the_word_bulletin_from_the_quarter_figures(county, cast, run_tasks, no_pdf):
+    bulletin = _build(cast)
+
+    assert bulletin.status == Bulletin.Status.DONE and bulletin.progress == 100
+    text = _text(bulletin.docx.open("rb"))
+    assert "关于2025年第一季度职业病危害项目申报扩面行动进展情况的通报" in text
+    for heading in ("一、总体进展", "二、各乡镇进展", "三、存在问题", "四、下一步工作"):
+        assert heading in text
+    assert "确认纳入名单4家，已申报2家，申报率50.0%" in text
+    assert "2024年底工业领域严重行业用人单位申报全覆盖|2|1|1|50.0%" in text
+    assert re.search(r"\|西华池镇\|2\|1\|1\|50\.0%", text)
+    assert bulletin.figures["overall"]["declared"] == 2
+
+
+def test_it_writes_the_excel_annex_with_tables_charts_and_the_undeclared_list(county, cast, run_tasks, no_pdf):
+    bulletin = _build(cast)
+
+    workbook = load_workbook(bulletin.xlsx.open("rb"))
+    assert {"总体进展", "目标进展", "乡镇排名", "来源成效", "未申报名单", "乡镇明细"} <= set(workbook.sheetnames)
+    targets = list(workbook["目标进展"].iter_rows(min_row=2, values_only=True))
+    assert targets == [("工业领域严重行业", 2, 1, 1, 50.0), ("严重行业10人及以上", 2, 1, 1, 50.0)]
+    names = [row[1] for row in workbook["未申报名单"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["丙公路工程有限公司", "乙井下作业有限公司"]
+    assert workbook["乡镇排名"]._charts and workbook["目标进展"]._charts
+    detail = {row[0]: row for row in workbook["乡镇明细"].iter_rows(min_row=2, values_only=True)}
+    assert detail["西华池镇"][4:] == (1, 0) and detail["老城镇"][4:] == (0, 1)
+
+
+def test_a_figure_in_the_bulletin_equals_the_dashboards(county, cast, as_user, run_tasks, no_pdf):
+    bulletin = _build(cast)
+    page = as_user(cast.bureau).get(reverse("reports:dashboard"), {"quarter": "2025Q1"}).content.decode()
+
+    shown = re.search(r'data-figure="overall-rate">([\d.]+%)<', page).group(1)
+    gap = re.search(r'data-figure="t2025-gap">(\d+)<', page).group(1)
+    text = _text(bulletin.docx.open("rb"))
+    assert f"申报率{shown}" in text
+    assert f"严重行业10人及以上用人单位应报尽报的目标尚有{gap}家单位未申报" in text
+
+
+def test_regenerating_keeps_earlier_versions_and_gives_the_same_figures(county, cast, run_tasks, no_pdf):
+    first = _build(cast)
+    county["B"].township = county["C"].township
+    county["B"].save()  # a change after the quarter: recorded now, so not part of 2025Q1
+    second = _build(cast)
+
+    assert (first.version, second.version) == (1, 2)
+    assert Bulletin.objects.filter(year=2025, quarter=1).count() == 2
+    assert first.docx.name != second.docx.name and first.docx.storage.exists(first.docx.name)
+    assert second.figures == first.figures
+
+
+def test_building_twice_does_nothing_the_second_time(county, cast, run_tasks, no_pdf):
+    bulletin = _build(cast)
+    name = bulletin.docx.name
+    build_bulletin_task.delay(bulletin.pk)
+
+    bulletin.refresh_from_db()
+    assert bulletin.docx.name == name
+
+
+def test_a_failure_is_recorded_in_chinese(county, cast, run_tasks, no_pdf, monkeypatch):
+    def broken(stats):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(documents, "bulletin_xlsx", broken)
+    bulletin = _build(cast)
+
+    assert bulletin.status == Bulletin.Status.FAILED
+    assert bulletin.message.startswith("生成失败：写入文件出错")
+
+
+def test_officials_generate_and_download_from_the_bulletin_page(county, cast, as_user, run_tasks, no_pdf):
+    client = as_user(cast.bureau)
+    response = client.post(reverse("reports:bulletin_create"), {"quarter": "2025Q1"}, follow=True)
+
+    assert "已开始生成2025年第一季度调度通报（第1版）" in response.content.decode()
+    bulletin = Bulletin.objects.get()
+    download = client.get(reverse("reports:bulletin_download", args=[bulletin.pk, "xlsx"]))
+    assert download.status_code == 200
+    load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert client.get(reverse("reports:bulletin_download", args=[bulletin.pk, "pdf"])).status_code == 404
+
+
+def test_a_bad_quarter_is_refused_with_a_message(cast, as_user):
+    response = as_user(cast.bureau).post(reverse("reports:bulletin_create"), {"quarter": "2025Q5"}, follow=True)
+
+    assert "季度“2025Q5”无效" in response.content.decode()
+    assert not Bulletin.objects.exists()
+
+
+def test_the_command_writes_the_files_into_the_out_folder(county, tmp_path, no_pdf):
+    out = io.StringIO()
+    call_command("build_bulletin", "2025Q1", "--out", str(tmp_path / "out"), stdout=out)
+    call_command("build_bulletin", "2025Q1", "--out", str(tmp_path / "out"), stdout=out)
+
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == [
+        "2025Q1调度通报v1.docx",
+        "2025Q1调度通报v1附表.xlsx",
+        "2025Q1调度通报v2.docx",
+        "2025Q1调度通报v2附表.xlsx",
+    ]
+    assert "申报率50.0%" in _text(tmp_path / "out" / "2025Q1调度通报v2.docx")
+
+
+def test_the_quarter_end_schedule_builds_the_quarter_just_ended(db, settings, no_pdf):
+    from reports.tasks import build_quarter_end_bulletin_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["quarter-end-bulletin"]
+    assert entry["task"] == build_quarter_end_bulletin_task.name
+    bulletin = Bulletin.objects.get(pk=build_quarter_end_bulletin_task.delay().get())
+    assert bulletin.period == services.last_quarter() and bulletin.status == Bulletin.Status.DONE
+
+
+@pytest.mark.skipif(not documents.soffice(), reason="LibreOffice is not installed")
+def test_it_converts_the_bulletin_to_pdf(county, cast, run_tasks):
+    bulletin = _build(cast)
+
+    assert bulletin.pdf and bulletin.pdf.open("rb").read(5) == b"%PDF-"

@@ -1,0 +1,55 @@
+import datetime
+import io
+import zipfile
+
+from django.urls import reverse
+from docx import Document
+
+from matching.models import ImportBatch, SourceRecord
+from reports import services
+from tests.builders import make_visit
+
+
+def _text(data):
+    document = Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts.extend("|".join(c.text for c in row.cells) for row in table.rows)
+    return "\n".join(parts)
+
+
+def test_an_employers_dossier_has_its_facts_sources_evidence_visits_and_declarations(county, cast, as_user):
+    employer = county["A"]
+    batch = ImportBatch.objects.create(kind="exam", file_name="2025体检汇总.xlsx", file_sha256="x", status="done")
+    SourceRecord.objects.create(
+        batch=batch, kind="exam", row_number=2, name=employer.name, name_norm=employer.name,
+        employer=employer, record_date=datetime.date(2025, 2, 3), exposed_workers=12, data={"危害因素": "噪声"},
+    )  # fmt: skip
+    make_visit(employer, cast.inspector, date=datetime.date(2025, 5, 6))
+
+    response = as_user(cast.bureau).get(reverse("reports:dossier", args=[employer.pk]))
+
+    text = _text(response.content)
+    assert "职业病危害项目申报扩面行动抽查档案" in text
+    assert "统一社会信用代码|" + employer.code in text
+    assert "市级下发||2025-01-10" in text
+    assert "2025体检汇总.xlsx|2025-02-03|接害人数：12；危害因素：噪声" in text
+    assert "入户指导" in text and "2025-05-06" in text
+    assert "2025-03-01|初次申报" in text
+
+
+def test_a_sample_of_dossiers_is_drawn_reproducibly_and_zipped(county, cast, as_user):
+    _, first = services.dossier_sample(2, seed=7)
+    _, again = services.dossier_sample(2, seed=7)
+    assert first == again
+
+    response = as_user(cast.cdc).get(reverse("reports:dossier_sample"), {"count": 3, "seed": 7})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len([n for n in names if n.endswith(".docx")]) == 3 and "抽查名单.csv" in names
+
+
+def test_a_sample_larger_than_the_register_is_refused(county, cast, as_user):
+    response = as_user(cast.cdc).get(reverse("reports:dossier_sample"), {"count": 50, "seed": 1})
+
+    assert "名单中只有4家已纳入单位，少于抽查数量50。" in response.content.decode()
