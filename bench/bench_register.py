@@ -21,6 +21,8 @@ from hezuo_shenbao import roles
 
 EMPLOYERS = 100_000
 REPEATS = 20
+LIST_TARGET_MS = 150
+DETAIL_TARGET_MS = 50
 
 
 def _median_ms(client, url):
@@ -72,21 +74,15 @@ def _run(report):
     client, user = _cdc_client()
     seat = Township.objects.get(name="西华池镇")  # the county seat holds about half the employers
     list_url = reverse("employers:list")
-    report(
-        "register",
-        "list: township + search 石油 (median)",
-        _median_ms(client, f"{list_url}?township={seat.pk}&q=石油"),
-        "ms",
-        target=150,
-    )
-    report("register", "list: no filter, page 1 (median)", _median_ms(client, list_url), "ms", target=150)
-    report(
-        "register",
-        "list: serious + undeclared + source, page 20 (median)",
-        _median_ms(client, f"{list_url}?serious=1&declaration_status=未申报&source=register&page=20"),
-        "ms",
-        target=150,
-    )
+    # The first is the target; the others show where the list stands for other common uses.
+    for label, query in [
+        ("township + search 石油", f"township={seat.pk}&q=石油"),
+        ("search 陇原 (whole county)", "q=陇原"),
+        ("no filter, page 1", ""),
+        ("serious + undeclared + source, page 20", "serious=1&declaration_status=未申报&source=register&page=20"),
+    ]:
+        figure = _median_ms(client, f"{list_url}?{query}")
+        report("register", f"list: {label} (median)", figure, "ms", target=LIST_TARGET_MS)
 
     employer = Employer.objects.filter(township=seat, declarations__isnull=False).first()
     _give_history(employer, user)
@@ -95,7 +91,7 @@ def _run(report):
         "detail page (median)",
         _median_ms(client, reverse("employers:detail", args=[employer.pk])),
         "ms",
-        target=50,
+        target=DETAIL_TARGET_MS,
     )
 
     started = time.perf_counter()

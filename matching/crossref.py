@@ -18,13 +18,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
 from simple_history.utils import bulk_create_with_history
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
-from employers.models import EVIDENCE_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
+from employers.models import Declaration, Employer, EmployerAlias, EmployerSource, Industry
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -110,7 +111,9 @@ class Index:
                     weights[pk] += 1.0 / len(block)
         found = [pk for pk, _ in weights.most_common(CANDIDATES)]
         if len(code) == 18:
-            found += sorted((self.by_code_half.get(code[:9], set()) | self.by_code_half.get(code[9:], set())) - set(found))
+            found += sorted(
+                (self.by_code_half.get(code[:9], set()) | self.by_code_half.get(code[9:], set())) - set(found)
+            )
         return found
 
 
@@ -173,7 +176,9 @@ def decide(record, index, decisions):
             entry = index.entries[pk]
             if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
                 similarity = Levenshtein.normalized_similarity(parts.core, entry.core)
-                return Verdict(record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)})
+                return Verdict(
+                    record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
+                )
 
     for pk in sorted(index.by_key.get(parts.key, set()) - rejected):
         entry = index.entries[pk]
@@ -218,12 +223,11 @@ RECORD_FIELDS = (
 )
 
 
-def pending_ids():
-    """Records still to decide: never linked, or waiting for review (decisions may have changed)."""
-    return list(
-        SourceRecord.objects.filter(link_status__in=[Status.UNLINKED, Status.REVIEW])
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def pending():
+    """Records still to decide: never linked, or under review with no candidate left (merged away).
+    A record under review keeps its proposal until a person decides, so re-running changes nothing."""
+    return SourceRecord.objects.filter(
+        Q(link_status=Status.UNLINKED) | Q(link_status=Status.REVIEW, candidate__isnull=True)
     )
 
 
@@ -396,7 +400,9 @@ def absorb(records):
             sources.append(EmployerSource(employer=employer, kind=record.kind, department=record.department))
         if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
             aliases.add((employer.pk, record.name))
-            new_aliases.append(EmployerAlias(employer=employer, name=record.name[:200], note=f"{record.batch_id}号批次"))
+            new_aliases.append(
+                EmployerAlias(employer=employer, name=record.name[:200], note=f"{record.batch_id}号批次")
+            )
         if record.kind == SourceKind.DECLARATION and record.record_date:
             declared.add(record.pk)
         if record.kind in (SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT):
@@ -451,14 +457,12 @@ PARTITION_SIZE = 20000
 def start_run(user=None):
     from .models import CrossrefRun
 
-    ids = pending_ids()
-    return CrossrefRun.objects.create(started_by=user, records_total=len(ids))
+    return CrossrefRun.objects.create(started_by=user, records_total=pending().count())
 
 
 def partitions_for(run_id):
     """Pending records cut by blocking key: sorted by canonical name, so a partition's blocks overlap."""
-    records = SourceRecord.objects.filter(link_status__in=[Status.UNLINKED, Status.REVIEW])
-    ids = list(records.order_by("name_norm", "pk").values_list("pk", flat=True))
+    ids = list(pending().order_by("name_norm", "pk").values_list("pk", flat=True))
     return [ids[i : i + PARTITION_SIZE] for i in range(0, len(ids), PARTITION_SIZE)]
 
 

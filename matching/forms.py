@@ -24,7 +24,8 @@ class UploadForm(BootstrapMixin, forms.Form):
             raise forms.ValidationError(f"「{upload.name}」不是 .xlsx、.xls 或 .csv 文件。")
         if upload.size > settings.UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"「{upload.name}」大小 {upload.size / 1048576:.1f} MB，超过上限 {settings.UPLOAD_MAX_BYTES // 1048576} MB。"
+                f"「{upload.name}」大小 {upload.size / 1048576:.1f} MB，"
+                f"超过上限 {settings.UPLOAD_MAX_BYTES // 1048576} MB。"
             )
         return upload
 
@@ -35,7 +36,9 @@ class ConfirmForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "是同一单位"), ("reject", "不是同一单位"), ("other", "关联到其他单位")])
+    decision = forms.ChoiceField(
+        choices=[("accept", "是同一单位"), ("reject", "不是同一单位"), ("other", "关联到其他单位")]
+    )
     other = forms.IntegerField(label="其他单位编号", required=False, min_value=1)
 
     def clean(self):

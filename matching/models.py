@@ -85,6 +85,7 @@ class ImportIssue(models.Model):
     def __str__(self):
         return f"第{self.row_number}行 {self.column} {self.message}"
 
+
 class SourceRecord(models.Model):
     """One row of an imported file, normalised, without personal data, and its link to an employer."""
 

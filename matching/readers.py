@@ -37,7 +37,7 @@ COLUMNS = {
     "status": ["经营状态", "登记状态", "企业状态"],
     "department": ["来源部门", "部门"],
     "declaration_type": ["申报类型"],
-    "date": ["申报日期", "体检日期", "检测日期", "监测日期", "日期"],
+    "date": ["申报日期", "体检日期", "检测日期", "监测日期", "发现日期", "检查日期", "日期"],
     "person_name": ["姓名", "劳动者姓名", "职工姓名"],
     "id_number": ["身份证号", "身份证号码", "证件号码", "身份证"],
     "sex": ["性别"],
@@ -100,7 +100,8 @@ def sniff(path: Path, display_name: str) -> str:
         _check_zip(path, display_name)
         return "xlsx"
     if head == OLE_MAGIC:
-        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o" in path.read_bytes()[:65536]:
+        # An encrypted .xlsx is an OLE container holding an "EncryptionInfo" stream (named in UTF-16).
+        if "EncryptionInfo".encode("utf-16-le") in path.read_bytes():
             raise FileProblem(f"工作簿「{display_name}」设有打开密码，请在 Excel 中取消密码后另存，再导入。")
         return "xls"
     if suffix in (".xlsx", ".xls", ".xlsm"):
@@ -177,16 +178,19 @@ def _find_header(rows, display_name, required):
             f"（或 用人单位名称、企业名称、用人单位、名称）。文件中看到的内容：{'、'.join(sample) or '（空）'}。"
         )
     index, found = best
-    missing = [HEADER_LABELS[key] for key in required if key not in found]
+    missing = [text for key, text in required.items() if key not in found]
     if missing:
         headers = [str(c) for c in rows[index] if str(c).strip()]
         raise FileProblem(
-            f"文件「{display_name}」缺少必需的列：{'、'.join(missing)}。第 {index + 1} 行的表头为：{'、'.join(headers)}。"
+            f"文件「{display_name}」缺少必需的列：{'、'.join(missing)}。"
+            f"第 {index + 1} 行的表头为：{'、'.join(headers)}。"
         )
     return index, found
 
 
-def open_table(path, display_name, required=("name",)) -> Table:
+def open_table(path, display_name, required=None) -> Table:
+    """required: field -> the column name to ask for when it is missing."""
+    required = required or {"name": HEADER_LABELS["name"]}
     path = Path(path)
     kind = sniff(path, display_name)
     if kind == "csv":
@@ -211,15 +215,19 @@ def _csv_table(path, display_name, required):
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    lines = list(csv.reader(io.StringIO(text), dialect))
-    header_index, fields = _find_header(lines, display_name, required)
-
-    def rows():
-        # csv.reader counts records, and a quoted cell may span lines; line numbers are what people see.
-        for offset, values in enumerate(lines[header_index + 1 :], start=header_index + 2):
-            yield offset, values
-
-    return _table(display_name, "", header_index, lines[header_index], fields, rows(), len(lines) - header_index - 1)
+    reader = csv.reader(io.StringIO(text), dialect)
+    # Line numbers as a text editor shows them: a quoted cell may span several lines.
+    records, numbers, line = [], [], 0
+    for values in reader:
+        records.append(values)
+        numbers.append(line + 1)
+        line = reader.line_num
+    header_index, fields = _find_header(records, display_name, required)
+    rows = zip(numbers[header_index + 1 :], records[header_index + 1 :])
+    total = len(records) - header_index - 1
+    return _table(
+        display_name, "", header_index, records[header_index], fields, rows, total, header_line=numbers[header_index]
+    )
 
 
 def _workbook_table(path, display_name, kind, required):
@@ -227,7 +235,7 @@ def _workbook_table(path, display_name, kind, required):
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
         problem = None
-        for index, meta in enumerate(sheets):
+        for meta in sheets:
             sheet = workbook.get_sheet_by_name(meta.name)
             iterator = sheet.iter_rows()
             head = [row for _, row in zip(range(HEADER_SCAN_ROWS), iterator)]
@@ -274,7 +282,9 @@ def _merged_in_data(sheet, header_index, start_col, header, fields):
             for row in range(top, bottom + 1):
                 fills[(row + 1, col - start_col)] = (top + 1, col - start_col if col == left else left - start_col)
         letters = f"{get_column_letter(left + 1)}" + (f"-{get_column_letter(right + 1)}" if right > left else "")
-        notes.append((top + 1, letters, f"第 {top + 1}-{bottom + 1} 行 {letters} 列为合并单元格，已把合并值填入每一行。"))
+        notes.append(
+            (top + 1, letters, f"第 {top + 1}-{bottom + 1} 行 {letters} 列为合并单元格，已把合并值填入每一行。")
+        )
     return notes, fills
 
 
@@ -297,7 +307,7 @@ def _with_layout(rows, fields, fills, formulas, start_col):
         yield row
 
 
-def _table(display_name, sheet, header_index, header, fields, raw_rows, total, start_col=0):
+def _table(display_name, sheet, header_index, header, fields, raw_rows, total, start_col=0, header_line=None):
     letters = {key: get_column_letter(col + start_col + 1) for key, col in fields.items()}
 
     def rows():
@@ -313,7 +323,7 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
     return Table(
         file_name=display_name,
         sheet=sheet,
-        header_row=header_index + 1,
+        header_row=header_line or header_index + 1,
         headers=[str(c) for c in header],
         fields=fields,
         rows=rows(),

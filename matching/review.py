@@ -5,7 +5,7 @@ import os
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from employers.choices import RegisterStatus, SourceKind
@@ -98,7 +98,7 @@ def merge(keep, other, user, reason):
                 try:
                     with transaction.atomic():
                         row.save()
-                except Exception:
+                except IntegrityError:
                     row.delete()
         else:
             manager.update(**{relation.field.name: keep})

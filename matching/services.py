@@ -46,8 +46,7 @@ TEMPLATES = {
     SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "department"], {}),
     SourceKind.ENFORCEMENT: (COMMON + ["industry", "workers", "exposed", "hazard", "date"], {"date": "发现日期"}),
     SourceKind.EXAM: (
-        COMMON
-        + ["person_name", "id_number", "sex", "hazard", "exam_category", "date", "conclusion", "institution"],
+        COMMON + ["person_name", "id_number", "sex", "hazard", "exam_category", "date", "conclusion", "institution"],
         {"date": "体检日期"},
     ),
     SourceKind.MONITORING: (
@@ -90,7 +89,7 @@ class Outcome:
         self.issues.append(
             ImportIssue(row_number=row, column=column, level=level, message=message, values=values or {})
         )
-        if level != ImportIssue.Level.WARNING:
+        if level == ImportIssue.Level.DUPLICATE:
             self.counts[level] += 1
 
 
@@ -249,7 +248,8 @@ def classify(kind, records):
 
 def read_file(batch):
     """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer)."""
-    table = readers.open_table(batch.upload.path, batch.file_name, REQUIRED.get(batch.kind, ("name",)))
+    required = {key: label(batch.kind, key) for key in REQUIRED.get(batch.kind, ("name",))}
+    table = readers.open_table(batch.upload.path, batch.file_name, required)
     ImportBatch.objects.filter(pk=batch.pk).update(
         sheet=table.sheet, header_row=table.header_row, rows_total=table.total, rows_done=0
     )
@@ -292,14 +292,13 @@ class RowReader:
             if blank(row.values.get(key)):
                 errors.append((key, "单元格是公式且没有计算结果：请在 Excel 中复制后“粘贴为数值”再导入"))
         if errors:
+            self.outcome.counts[ImportIssue.Level.ERROR] += 1  # rows, not problems
             for key, message in errors:
                 self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.ERROR, message, shown)
             return
         signature = self.signature(fields)
         if signature is not None and signature in self.seen:
-            self.outcome.problem(
-                row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", shown
-            )
+            self.outcome.problem(row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", shown)
             return
         self.seen.add(signature)
         if not fields["code_valid"] and fields["code_norm"]:

@@ -93,7 +93,9 @@ class Generator:
             brand = self.brand()
             township = rng.choice(TOWNSHIPS)
             name = f"合水县{brand}{trade}{rng.choice(FORMS)}"
-            base = TrueEmployer(len(result) + 1, name, self.code(), township, industry, rng.choice([3, 8, 12, 25, 60, 150]))
+            base = TrueEmployer(
+                len(result) + 1, name, self.code(), township, industry, rng.choice([3, 8, 12, 25, 60, 150])
+            )
             result.append(base)
             roll = rng.random()
             if roll < 0.06 and len(result) < self.size:
@@ -116,9 +118,7 @@ class Generator:
             elif roll < 0.13 and len(result) < self.size:
                 # The same name in another county.
                 result.append(
-                    TrueEmployer(
-                        len(result) + 1, f"华池县{brand}{trade}有限公司", self.code(), township, industry, 15
-                    )
+                    TrueEmployer(len(result) + 1, f"华池县{brand}{trade}有限公司", self.code(), township, industry, 15)
                 )
             elif roll < 0.17:
                 base.former_name = base.name
@@ -135,7 +135,11 @@ class Generator:
         if rng.random() < 0.5:
             name = name.replace("合水县", "", 1)
         if rng.random() < 0.4:
-            name = name.replace("有限责任公司", "有限公司") if "有限责任" in name else name.replace("有限公司", "有限责任公司")
+            name = (
+                name.replace("有限责任公司", "有限公司")
+                if "有限责任" in name
+                else name.replace("有限公司", "有限责任公司")
+            )
         if rng.random() < 0.1:
             name = name.replace("公司", " 公司")
         if rng.random() < 0.08:
@@ -200,7 +204,10 @@ class Generator:
             folder / "申报系统导出.xlsx",
             "declaration",
             ["用人单位名称", "统一社会信用代码", "所属乡镇", "申报类型", "申报日期"],
-            [(e, row_for(e) + ["初次申报", f"2025-{rng.randint(1, 9):02d}-{rng.randint(1, 28):02d}"]) for e in declared],
+            [
+                (e, row_for(e) + ["初次申报", f"2025-{rng.randint(1, 9):02d}-{rng.randint(1, 28):02d}"])
+                for e in declared
+            ],
         )
         examined = [e for e in employers if rng.random() < 0.45]
         exam_rows = []
@@ -208,7 +215,7 @@ class Generator:
         for employer in examined:
             employer.has_evidence = True
             spellings = [row_for(employer) for _ in range(rng.randint(1, 2))]
-            for n in range(rng.randint(1, per * 2)):
+            for _ in range(rng.randint(1, per * 2)):
                 person = f"{rng.randrange(10**6):06d}"
                 exam_rows.append(
                     (
@@ -228,7 +235,16 @@ class Generator:
             county,
             folder / "职业健康检查.xlsx",
             "exam",
-            ["用人单位名称", "统一社会信用代码", "所属乡镇", "姓名", "身份证号", "接触危害因素", "体检日期", "体检结论"],
+            [
+                "用人单位名称",
+                "统一社会信用代码",
+                "所属乡镇",
+                "姓名",
+                "身份证号",
+                "接触危害因素",
+                "体检日期",
+                "体检结论",
+            ],
             exam_rows,
             title="2025年职业健康检查个案汇总",
         )
@@ -257,15 +273,14 @@ class Generator:
             with path.open("w", encoding=encoding, newline="") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(headers)
-                for employer, values in rows:
-                    writer.writerow(values)
+                writer.writerows(values for _, values in rows)
         else:
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet("Sheet1")
             if title:
                 sheet.append([title])
             sheet.append(headers)
-            for employer, values in rows:
+            for _, values in rows:
                 sheet.append(values)
             workbook.save(path)
         for offset, (employer, _) in enumerate(rows):

@@ -37,7 +37,11 @@ def imports(request):
                 handle.write(chunk)
             handle.flush()
             batch = services.create_batch(
-                handle.name, upload.name, SourceKind(form.cleaned_data["kind"]), request.user, form.cleaned_data["department"]
+                handle.name,
+                upload.name,
+                SourceKind(form.cleaned_data["kind"]),
+                request.user,
+                form.cleaned_data["department"],
             )
         transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
         return redirect(batch)
@@ -112,7 +116,10 @@ def batch_issues_export(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     issues = batch.issues.exclude(level=ImportIssue.Level.WARNING)
     columns = sorted({key for values in issues.values_list("values", flat=True) for key in values})
-    rows = ([i.row_number, i.column, i.get_level_display(), i.message, *[i.values.get(c, "") for c in columns]] for i in issues)
+    rows = (
+        [i.row_number, i.column, i.get_level_display(), i.message, *[i.values.get(c, "") for c in columns]]
+        for i in issues
+    )
     headers = ["行号", "列", "类别", "原因", *columns]
     return xlsx_response(f"{Path(batch.file_name).stem}-被拒绝的行.xlsx", [("被拒绝的行", headers, rows)])
 
@@ -125,7 +132,7 @@ def template_download(request, kind):
     return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, services.template_headers(kind), [])])
 
 
-@require_perm("matching.view_sourcerecord")
+@require_perm("matching.change_sourcerecord")
 def review_queue(request):
     page = Paginator(review.review_queue(), 50).get_page(request.GET.get("page"))
     return render(request, "matching/review_queue.html", {"page": page, "bulk_form": BulkAcceptForm(), "query": ""})

@@ -455,6 +455,10 @@ def _facts_table(document, pairs):
         cells = table.add_row().cells
         _set_font(cells[0].paragraphs[0].add_run(label), HEADING_FONT, 10.5)
         _set_font(cells[1].paragraphs[0].add_run("" if value in (None, "") else str(value)), BODY_FONT, 10.5)
+    for column, width in zip(table.columns, (3.6, 12)):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
     document.add_paragraph()
 
 

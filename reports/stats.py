@@ -214,11 +214,13 @@ def _sources(rows, cutoff, quarter):
     by_id = {r["id"]: r for r in rows}
     first_source, listed = {}, Counter()
     for s in (
-        EmployerSource.objects.filter(first_seen__lte=cutoff, employer_id__in=by_id.keys())
+        EmployerSource.objects.filter(first_seen__lte=cutoff)
         .order_by("employer_id", "first_seen", "id")
         .values("employer_id", "kind", "department", "first_seen")
         .iterator(chunk_size=5000)
     ):
+        if s["employer_id"] not in by_id:
+            continue  # recorded after the quarter ended
         key = (s["kind"], s["department"])
         listed[key] += 1
         first_source.setdefault(s["employer_id"], (key, s["first_seen"]))

@@ -5,6 +5,7 @@ import io
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,50 @@ def test_nginx_accepts_uploads_as_large_as_the_app():
     nginx = (ROOT / "deploy/nginx/hezuo.conf").read_text()
     limit = re.search(r"client_max_body_size (\d+)m;", nginx).group(1)
     assert int(limit) == int(_env_template()["UPLOAD_MAX_MB"]) == django_settings.UPLOAD_MAX_BYTES // 2**20
+
+
+@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed here")
+def test_the_nginx_site_is_valid(tmp_path):
+    ssl = tmp_path / "ssl"
+    ssl.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+         "-keyout", ssl / "privkey.pem", "-out", ssl / "fullchain.pem"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (ROOT / "deploy/nginx/hezuo.conf").read_text().replace("/etc/ssl/hezuo", str(ssl))
+    (tmp_path / "site.conf").write_text(site.replace("/var/log/nginx", str(tmp_path)))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+        f"http {{ include /etc/nginx/mime.types; include {tmp_path}/site.conf; }}\n"
+    )
+    result = subprocess.run(["nginx", "-t", "-c", tmp_path / "nginx.conf"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.browser
+def test_pages_run_under_the_policy_without_violations(cast, browser_login):
+    employer = make_employer()
+    page = browser_login(cast.admin)
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda error: violations.append(str(error)))
+    urls = [
+        reverse("employers:list"),
+        reverse("employers:create"),
+        reverse("employers:edit", args=[employer.pk]),
+        reverse("admin:index"),
+        reverse("admin:employers_employer_changelist"),
+        reverse("admin:employers_employer_change", args=[employer.pk]),
+    ]
+    if "employers/detail.html" not in INLINE_PENDING:
+        urls.append(reverse("employers:detail", args=[employer.pk]))
+    for url in urls:
+        page.goto(page.base + url)
+        page.wait_for_load_state("load")
+    # Bootstrap's collapse (navbar toggler) runs from the static bundle under the policy.
+    page.set_viewport_size({"width": 500, "height": 800})
+    page.goto(page.base + reverse("employers:list"))
+    page.click(".navbar-toggler")
+    page.wait_for_selector("#nav.show")
+    assert violations == []

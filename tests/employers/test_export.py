@@ -66,7 +66,7 @@ def test_it_neutralises_formulas_in_cells(cast, as_user, db):
     cells = [c for row in raw.iter_rows(min_row=2) for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     texts = {c.value for c in cells if isinstance(c.value, str)}
-    assert "'=HYPERLINK(\"http://evil.example\",\"点击\")" in texts
+    assert '\'=HYPERLINK("http://evil.example","点击")' in texts
     assert {"'+1+cmd|' /C calc'!A0", "'@SUM(A1:A2)有限公司", "'-2+3"} <= texts
 
 

@@ -53,3 +53,11 @@ def test_a_sample_larger_than_the_register_is_refused(county, cast, as_user):
     response = as_user(cast.cdc).get(reverse("reports:dossier_sample"), {"count": 50, "seed": 1})
 
     assert "名单中只有4家已纳入单位，少于抽查数量50。" in response.content.decode()
+
+
+def test_the_employer_page_offers_the_dossier_to_officials_only(county, cast, as_user):
+    url = reverse("employers:detail", args=[county["A"].pk])
+    link = reverse("reports:dossier", args=[county["A"].pk])
+
+    assert link in as_user(cast.bureau).get(url).content.decode()
+    assert link not in as_user(cast.inspector).get(url).content.decode()

@@ -8,7 +8,10 @@ from matching.models import ImportBatch, ImportIssue
 
 
 class Command(BaseCommand):
-    help = "导入一个名单或导出文件（register/department/enforcement/exam/monitoring/radiation/declaration）：先全量检查，再原子写入。"
+    help = (
+        "导入一个名单或导出文件（register/department/enforcement/exam/monitoring/radiation/declaration）："
+        "先全量检查，再原子写入。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=[k.value for k in services.IMPORT_KINDS])
@@ -52,7 +55,8 @@ class Command(BaseCommand):
         s = batch.summary
         self.stdout.write(
             f"{batch.file_name}：读取 {s['rows']} 行（表头在第 {batch.header_row} 行），"
-            f"新增 {s['new']}，更新 {s['updated']}，匹配 {s['matched']}，重复 {s['duplicate']}，拒绝 {s['error']}，提示 {s['warning']}"
+            f"新增 {s['new']}，更新 {s['updated']}，匹配 {s['matched']}，"
+            f"重复 {s['duplicate']}，拒绝 {s['error']}，提示 {s['warning']}"
         )
         if s.get("repeat_of"):
             self.stdout.write(self.style.WARNING(f"注意：同一文件已于批次 {s['repeat_of']} 导入过"))

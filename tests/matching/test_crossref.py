@@ -1,0 +1,256 @@
+"""数据比对 as staff and the bureau meet it: commands, the review queue, merge and split, the undeclared list."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from employers.models import Employer
+from matching import crossref
+from matching.models import LinkDecision, SourceRecord
+from matching.normalize import canonical_name, name_parts
+from matching.synthetic import Generator, pairwise_scores, undeclared_scores
+from tests.builders import make_declaration, make_employer, township, valid_code
+
+from .files import write
+from .test_imports import run_import
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("合水县宏达建材有限责任公司", "宏达建材有限公司", True),
+        ("甘肃省庆阳市合水县宏达建材有限公司", "（合水） 宏达建材 有限公司", True),
+        ("宏达建材有限公司", "宏达建材有限公司西华池分公司", False),
+        ("宏达建材有限公司", "华池县宏达建材有限公司", False),
+        ("宏达建材有限公司", "宏达餐饮有限公司", False),
+        ("合水县砖厂", "合水县砖厂", True),
+    ],
+)
+def test_canonical_names(a, b, same):
+    assert (canonical_name(a) == canonical_name(b)) is same
+
+
+def test_name_parts_keep_the_branch():
+    parts = name_parts("中国石油天然气股份有限公司长庆油田分公司第三采油厂")
+    assert parts.branch and parts.form == "股份公司"
+
+
+def export_links(tmp_path):
+    out = tmp_path / "links.csv"
+    call_command("export_links", str(out), stdout=io.StringIO())
+    with out.open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_synthetic_county_meets_the_quality_targets(db, tmp_path):
+    county = Generator(employers=500, seed=11, exam_rows=1500).build(tmp_path / "county")
+    for kind, path in county.files:
+        run_import(kind, path)
+    lines = export_links(tmp_path)
+    predicted = {(line["file"], int(line["row"])): line["employer_id"] for line in lines}
+    assert len(predicted) == len(county.truth)
+    precision, recall, f1 = pairwise_scores(predicted, county.truth)
+    assert precision >= 0.99 and f1 >= 0.97, (precision, recall, f1)
+    listed = list(Employer.objects.undeclared().with_evidence().values_list("pk", flat=True))
+    precision, recall = undeclared_scores(listed, predicted, county)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    # Re-running changes nothing: same links, same employers.
+    before = sorted(map(tuple, (line.values() for line in lines)))
+    employers = Employer.objects.count()
+    call_command("crossref", stdout=io.StringIO())
+    after = export_links(tmp_path)
+    assert sorted(tuple(line.values()) for line in after) == [tuple(x) for x in before]
+    assert Employer.objects.count() == employers
+
+
+def test_export_links_columns_and_rows(db, tmp_path):
+    hongda = make_employer(name="合水县宏达建材有限公司", code=valid_code(1))
+    rows = [
+        ["宏达建材有限责任公司", valid_code(1), "张三", "620000199001011234", "2025-03-01"],
+        ["宏达建材有限公司", "", "李四", "620000199001011235", "2025-03-02"],
+        ["新兴砖瓦厂", "", "王五", "620000199001011236", "2025-03-03"],
+    ]
+    path = write(tmp_path / "体检.xlsx", ["用人单位名称", "信用代码", "姓名", "身份证号", "体检日期"], rows)
+    run_import("exam", path)
+    lines = export_links(tmp_path)
+    assert list(lines[0].keys())[:6] == ["kind", "file", "row", "employer_id", "method", "score"]
+    by_row = {int(line["row"]): line for line in lines}
+    assert set(by_row) == {3, 4, 5}
+    assert by_row[3]["employer_id"] == by_row[4]["employer_id"] == str(hongda.pk)
+    assert by_row[3]["file"] == "体检.xlsx" and by_row[3]["kind"] == "exam"
+    new = Employer.objects.get(name="新兴砖瓦厂")
+    assert by_row[5]["employer_id"] == str(new.pk) and new.register_status == "待确认"
+
+
+def link_one(tmp_path, name, code="", township_name="", kind="monitoring"):
+    path = write(
+        tmp_path / f"{name}.xlsx",
+        ["单位名称", "信用代码", "乡镇", "检测日期"],
+        [[name, code, township_name, "2025-05-01"]],
+    )
+    run_import(kind, path)
+    return SourceRecord.objects.latest("pk")
+
+
+def test_valid_code_links_and_keeps_the_former_name(db, tmp_path):
+    employer = make_employer(name="合水县新名称建材有限公司", code=valid_code(5))
+    record = link_one(tmp_path, "合水县旧名称建材有限公司", valid_code(5))
+    assert record.employer == employer and record.link_method == "code"
+    assert employer.aliases.filter(name="合水县旧名称建材有限公司").exists()
+
+
+def test_an_invalid_code_never_decides_alone(db, tmp_path):
+    make_employer(name="合水县甲建材有限公司", code=valid_code(5))
+    record = link_one(tmp_path, "乙餐饮有限公司", valid_code(5)[:-1] + "0")
+    assert record.link_status == "new"
+
+
+def test_branch_and_other_county_are_their_own_employers(db, tmp_path):
+    parent = make_employer(name="合水县宏达建材有限公司", code=valid_code(7))
+    branch = link_one(tmp_path, "合水县宏达建材有限公司西华池分公司", valid_code(7))
+    other = link_one(tmp_path, "华池县宏达建材有限公司")
+    assert branch.employer != parent and other.employer != parent
+    assert branch.employer != other.employer
+
+
+def test_doubtful_match_waits_for_review_and_decisions_are_remembered(cast, as_user, tmp_path):
+    employer = make_employer(name="合水县鑫华塑料制品有限公司", code=valid_code(8), township=township("西华池镇"))
+    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    assert record.link_status == "review" and record.candidate == employer and record.employer is None
+    client = as_user(cast.cdc)
+    page = client.get(reverse("matching:review_record", args=[record.pk])).content.decode()
+    assert "新华塑料制品有限公司" in page and "鑫华塑料制品有限公司" in page and "0.83" in page
+    client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
+    record.refresh_from_db()
+    assert record.link_status == "new" and record.employer != employer
+    assert LinkDecision.objects.get(employer=employer).accepted is False
+    # Next quarter the same spelling arrives again: it is not proposed again.
+    again = link_one(tmp_path, "新华塑料制品有限公司 ", "", "西华池镇", kind="exam")
+    assert again.link_status != "review" and again.employer_id == record.employer_id
+
+
+def test_accept_and_bulk_accept(cast, as_user, tmp_path):
+    first = make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
+    second = make_employer(name="合水县恒通机械加工有限公司", township=township("老城镇"))
+    one = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    two = link_one(tmp_path, "衡通机械加工有限公司", "", "老城镇")
+    client = as_user(cast.cdc)
+    client.post(reverse("matching:review_record", args=[one.pk]), {"decision": "accept"})
+    one.refresh_from_db()
+    assert one.employer == first and one.link_method == "review" and one.link_rule == cast.cdc.username
+    client.post(reverse("matching:review_bulk"), {"min_score": "0.8"})
+    two.refresh_from_db()
+    assert two.employer == second
+    call_command("crossref", stdout=io.StringIO())
+    assert not SourceRecord.objects.filter(link_status="review").exists()
+
+
+def test_link_to_another_employer_refuses_an_unknown_id(cast, as_user, tmp_path):
+    make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
+    target = make_employer(name="合水县另一家有限公司")
+    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    client = as_user(cast.cdc)
+    response = client.post(
+        reverse("matching:review_record", args=[record.pk]), {"decision": "other", "other": 999999}, follow=True
+    )
+    assert "编号为 999999 的用人单位不存在" in response.content.decode()
+    client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "other", "other": target.pk})
+    record.refresh_from_db()
+    assert record.employer == target
+
+
+def test_merge_and_split_keep_history(cast, as_user, tmp_path):
+    keep = make_employer(name="合水县宏达建材有限公司")
+    other = make_employer(name="合水县宏达新型建材厂")
+    make_declaration(other)
+    record = link_one(tmp_path, "合水县宏达新型建材厂")
+    assert record.employer == other
+    client = as_user(cast.cdc)
+    client.post(reverse("matching:merge", args=[keep.pk]), {"other": other.pk, "reason": "同一单位"})
+    keep.refresh_from_db()
+    record.refresh_from_db()
+    assert not Employer.objects.filter(pk=other.pk).exists()
+    assert record.employer == keep and keep.is_declared
+    assert keep.aliases.filter(name="合水县宏达新型建材厂").exists()
+    assert "合并" in keep.history.first().history_change_reason
+    second = link_one(tmp_path, "宏达建材有限公司")
+    assert second.employer == keep
+    client.post(reverse("matching:split", args=[keep.pk]), {"records": [record.pk], "reason": "其实是两家"})
+    record.refresh_from_db()
+    assert record.employer != keep and record.employer.register_status == "待确认"
+    assert LinkDecision.objects.filter(employer=keep, accepted=False, name_norm=record.name_norm).exists()
+
+
+def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_path):
+    declared = make_employer(name="合水县已申报建材有限公司", code=valid_code(21))
+    silent = make_employer(name="合水县未申报砖瓦有限公司", code=valid_code(22))
+    write_rows = [["合水县已申报建材有限公司", valid_code(21), "年度更新", "2025-04-01"]]
+    run_import(
+        "declaration", write(tmp_path / "申报.xlsx", ["单位名称", "信用代码", "申报类型", "申报日期"], write_rows)
+    )
+    declared.refresh_from_db()
+    assert declared.is_declared and declared.declaration_type == "年度更新"
+    exam = [
+        ["合水县已申报建材有限公司", "甲", "620000199001011234", "矽尘", "2025-03-01"],
+        ["未申报砖瓦有限公司", "乙", "620000199001011235", "矽尘", "2025-03-02"],
+        ["未申报砖瓦有限公司", "丙", "620000199001011236", "噪声", "2025-03-05"],
+    ]
+    headers = ["用人单位名称", "姓名", "身份证号", "接触危害因素", "体检日期"]
+    run_import("exam", write(tmp_path / "体检.xlsx", headers, exam))
+    client = as_user(cast.bureau)
+    page = client.get(reverse("matching:undeclared")).content.decode()
+    assert "合水县未申报砖瓦有限公司" in page and "合水县已申报建材有限公司" not in page
+    export = client.get(reverse("matching:undeclared_export"))
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    row = [c.value for c in sheet[2]]
+    assert row[:3] == [silent.pk, silent.name, silent.code] and row[8] == 2 and row[10] == "噪声、矽尘"
+    detail = client.get(silent.get_absolute_url()).content.decode()
+    assert "有体检/监测记录未申报" in detail and "体检 2 人" in detail
+    out = tmp_path / "undeclared.csv"
+    call_command("export_undeclared", str(out), stdout=io.StringIO())
+    lines = list(csv.reader(out.open(encoding="utf-8-sig")))
+    assert lines[0][0] == "employer_id" and lines[1][0] == str(silent.pk) and len(lines) == 2
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_new_quarter_links_to_existing_employers_without_moving_ids(db, tmp_path):
+    county = Generator(employers=120, seed=3, exam_rows=300).build(tmp_path / "q1")
+    for kind, path in county.files:
+        run_import(kind, path)
+    ids = dict(SourceRecord.objects.values_list("pk", "employer_id"))
+    employers = set(Employer.objects.values_list("pk", flat=True))
+    exam = next(path for kind, path in county.files if kind == "exam")
+    renamed = tmp_path / "2025Q4体检.xlsx"
+    renamed.write_bytes(exam.read_bytes() + b"")
+    run_import("exam", renamed, "--again")
+    assert dict(SourceRecord.objects.filter(pk__in=ids).values_list("pk", "employer_id")) == ids
+    assert set(Employer.objects.values_list("pk", flat=True)) == employers
+    assert not SourceRecord.objects.exclude(pk__in=ids).filter(link_status="new").exists()
+
+
+def test_crossref_run_from_the_page_with_progress(
+    cast, as_user, run_tasks, tmp_path, django_capture_on_commit_callbacks
+):
+    make_employer(name="合水县宏达建材有限公司")
+    batch_record = link_one(tmp_path, "宏达建材有限公司")
+    SourceRecord.objects.filter(pk=batch_record.pk).update(link_status="unlinked", employer=None)
+    client = as_user(cast.cdc)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("matching:crossref"))
+    from matching.models import CrossrefRun
+
+    run = CrossrefRun.objects.get()
+    for _ in range(100):
+        run.refresh_from_db()
+        if run.status != "running":
+            break
+        import time
+
+        time.sleep(0.1)
+    assert run.status == "done" and run.summary["linked"] == 1
+    assert "关联 1" in client.get(response.url).content.decode()
+    assert crossref.VERSION in SourceRecord.objects.get(pk=batch_record.pk).link_version

@@ -1,0 +1,343 @@
+"""Imports as CDC staff meet them: the import_source command and the import page."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from employers.models import Employer
+from matching.models import ImportBatch, ImportIssue, SourceRecord
+from tests.builders import make_employer, valid_code
+
+from .files import SAMPLE, huge_dimension, rows_for, write, zip_bomb
+
+KINDS = ["register", "department", "enforcement", "exam", "monitoring", "radiation", "declaration"]
+
+
+def run_import(kind, path, *args):
+    out = io.StringIO()
+    call_command("import_source", kind, str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def nothing_written():
+    return not (SourceRecord.objects.exists() or Employer.objects.exists() or ImportBatch.objects.exists())
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".csv"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_imports_from_every_format_with_a_title_row(db, tmp_path, kind, suffix):
+    headers, rows = rows_for(kind)
+    path = write(tmp_path / f"{kind}{suffix}", headers, rows)
+    output = run_import(kind, path)
+    assert "表头在第 2 行" in output
+    records = SourceRecord.objects.order_by("row_number")
+    # Exam rows are per worker: two workers of two employers make two employer aggregates.
+    assert [r.row_number for r in records] == [3, 4]
+    assert {r.kind for r in records} == {kind}
+    first = records[0]
+    assert first.name == "合水县宏达建材有限责任公司"
+    assert first.name_norm == "宏达建材"
+    assert first.code_norm == valid_code(9001) and first.code_valid
+    assert records[1].code_norm == "91621024MA" and not records[1].code_valid
+    assert first.township.name == "西华池镇"
+    if kind in ("exam", "monitoring", "radiation", "declaration"):
+        assert first.record_date == datetime.date(2025, 3, 1)
+    if kind == "department":
+        assert [r.department for r in records] == ["市场监管", "应急管理"]
+    if kind == "register":
+        assert first.workers == 25 and records[1].exposed_workers == 6
+        assert records[1].data["status"] == "吊销"
+    if kind == "declaration":
+        assert Employer.objects.get(pk=first.employer_id).is_declared
+
+
+def test_headers_are_recognised_after_folding_and_unknown_columns_ignored(db, tmp_path):
+    headers = ["序号", "企业名称 ", "社会信用代码", "乡镇（街道）", "从业人员数", "备注"]
+    path = write(tmp_path / "list.xlsx", headers, [[1, "宏达建材有限公司", valid_code(1), "西华池镇", "30", "x"]])
+    run_import("register", path)
+    record = SourceRecord.objects.get()
+    assert (record.name, record.workers, record.township.name) == ("宏达建材有限公司", 30, "西华池镇")
+
+
+def test_utf8_csv_with_and_without_bom(db, tmp_path):
+    for encoding in ("utf-8-sig", "utf-8"):
+        path = write(
+            tmp_path / f"{encoding}.csv", ["单位名称", "乡镇"], [["宏达建材有限公司", "老城镇"]], encoding=encoding
+        )
+        run_import("register", path, "--again")
+    assert SourceRecord.objects.filter(township__name="老城镇").count() == 2
+
+
+def test_department_must_be_named(db, tmp_path):
+    path = write(tmp_path / "dept.xlsx", ["单位名称"], [["宏达建材有限公司"]])
+    assert "第 3 行 来源部门：来源部门为空" in run_import("department", path, "--dry-run")
+    with pytest.raises(CommandError, match="有 1 行被拒绝"):
+        run_import("department", path)
+    assert nothing_written()
+    run_import("department", path, "--department", "税务")
+    assert SourceRecord.objects.get().department == "税务"
+
+
+def contents(data):
+    def make(path):
+        path.write_bytes(data)
+        return path
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (contents(b""), "空文件"),
+        (contents("这不是 Excel 文件".encode()), "内容不是 Excel 工作簿"),
+        (contents(b"PK\x03\x04" + b"\x00" * 200), "已损坏"),
+        (lambda p: huge_dimension(p), "超过上限"),
+        (lambda p: zip_bomb(p), "压缩炸弹"),
+    ],
+    ids=["empty", "renamed", "corrupt", "huge-sheet", "zip-bomb"],
+)
+def test_bad_workbooks_are_refused_and_nothing_is_written(db, tmp_path, make, message):
+    path = make(tmp_path / "坏文件.xlsx")
+    with pytest.raises(CommandError, match=message) as refused:
+        run_import("register", path)
+    assert "坏文件.xlsx" in str(refused.value)
+    assert nothing_written()
+
+
+def test_password_protected_workbook_is_refused(db, tmp_path):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write(tmp_path / "plain.xlsx", ["单位名称"], [["甲"]])
+    encrypted = tmp_path / "加密.xlsx"
+    with plain.open("rb") as source, encrypted.open("wb") as target:
+        OOXMLFile(source).encrypt("secret", target)
+    with pytest.raises(CommandError, match="设有打开密码"):
+        run_import("register", encrypted)
+    assert nothing_written()
+
+
+def test_file_over_the_upload_limit_is_refused(db, tmp_path, settings):
+    settings.UPLOAD_MAX_BYTES = 2048
+    headers, rows = rows_for("register", count=200)
+    path = write(tmp_path / "big.csv", headers, rows)
+    with pytest.raises(CommandError, match="超过上限"):
+        run_import("register", path)
+    assert nothing_written()
+
+
+def test_missing_required_column_lists_the_headers_found(db, tmp_path):
+    path = write(
+        tmp_path / "exam.xlsx", ["用人单位名称", "姓名", "身份证号"], [["甲公司", "张三", "620000199001011234"]]
+    )
+    with pytest.raises(CommandError) as refused:
+        run_import("exam", path)
+    assert "缺少必需的列：体检日期" in str(refused.value)
+    assert "用人单位名称、姓名、身份证号" in str(refused.value)
+    assert nothing_written()
+
+
+def test_no_header_row_at_all(db, tmp_path):
+    path = write(tmp_path / "x.csv", ["a", "b"], [["1", "2"]], title=None)
+    with pytest.raises(CommandError, match="找不到表头"):
+        run_import("register", path)
+
+
+def test_formula_without_a_value_rejects_the_row_with_row_and_column(db, tmp_path):
+    path = write(tmp_path / "f.xlsx", ["单位名称", "职工人数"], [["甲公司", "=B4+1"], ["乙公司", 5]])
+    with pytest.raises(CommandError, match="被拒绝"):
+        run_import("register", path)
+    issue = ImportIssue.objects.none()
+    assert nothing_written() and not issue.exists()
+    out = run_import("register", path, "--dry-run")
+    assert "第 3 行 B 列（职工人数）：单元格是公式且没有计算结果" in out
+    run_import("register", path, "--skip-rejected")
+    assert list(SourceRecord.objects.values_list("name", flat=True)) == ["乙公司"]
+
+
+def test_merged_cells_in_the_data_are_filled_and_reported(db, tmp_path):
+    path = tmp_path / "merged.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["单位名称", "所属乡镇"])
+    for name in ["甲公司", "乙公司", "丙公司"]:
+        sheet.append([name, "老城镇" if name == "甲公司" else None])
+    sheet.merge_cells("B2:B4")
+    workbook.save(path)
+    out = run_import("register", path)
+    assert "第 2-4 行 B 列为合并单元格" in ImportBatch.objects.get().issues.get().message or out
+    assert set(SourceRecord.objects.values_list("township__name", flat=True)) == {"老城镇"}
+
+
+def test_every_row_error_is_reported_with_row_and_column_and_nothing_written(db, tmp_path):
+    rows = [
+        ["甲公司", "-3", "2025-01-01"],
+        ["", "5", "2025-01-01"],
+        ["乙公司", "五十", "2025-13-01"],
+        ["丙公司", "8", "2099-01-01"],
+        ["丁公司", "8", "2025-02-30"],
+    ]
+    path = write(tmp_path / "bad.xlsx", ["单位名称", "职工人数", "发现日期"], rows)
+    out = run_import("enforcement", path, "--dry-run")
+    for expected in [
+        "第 3 行 B 列（职工人数）：人数「-3」不能为负数",
+        "第 4 行 A 列（单位名称）：单位名称为空",
+        "第 5 行 B 列（职工人数）：「五十」不是整数",
+        "第 5 行 C 列（发现日期）：日期「2025-13-01」不存在",
+        "第 6 行 C 列（发现日期）：日期 2099-01-01 晚于今天",
+        "第 7 行 C 列（发现日期）：日期「2025-02-30」不存在",
+    ]:
+        assert expected in out
+    assert nothing_written()
+
+
+def test_duplicates_in_the_file_are_skipped_and_reported(db, tmp_path):
+    rows = [["甲公司", valid_code(1)], ["甲公司", valid_code(1)], ["乙公司", ""]]
+    path = write(tmp_path / "dup.xlsx", ["单位名称", "统一社会信用代码"], rows)
+    out = run_import("register", path)
+    assert "重复 1" in out and "第 4 行 ：与本文件前面的行重复" in out
+    assert SourceRecord.objects.count() == 2
+
+
+def test_reimporting_the_same_file_is_detected(db, tmp_path):
+    path = write(tmp_path / "list.xlsx", ["单位名称"], [["甲公司"]])
+    run_import("register", path)
+    with pytest.raises(CommandError, match="此前已导入过"):
+        run_import("register", path)
+    assert SourceRecord.objects.count() == 1
+    run_import("register", path, "--again")
+    assert SourceRecord.objects.count() == 2
+    assert Employer.objects.count() == 1
+
+
+def test_exam_import_keeps_no_personal_data(db, tmp_path, settings):
+    from django.apps import apps
+    from django.core import serializers
+
+    names = ["张卫东", "李秀兰", "王建国"]
+    ids = ["620000199001011234", "62000019850202456X", "620000197703030011"]
+    rows = [
+        ["合水县宏达建材有限公司", names[0], ids[0], "矽尘", "2025-03-01", "目前未见异常"],
+        ["宏达建材有限责任公司", names[1], ids[1], "噪声", "2025-03-02", "复查"],
+        ["兴盛砖瓦厂", names[2], ids[2], "矽尘", "2025-03-03", "疑似职业病"],
+        ["兴盛砖瓦厂", "", "", "矽尘", "2099-03-03", "职业禁忌证"],
+    ]
+    headers = ["用人单位名称", "姓名", "身份证号", "接触危害因素", "体检日期", "体检结论"]
+    path = write(tmp_path / "exam.xlsx", headers, rows)
+    run_import("exam", path, "--skip-rejected")
+    hongda = SourceRecord.objects.get(name_norm="宏达建材")
+    assert hongda.data["examined"] == 2
+    assert hongda.data["conclusions"] == {"目前未见异常": 1, "复查": 1}
+    assert hongda.data["hazards"] == ["噪声", "矽尘"] and hongda.data["last_exam"] == "2025-03-02"
+    dump = "".join(serializers.serialize("json", model._default_manager.all()) for model in apps.get_models())
+    for secret in names + ids + [i[-6:] for i in ids]:
+        assert secret not in dump
+    media = list(settings.MEDIA_ROOT.rglob("*")) if settings.MEDIA_ROOT.exists() else []
+    assert not [p for p in media if p.is_file()]
+
+
+# The import page
+
+
+@pytest.fixture
+def staff(cast, as_user, django_capture_on_commit_callbacks):
+    """The CDC's 张敏, whose requests run the tasks they queue (eagerly, as without a broker)."""
+    client = as_user(cast.cdc)
+    post = client.post
+
+    def post_and_run(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post(*args, **kwargs)
+
+    client.post = post_and_run
+    return client
+
+
+def upload(client, path, kind="register", department=""):
+    with path.open("rb") as handle:
+        return client.post(reverse("matching:imports"), {"kind": kind, "department": department, "file": handle})
+
+
+def test_upload_previews_without_writing_then_confirm_imports(staff, tmp_path):
+    make_employer(name="合水县宏达建材有限公司", code=valid_code(9001))
+    headers, rows = rows_for("register")
+    rows.append(["", "", "", "", "", "-1", "", ""])
+    response = upload(staff, write(tmp_path / "名单.xlsx", headers, rows))
+    batch = ImportBatch.objects.get()
+    assert response.url == batch.get_absolute_url()
+    page = staff.get(response.url).content.decode()
+    assert batch.status == "preview" and not SourceRecord.objects.exists()
+    assert "读取行数" in page and "单位名称为空" in page and "F 列（职工人数）" in page
+    assert batch.summary["new"] == 1 and batch.summary["updated"] == 1 and batch.summary["error"] == 1
+    refused = staff.post(reverse("matching:confirm", args=[batch.pk]), follow=True)
+    assert "被拒绝的行" in refused.content.decode() and not SourceRecord.objects.exists()
+    staff.post(reverse("matching:confirm", args=[batch.pk]), {"accept_rejected": "on"})
+    batch.refresh_from_db()
+    assert batch.status == "done" and SourceRecord.objects.count() == 2
+    assert not batch.upload
+    rejected = staff.get(reverse("matching:rejected", args=[batch.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(rejected.content)).active
+    assert [c.value for c in sheet[2]][:4] == [5, "A 列（单位名称）", "拒绝", "单位名称为空"]
+
+
+def test_preview_pages_the_errors(staff, tmp_path):
+    rows = [["", str(n)] for n in range(250)]
+    upload(staff, write(tmp_path / "many.csv", ["单位名称", "职工人数"], rows))
+    batch = ImportBatch.objects.get()
+    assert batch.issues.count() == 250
+    first = staff.get(batch.get_absolute_url()).content.decode()
+    third = staff.get(batch.get_absolute_url() + "?page=3").content.decode()
+    assert "第 1 / 3 页" in first and "<td>3</td>" in first and "<td>252</td>" in third
+
+
+def test_same_file_uploaded_again_is_warned(staff, tmp_path):
+    path = write(tmp_path / "list.xlsx", ["单位名称"], [["甲公司"]])
+    upload(staff, path)
+    staff.post(reverse("matching:confirm", args=[ImportBatch.objects.get().pk]))
+    upload(staff, path)
+    again = ImportBatch.objects.latest("pk")
+    assert "已于" in staff.get(again.get_absolute_url()).content.decode()
+    staff.post(reverse("matching:confirm", args=[again.pk]))
+    assert SourceRecord.objects.count() == 1
+    staff.post(reverse("matching:confirm", args=[again.pk]), {"accept_repeat": "on"})
+    assert SourceRecord.objects.count() == 2
+
+
+def test_a_bad_file_shows_its_reason_on_the_page(staff, tmp_path):
+    path = tmp_path / "renamed.xlsx"
+    path.write_text("hello")
+    response = upload(staff, path)
+    page = staff.get(response.url).content.decode()
+    assert "内容不是 Excel 工作簿" in page and not SourceRecord.objects.exists()
+
+
+def test_upload_form_refuses_other_files(staff, tmp_path, settings):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff")
+    assert "不是 .xlsx、.xls 或 .csv 文件" in upload(staff, path).content.decode()
+    settings.UPLOAD_MAX_BYTES = 10
+    big = write(tmp_path / "big.csv", ["单位名称"], [["甲公司"]] * 5)
+    assert "超过上限" in upload(staff, big).content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_templates_download_with_the_recognised_headers(staff, kind):
+    response = staff.get(reverse("matching:template", args=[kind]))
+    headers = [c.value for c in openpyxl.load_workbook(io.BytesIO(response.content)).active[1]]
+    assert headers == rows_for(kind)[0] and SAMPLE["单位名称"]
+
+
+def test_cancel_deletes_the_batch_and_file(staff, tmp_path):
+    upload(staff, write(tmp_path / "list.xlsx", ["单位名称"], [["甲公司"]]))
+    batch = ImportBatch.objects.get()
+    path = batch.upload.path
+    staff.post(reverse("matching:cancel", args=[batch.pk]))
+    assert not ImportBatch.objects.exists()
+    import os
+
+    assert not os.path.exists(path)
