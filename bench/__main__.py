@@ -32,7 +32,10 @@ def main(selected):
     def report(section, metric, value, unit, target=None):
         ok = "" if target is None else ("✓" if value <= target else "✗")
         figures.append({"section": section, "metric": metric, "value": value, "unit": unit, "target": target})
-        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, str):
+            shown = value
+        else:
+            shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
         goal = "" if target is None else f"≤ {target:,}"
         print(f"  {section:<10} {metric:<52} {shown:>14} {unit:<8} {goal:<12} {ok}", flush=True)
 

@@ -65,7 +65,9 @@ def _through_service(report, label, target):
     """The whole task as officials trigger it: a new version, files stored, PDF where LibreOffice exists."""
     bulletin = services.create_bulletin(QUARTER)
     started = time.perf_counter()
-    services.run_bulletin(bulletin.pk, pdf=False)
+    bulletin = services.run_bulletin(bulletin.pk, pdf=False)
+    if bulletin.status != bulletin.Status.DONE:
+        raise SystemExit(f"bulletin failed: {bulletin.message}")
     report("bulletin", f"{label}: bulletin task without PDF", time.perf_counter() - started, "s", target)
 
 

@@ -16,6 +16,8 @@ from employers.models import Employer, Industry, Township
 from employers.services import load_reference
 from hezuo_shenbao import roles
 from inspections.models import Assignment, Visit
+from inspections.services import work_list
+from inspections.views import PAGE_SIZE
 from matching.models import ImportBatch, SourceRecord
 from outreach.models import OutreachEvent, OutreachTarget
 
@@ -81,8 +83,10 @@ def _populate(rng):
     OutreachTarget.objects.bulk_create(
         [OutreachTarget(event=event, employer_id=pk, delivered=True) for pk in ids[:20000]], batch_size=BATCH
     )
+    # Autovacuum would do this on a live server; without it the visibility map is empty and
+    # PostgreSQL cannot use index-only scans, which the work list relies on.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")
     return inspector, townships
 
 
@@ -117,11 +121,13 @@ def run(report):
     as_inspector, as_cdc = Client(), Client()
     as_inspector.force_login(inspector)
     as_cdc.force_login(cdc)
+    last_page = -(-work_list(cdc).count() // PAGE_SIZE)
     busy = Visit.objects.values_list("employer_id", flat=True).order_by("-employer_id").first()
     pages = [
         ("work list, inspector (one township)", as_inspector, "/inspections/"),
         ("work list, CDC, whole county", as_cdc, "/inspections/"),
         ("work list, CDC, page 20", as_cdc, "/inspections/?page=20"),
+        ("work list, CDC, last page", as_cdc, f"/inspections/?page={last_page}"),
         ("work list, CDC, one township", as_cdc, f"/inspections/?township={townships[3].pk}"),
         ("route sheet, one township (300 rows)", as_cdc, f"/inspections/route/?township={townships[3].pk}"),
         ("employer page with timeline", as_cdc, f"/employers/{busy}/"),

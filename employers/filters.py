@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db.models import F
 
 from .choices import DeclarationStatus, RegisterStatus, Scale, SourceKind
 from .models import Employer, Industry, Township, industrial_q, must_include_q, serious_q, ten_plus_q
@@ -37,7 +38,7 @@ class EmployerFilter(django_filters.FilterSet):
     serious = _bool_filter("严重行业", "filter_serious")
     industrial = _bool_filter("工业领域", "filter_industrial")
     ten_plus = _bool_filter("10人及以上", "filter_ten_plus")
-    must_include = _bool_filter("停产≤6个月须纳入", "filter_must_include")
+    must_include = _bool_filter("应纳入（在业或停产≤6个月）", "filter_must_include")
     scale = django_filters.ChoiceFilter(choices=Scale.choices, label="规模", empty_label="全部规模")
     register_status = django_filters.ChoiceFilter(
         choices=RegisterStatus.choices, label="名单状态", empty_label="全部状态"
@@ -81,7 +82,14 @@ class EmployerFilter(django_filters.FilterSet):
         return queryset.from_source(value)
 
     def filter_sort(self, queryset, name, value):
-        return queryset.order_by(value, "id") if value in SORTS else queryset
+        if value not in SORTS:
+            return queryset
+        # Blanks last on every database: PostgreSQL would otherwise list undeclared employers first
+        # under "申报日期（新→旧）".
+        field = F(value.lstrip("-"))
+        return queryset.order_by(
+            field.desc(nulls_last=True) if value.startswith("-") else field.asc(nulls_last=True), "id"
+        )
 
     @property
     def form(self):

@@ -82,7 +82,9 @@ class EmployerForm(BootstrapMixin, VersionedForm):
     def clean(self):
         cleaned = super().clean()
         code = cleaned.get("code")
-        if code and not uscc_is_valid(code) and not cleaned.get("keep_invalid_code"):
+        # Asked once, when a doubtful code is entered; an already flagged code does not block later edits.
+        changed = code != self.instance.code
+        if code and changed and not uscc_is_valid(code) and not cleaned.get("keep_invalid_code"):
             self.add_error(
                 "code",
                 f"统一社会信用代码 {code} 未通过 GB 32100 校验（应为18位且校验位正确）。"

@@ -21,16 +21,55 @@ def _filtered(request):
     return EmployerFilter(request.GET, queryset=queryset)
 
 
+class RegisterPaginator(Paginator):
+    """Pages the register without COUNT(*) and by id.
+
+    One id more than a page holds says whether another page follows, and a page that is not full gives the
+    total. Ids, not whole employers, are sorted and made DISTINCT (search and the source filter join other
+    tables); the page's employers are then read by id."""
+
+    def __init__(self, queryset, per_page):
+        super().__init__(queryset.values_list("pk", flat=True), per_page)
+        self.queryset = queryset
+        self.total = None
+
+    def _get_page(self, ids, number, paginator):
+        employers = self.queryset.in_bulk(ids)
+        # An employer changed or deleted between the two reads simply drops off this page.
+        return super()._get_page([employers[pk] for pk in ids if pk in employers], number, paginator)
+
+    def page_of(self, number):
+        number = int(number) if str(number).isdigit() else 1
+        if not 0 < number <= 1_000_000:  # a larger offset would overflow the database's integer
+            number = 1
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not ids and number > 1:
+            return self.page_of(1)  # past the end, e.g. an old link after employers were excluded
+        if len(ids) <= self.per_page:
+            self.total = self.count = bottom + len(ids)
+        page = self._get_page(ids[: self.per_page], number, self)
+        page.has_more = len(ids) > self.per_page
+        page.shown_to = bottom + len(page)  # Page.end_index() would ask for the count
+        return page
+
+
 @require_perm("employers.view_employer")
 def employer_list(request):
     employer_filter = _filtered(request)
-    page = Paginator(employer_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = RegisterPaginator(employer_filter.qs, PAGE_SIZE)
+    page = paginator.page_of(request.GET.get("page"))
+    searching = bool(employer_filter.form.cleaned_data.get("q"))
+    if paginator.total is None and not searching:
+        # Filters alone count cheaply. A search's total would cost a second LIKE scan of the county, as
+        # much as the page itself, so it is shown only once known (on the last page).
+        paginator.total = paginator.count
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "employers/list.html",
-        {"filter": employer_filter, "page": page, "query": query.urlencode()},
+        {"filter": employer_filter, "page": page, "total": paginator.total, "query": query.urlencode()},
     )
 
 

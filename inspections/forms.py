@@ -126,6 +126,39 @@ class TownshipFilterForm(BootstrapMixin, forms.Form):
     township = forms.ModelChoiceField(label="乡镇", queryset=Township.objects.all(), required=False, empty_label="全部")
 
 
+class SupervisionFilterForm(TownshipFilterForm):
+    category = forms.ChoiceField(label="监管类别", required=False)
+    overdue = forms.BooleanField(label="仅看到期/逾期", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .supervision import CATEGORIES
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "全部")] + [(c.code, str(c)) for c in CATEGORIES]
+
+
+class QualityFilterForm(TownshipFilterForm):
+    as_of = forms.DateField(
+        label="截至日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效的日期，如 2025-06-30。"},
+    )
+    check = forms.ChoiceField(label="检查项", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .quality import CHECKS
+
+        super().__init__(*args, **kwargs)
+        self.fields["check"].choices = [("", "全部问题")] + [(c.key, c.label) for c in CHECKS]
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data["as_of"]
+        if as_of and as_of > timezone.localdate():
+            raise forms.ValidationError("截至日期不能晚于今天。")
+        return as_of
+
+
 def employer_choices_for(user, term):
     """Employers the user may work on whose name or code matches, for the visit form's picker."""
     from .services import scope

@@ -100,7 +100,9 @@ class Visit(models.Model):
         ]
         indexes = [
             models.Index(fields=["employer", "-date"]),
-            models.Index(fields=["follow_up_on"], name="visit_open_follow_up", condition=Q(follow_up_open=True)),
+            models.Index(
+                fields=["employer", "follow_up_on"], name="visit_open_follow_up", condition=Q(follow_up_open=True)
+            ),
         ]
 
     def __str__(self):

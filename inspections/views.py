@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.history import change_log
 from outreach.documents import docx_response
 
 from . import services
@@ -17,6 +18,8 @@ from .forms import AssignmentForm, SampleForm, TownshipFilterForm, VisitForm, em
 from .models import CHECKED_FIELDS, Assignment, VerificationSample, Visit
 
 PAGE_SIZE = 50
+# A day's route cannot hold more; the rest stays on the work list.
+ROUTE_SHEET_ROWS = 300
 
 
 def _get_visit_for_user(request, pk):
@@ -33,10 +36,10 @@ def _township(request):
 @require_perm("inspections.add_visit")
 def work_list(request):
     form, township = _township(request)
-    queryset = services.work_list(request.user, township)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    latest = services.last_visits(e.pk for e in page)
-    rows = [(e, latest.get(e.pk)) for e in page]
+    with services.without_jit():
+        page = Paginator(services.work_list(request.user, township), PAGE_SIZE).get_page(request.GET.get("page"))
+        details = services.page_details(list(page))
+    rows = [(e, details[e.pk]) for e in page]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -60,7 +63,8 @@ def route_sheet(request):
     if township is None:
         messages.error(request, "打印路线单前请先选择乡镇。")
         return redirect("inspections:work_list")
-    employers = list(services.work_list(request.user, township)[:300])
+    with services.without_jit():
+        employers = list(services.work_list(request.user, township)[:ROUTE_SHEET_ROWS])
     return render(
         request,
         "inspections/route_sheet.html",
@@ -139,6 +143,7 @@ def visit_detail(request, pk):
             "photos": visit.photos.all(),
             "pending": [k for k, v in visit.field_check.items() if v.get("found") is not None and not v.get("applied")],
             "checked_fields": dict(CHECKED_FIELDS),
+            "history": change_log(visit),
         },
     )
 

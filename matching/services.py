@@ -37,6 +37,8 @@ from .values import (
 PROGRESS_EVERY = 2000
 LIST_KINDS = {SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT}
 IMPORT_KINDS = [kind for kind in SourceKind if kind != SourceKind.MANUAL]
+# The cells that describe the employer rather than the row's event.
+EMPLOYER_KEYS = ("name", "code", "address", "township", "industry", "workers", "exposed", "status", "department")
 # Cells of an exam row that identify or describe one worker: read, never stored.
 PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion"}
 
@@ -155,8 +157,9 @@ class NotReady(Exception):
     """The batch cannot be imported as asked; the message says why."""
 
 
-def commit_batch(batch_id, accept_rejected=False, accept_repeat=False):
-    """Import the checked file in one transaction, then link its rows to employers."""
+def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True):
+    """Import the checked file in one transaction, then link its rows to employers
+    (or leave them for the next `crossref` run, when several files are loaded at once)."""
     from .crossref import link_records
 
     batch = ImportBatch.objects.get(pk=batch_id)
@@ -174,7 +177,7 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False):
             records = SourceRecord.objects.bulk_create(_bound(outcome.records, batch), batch_size=2000)
             batch.issues.all().delete()
             ImportIssue.objects.bulk_create(_bound(outcome.issues, batch), batch_size=2000)
-            linked = link_records([record.pk for record in records])
+            linked = link_records([record.pk for record in records]) if link else {}
             batch.summary = {**batch.summary, **_summary(outcome), "imported": len(records), "linking": linked}
             batch.status = ImportBatch.Status.DONE
             batch.finished_at = timezone.now()
@@ -277,37 +280,31 @@ class RowReader:
         self.outcome = outcome
         self.lookups = Lookups()
         self.seen = set()
-        self.names = {}
+        self.employers = {}
+        self.dates = {}
+        self.today = timezone.localdate()
         self.aggregates = {}
 
     def read(self, row):
         errors = []
         fields = self.parse(row, errors)
-        shown = {
-            label(self.kind, key): str(value)
-            for key, value in row.values.items()
-            if key not in PERSONAL_FIELDS and not blank(value)
-        }
         for key in row.formulas:
             if blank(row.values.get(key)):
                 errors.append((key, "单元格是公式且没有计算结果：请在 Excel 中复制后“粘贴为数值”再导入"))
         if errors:
             self.outcome.counts[ImportIssue.Level.ERROR] += 1  # rows, not problems
             for key, message in errors:
-                self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.ERROR, message, shown)
+                self.outcome.problem(
+                    row.number, self.where(row, key), ImportIssue.Level.ERROR, message, self.shown(row)
+                )
             return
         signature = self.signature(fields)
         if signature is not None and signature in self.seen:
-            self.outcome.problem(row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", shown)
+            self.outcome.problem(
+                row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", self.shown(row)
+            )
             return
         self.seen.add(signature)
-        if not fields["code_valid"] and fields["code_norm"]:
-            self.outcome.problem(
-                row.number,
-                self.where(row, "code"),
-                ImportIssue.Level.WARNING,
-                f"信用代码「{fields['code']}」校验未通过：按原样保存并标记，不参与自动关联",
-            )
         for key, message in fields.pop("warnings"):
             self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
         if self.kind == SourceKind.EXAM:
@@ -315,21 +312,77 @@ class RowReader:
         else:
             self.outcome.records.append(SourceRecord(kind=self.kind, row_number=row.number, **fields))
 
+    def shown(self, row):
+        """The row's cells for the rejected-rows download, personal cells left out."""
+        return {
+            label(self.kind, key): str(value)
+            for key, value in row.values.items()
+            if key not in PERSONAL_FIELDS and not blank(value)
+        }
+
     def where(self, row, key):
         letter = row.columns.get(key, "")
         return f"{letter} 列（{label(self.kind, key)}）" if letter else label(self.kind, key)
 
     def parse(self, row, errors):
         values = row.values
+        key = tuple(str(values.get(k, "")) for k in EMPLOYER_KEYS)
+        if key not in self.employers:
+            self.employers[key] = self.parse_employer(values)
+        template, employer_errors, warnings = self.employers[key]
+        errors.extend(employer_errors)
+        fields = {**template, "data": dict(template["data"])}
+        # The employer part's warnings are said once, at the first row that has them.
+        fields["warnings"], self.employers[key] = warnings, (template, employer_errors, [])
+
+        def attempt(key, parser):
+            try:
+                return parser(values.get(key))
+            except CellProblem as problem:
+                errors.append((key, str(problem)))
+                return None
+
+        fields["record_date"] = attempt("date", self.date)
+        if self.kind in REQUIRED and "date" in REQUIRED[self.kind] and fields["record_date"] is None:
+            if not any(key == "date" for key, _ in errors):
+                errors.append(("date", f"{label(self.kind, 'date')}为空"))
+        data = fields["data"]
+        if self.kind == SourceKind.DECLARATION:
+            data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
+        if self.kind == SourceKind.MONITORING:
+            points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
+            if points is not None and exceed is not None and exceed > points:
+                errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
+            data.update(points=points, exceed_points=exceed)
+        for key in ("hazard", "device", "institution") + (("conclusion",) if self.kind != SourceKind.EXAM else ()):
+            if not blank(values.get(key)):
+                data[key] = str(values[key]).strip()[:200]
+        return fields
+
+    def date(self, value):
+        """Dates repeat across thousands of rows: each distinct cell is parsed once."""
+        cache_key = (type(value), value)
+        if cache_key not in self.dates:
+            try:
+                self.dates[cache_key] = parse_date(value, today=self.today)
+            except CellProblem as problem:
+                self.dates[cache_key] = problem
+        result = self.dates[cache_key]
+        if isinstance(result, CellProblem):
+            raise result
+        return result
+
+    def parse_employer(self, values):
+        """The cells that describe the employer, the same on every row of one employer."""
+        errors, warnings = [], []
         name = str(values.get("name") or "").strip()
         if not name:
             errors.append(("name", "单位名称为空"))
-        warnings = []
         raw_code = "" if blank(values.get("code")) else str(values.get("code")).strip()
         code = normalize_code(raw_code)
         fields = {
             "name": name[:300],
-            "name_norm": self.canonical(name),
+            "name_norm": canonical_name(name)[:300],
             "code": raw_code[:50],
             "code_norm": code[:30],
             "code_valid": uscc_is_valid(code) or (len(code) == 9 and org_code_is_valid(code)),
@@ -337,8 +390,9 @@ class RowReader:
             "township_name": str(values.get("township") or "")[:50],
             "department": self.batch.department,
             "data": {},
-            "warnings": warnings,
         }
+        if not fields["code_valid"] and code:
+            warnings.append(("code", f"信用代码「{raw_code}」校验未通过：按原样保存并标记，不参与自动关联"))
 
         def attempt(key, parser, soft=False):
             try:
@@ -355,35 +409,15 @@ class RowReader:
         fields["exposed_workers"] = attempt("exposed", parse_count)
         if fields["workers"] is not None and (fields["exposed_workers"] or 0) > fields["workers"]:
             warnings.append(("exposed", f"接害人数 {fields['exposed_workers']} 大于职工人数 {fields['workers']}"))
-        fields["record_date"] = attempt("date", parse_date)
-        if self.kind in REQUIRED and "date" in REQUIRED[self.kind] and fields["record_date"] is None:
-            if not any(key == "date" for key, _ in errors):
-                errors.append(("date", f"{label(self.kind, 'date')}为空"))
         status = attempt("status", parse_status)
-        data = fields["data"]
         if status:
-            data["status"] = status
+            fields["data"]["status"] = status
         if self.kind == SourceKind.DEPARTMENT and not fields["department"]:
             if blank(values.get("department")):
                 errors.append(("department", "来源部门为空：请在导入时选择部门，或在文件中加一列「来源部门」"))
             else:
                 fields["department"] = attempt("department", parse_department) or ""
-        if self.kind == SourceKind.DECLARATION:
-            data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
-        if self.kind == SourceKind.MONITORING:
-            points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
-            if points is not None and exceed is not None and exceed > points:
-                errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
-            data.update(points=points, exceed_points=exceed)
-        for key in ("hazard", "device", "institution") + (("conclusion",) if self.kind != SourceKind.EXAM else ()):
-            if not blank(values.get(key)):
-                data[key] = str(values[key]).strip()[:200]
-        return fields
-
-    def canonical(self, name):
-        if name not in self.names:
-            self.names[name] = canonical_name(name)[:300]
-        return self.names[name]
+        return fields, errors, warnings
 
     def signature(self, fields):
         if self.kind == SourceKind.EXAM:

@@ -35,7 +35,7 @@ TRADES = [
     ("农产品加工", "1319"),
     ("医院", "8411"),
 ]
-SYLLABLES = "宏达兴盛华泰鑫源恒通永安金瑞祥和丰茂天成隆昌德顺新宇博远东方嘉合众利"
+SYLLABLES = "宏达兴盛华泰鑫源恒通永安金瑞祥和丰茂天成隆昌德顺新宇博远东方嘉合众利凯腾晨光润泽银河鼎立富康聚宝海阔"
 TYPO = {"达": "大", "兴": "星", "盛": "胜", "华": "化", "泰": "太", "鑫": "新", "源": "元", "恒": "衡", "通": "同"}
 TOWNSHIPS = ["西华池镇", "老城镇", "太白镇", "板桥镇", "吉岘镇", "肖咀镇", "段家集乡", "店子乡", "固城镇", "何家畔镇"]
 FORMS = ["有限公司", "有限责任公司"]
@@ -79,8 +79,10 @@ class Generator:
         return make_uscc("621024", f"{self.rng.randrange(10**7):07d}{self.serial % 10}")
 
     def brand(self):
+        # Two-character 字号 while they are easy to find (50 × 49 pairs), then three.
+        length = 2 if len(self.used_names) < 1500 else 3
         while True:
-            brand = "".join(self.rng.sample(SYLLABLES, 2))
+            brand = "".join(self.rng.sample(SYLLABLES, length))
             if brand not in self.used_names:
                 self.used_names.add(brand)
                 return brand

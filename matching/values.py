@@ -43,7 +43,7 @@ def blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_date(value, allow_future=False):
+def parse_date(value, allow_future=False, today=None):
     if blank(value):
         return None
     if isinstance(value, datetime.datetime):
@@ -57,7 +57,7 @@ def parse_date(value, allow_future=False):
     else:
         text = fold_text(value)
         if re.fullmatch(r"\d{5}(\.0+)?", text):
-            return parse_date(float(text), allow_future)
+            return parse_date(float(text), allow_future, today)
         match = DATE_PATTERN.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
         if not match:
             raise CellProblem(f"日期「{value}」无法识别（可写 2025-03-01、2025/3/1 或 2025年3月1日）")
@@ -65,7 +65,7 @@ def parse_date(value, allow_future=False):
             result = datetime.date(*(int(part) for part in match.groups()))
         except ValueError as error:
             raise CellProblem(f"日期「{value}」不存在") from error
-    if not allow_future and result > timezone.localdate():
+    if not allow_future and result > (today or timezone.localdate()):
         raise CellProblem(f"日期 {result:%Y-%m-%d} 晚于今天")
     return result
 

@@ -4,7 +4,7 @@ from employers.forms import BootstrapMixin
 from employers.models import Employer, Township
 
 from .models import EventKind, TrainingTopic
-from .services import parse_attendance, resolve_employers
+from .services import employers_from_file, parse_attendance, resolve_employers
 from .uploads import validate_upload
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -42,6 +42,11 @@ class TargetPickerMixin(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    list_file = forms.FileField(
+        label="或上传名单（.xlsx / .xls / .csv，需有“单位名称”列，可有“统一社会信用代码”列）",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+    )
 
     def picked(self, cleaned):
         employers = []
@@ -55,8 +60,17 @@ class TargetPickerMixin(forms.Form):
         found, missing = resolve_employers(cleaned.get("pasted", ""))
         if missing:
             self.add_error("pasted", "以下名称或代码在数据库中找不到，请核对：" + "、".join(missing))
+        if cleaned.get("list_file"):
+            from_file, problems = employers_from_file(cleaned["list_file"])
+            if problems:
+                self.add_error("list_file", "名单文件中有无法匹配的行，整份未保存：" + "；".join(problems[:20]))
+            found += from_file
         seen = {e.pk for e in employers}
-        return employers + [e for e in found if e.pk not in seen]
+        for employer in found:
+            if employer.pk not in seen:
+                seen.add(employer.pk)
+                employers.append(employer)
+        return employers
 
 
 class EventForm(BootstrapMixin, TargetPickerMixin):
@@ -66,7 +80,16 @@ class EventForm(BootstrapMixin, TargetPickerMixin):
     delivered = forms.BooleanField(label="告知单已送达所选单位", required=False, initial=True)
     attachments = MultipleFileField(label="附件（照片或扫描 PDF，可多选）", required=False)
 
-    field_order = ["kind", "date", "description", "pick_township", "pick_undeclared", "pick_serious", "pasted"]
+    field_order = [
+        "kind",
+        "date",
+        "description",
+        "pick_township",
+        "pick_undeclared",
+        "pick_serious",
+        "pasted",
+        "list_file",
+    ]
 
     def clean(self):
         cleaned = super().clean()

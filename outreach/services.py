@@ -1,6 +1,8 @@
 """Outreach workflows: record an event and its targets, sign-offs, trainings, and the figures for reports."""
 
 import datetime
+import tempfile
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +12,7 @@ from django.utils import timezone
 from employers.choices import OpenReason
 from employers.codes import normalize_code
 from employers.models import Employer, EmployerAlias
+from matching.readers import FileProblem, open_table
 
 from .models import OutreachEvent, OutreachTarget, Training, TrainingAttendance
 
@@ -59,6 +62,34 @@ def resolve_employers(text: str) -> tuple[list[Employer], list[str]]:
             seen.add(employer.pk)
             found.append(employer)
     return found, missing
+
+
+def employers_from_file(upload) -> tuple[list[Employer], list[str]]:
+    """Employers listed in an uploaded .xlsx/.xls/.csv with a 单位名称 column (统一社会信用代码 optional).
+
+    Returns (found, problems); the file is read by matching's reader, which checks it by content."""
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        try:
+            table = open_table(handle.name, upload.name)
+            rows = list(table.rows)
+        except FileProblem as problem:
+            return [], [str(problem)]
+    found, problems, seen = [], [], set()
+    for row in rows:
+        key = str(row.values.get("code") or row.values.get("name") or "")
+        matched, missing = resolve_employers(key)
+        if missing and row.values.get("code"):
+            matched, missing = resolve_employers(str(row.values.get("name") or ""))
+        if missing:
+            problems.append(f"第 {row.number} 行：找不到“{row.values.get('name') or key}”")
+        for employer in matched:
+            if employer.pk not in seen:
+                seen.add(employer.pk)
+                found.append(employer)
+    return found, problems
 
 
 def mark_notified(employer: Employer, on: datetime.date, user=None) -> None:

@@ -1,5 +1,7 @@
 """Attachment checks shared by outreach and visits: the file's first bytes decide its type, not its name."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
@@ -12,6 +14,9 @@ SIGNATURES = [
     (b"%PDF-", "PDF 文件"),
 ]
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Downloads are served with a type guessed from the name, so the name must be an image or PDF too:
+# a PNG header followed by HTML in "x.html" would otherwise open as a web page.
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".pdf"}
 
 
 def max_bytes() -> int:
@@ -39,5 +44,5 @@ def validate_upload(upload) -> None:
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    if sniff(head) is None:
+    if sniff(head) is None or Path(upload.name).suffix.lower() not in EXTENSIONS:
         raise ValidationError(f"文件“{upload.name}”不是图片（JPEG/PNG/GIF/WEBP）或 PDF，不能上传。")

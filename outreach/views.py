@@ -82,7 +82,7 @@ def event_detail(request, pk):
 @require_perm("outreach.change_outreachevent")
 def event_add_targets(request, pk):
     event = get_object_or_404(OutreachEvent, pk=pk)
-    form = AddTargetsForm(request.POST)
+    form = AddTargetsForm(request.POST, request.FILES)
     if form.is_valid():
         added = services.add_targets(
             event, form.cleaned_data["employers"], request.user, form.cleaned_data["delivered"]

@@ -4,6 +4,7 @@ import csv
 import io
 import logging
 import random
+import subprocess
 import zipfile
 
 from django.core.files.base import ContentFile
@@ -62,10 +63,17 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     docx = documents.bulletin_docx(stats)
     _progress(bulletin, 60, "正在生成 Excel 附表……")
     xlsx = documents.bulletin_xlsx(stats)
-    pdf_bytes = None
+    pdf_bytes, pdf_note = None, "（未安装 LibreOffice，未生成 PDF）" if pdf else ""
     if pdf and documents.soffice():
         _progress(bulletin, 80, "正在转换 PDF……")
-        pdf_bytes = documents.to_pdf(docx)
+        # The Word and Excel files are what officials forward: a failed conversion only loses the PDF.
+        try:
+            pdf_bytes = documents.to_pdf(docx)
+        except subprocess.TimeoutExpired:
+            pdf_note = "（PDF 转换超时，未生成 PDF）"
+        except (subprocess.CalledProcessError, OSError):
+            log.exception("PDF conversion of bulletin %s failed", bulletin.pk)
+            pdf_note = "（LibreOffice 转换出错，未生成 PDF）"
     bulletin.docx.save(f"{base}.docx", ContentFile(docx), save=False)
     bulletin.xlsx.save(f"{base}附表.xlsx", ContentFile(xlsx), save=False)
     if pdf_bytes:
@@ -74,7 +82,7 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     bulletin.figures = stats
     bulletin.status = Bulletin.Status.DONE
     bulletin.progress = 100
-    bulletin.message = "已生成" + ("" if pdf_bytes else "（未安装 LibreOffice，未生成 PDF）" if pdf else "")
+    bulletin.message = "已生成" + ("" if pdf_bytes else pdf_note)
     bulletin.finished_at = timezone.now()
     bulletin.save()
     return bulletin
@@ -97,10 +105,6 @@ def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
 
 
 def _reason(exc):
-    if isinstance(exc, TimeoutError) or exc.__class__.__name__ == "TimeoutExpired":
-        return "PDF 转换超时"
-    if exc.__class__.__name__ == "CalledProcessError":
-        return "LibreOffice 转换 PDF 出错"
     if isinstance(exc, OSError):
         return "写入文件出错（磁盘空间或权限）"
     return f"程序错误（{exc.__class__.__name__}）"

@@ -106,3 +106,17 @@ def test_keep_prunes_old_backups(county, tmp_path):
     for _ in range(3):
         call_command("backup", str(tmp_path / "backups"), "--keep", "2", stdout=io.StringIO())
     assert len(list((tmp_path / "backups").glob("hezuo-*"))) == 2
+
+
+def test_it_refuses_an_incomplete_or_foreign_backup(county, tmp_path):
+    backup = _backup(tmp_path)
+    partial = backup.with_name(backup.name + ".partial")
+    partial.mkdir()
+    with pytest.raises(CommandError, match="不是完整的备份目录"):
+        call_command("restore", str(partial), "--yes")
+    manifest = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))
+    manifest["engine"] = "sqlite" if connection.vendor == "postgresql" else "postgresql"
+    (backup / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(CommandError, match="不能直接恢复"):
+        call_command("restore", str(backup), "--yes")
+    assert Employer.objects.count() == 3

@@ -9,13 +9,14 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import OperationalError
 from django.test import Client
 from django.urls import reverse
 
 from hezuo_shenbao.celery import app
+from tests.builders import make_employer
 
 
 def _closed_port():
@@ -56,7 +57,7 @@ def test_it_reports_a_missing_worker(client, db, settings):
     ):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "redis": "ok", "worker": "error: RuntimeError"}
+    assert response.json() == {"status": "error", "database": "ok", "redis": "ok", "worker": "error: NoWorker"}
     assert ping.call_args.kwargs["timeout"] <= 2
 
 
@@ -72,7 +73,7 @@ def test_it_is_healthy_when_a_worker_answers(client, db, settings):
 
 
 @pytest.mark.worker
-def test_it_sees_a_real_redis_and_worker(client, settings, run_tasks):
+def test_it_sees_a_real_redis_and_worker(transactional_db, client, settings, run_tasks):
     if not settings.CELERY_BROKER_URL:
         pytest.skip("needs CELERY_BROKER_URL (the PostgreSQL + Redis run)")
     # Starting the in-process worker closes this thread's database connection under Django's feet
@@ -116,3 +117,34 @@ def test_an_unreachable_database_server_gives_the_error_page():
         [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "500 True", result.stdout + result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_restart_mid_session_gives_the_error_page_then_recovers(cast):
+    """PostgreSQL drops every connection (as on a restart): that request gets the error page,
+    the next one reconnects, and nothing was lost."""
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating server connections needs PostgreSQL")
+    import psycopg2
+
+    make_employer(name="合水县重启测试有限公司")
+    client = Client(raise_request_exception=False)
+    client.force_login(cast.cdc)
+    assert client.get(reverse("employers:list")).status_code == 200
+
+    db = connection.settings_dict
+    admin = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db["NAME"]],
+        )
+    admin.close()
+
+    response = client.get(reverse("employers:list"))
+    assert response.status_code == 500 and "服务器暂时出错" in response.content.decode()
+    # What the WSGI handler does after every request (the test client skips it): drop a broken connection.
+    close_old_connections()
+    response = client.get(reverse("employers:list"))
+    assert response.status_code == 200 and "合水县重启测试有限公司" in response.content.decode()

@@ -7,6 +7,7 @@ everything back. Used by the `backup` and `restore` management commands (docs/de
 
 import datetime
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -118,6 +119,27 @@ def _dump_sqlite(target):
         return count_rows(copy.cursor())
 
 
+def _archive_media(target):
+    """Tar every uploaded file, hashing the very bytes archived: staff may upload while this runs."""
+    root = Path(settings.MEDIA_ROOT)
+    inventory = {}
+    with tarfile.open(target, "w:gz") as archive:
+        for path in sorted(root.rglob("*")) if root.is_dir() else []:
+            try:
+                if not path.is_file():
+                    continue
+                mtime = int(path.stat().st_mtime)
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            relative = path.relative_to(root).as_posix()
+            info = tarfile.TarInfo(relative)
+            info.size, info.mode, info.mtime = len(data), 0o640, mtime
+            archive.addfile(info, io.BytesIO(data))
+            inventory[relative] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return inventory
+
+
 def _new_directory(out_dir):
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     for n in range(100):
@@ -139,11 +161,7 @@ def create_backup(out_dir):
     database_file = DATABASE_FILES[engine]
     dump = _dump_postgresql if engine == "postgresql" else _dump_sqlite
     counts = dump(work / database_file)
-    media_root = Path(settings.MEDIA_ROOT)
-    inventory = media_inventory(media_root)
-    with tarfile.open(work / MEDIA_ARCHIVE, "w:gz") as archive:
-        for relative in inventory:
-            archive.add(media_root / relative, arcname=relative, recursive=False)
+    inventory = _archive_media(work / MEDIA_ARCHIVE)
     manifest = {
         "format": FORMAT,
         "created_at": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -17,6 +17,12 @@ def may_work_on(user, employer):
     return user.has_perm("inspections.add_visit") and can_work_on(user, employer)
 
 
+@register.simple_tag
+def may_see_fieldwork(user, employer):
+    """Inspectors see the field work of their assigned employers only."""
+    return user.has_perm("inspections.view_visit") and can_work_on(user, employer)
+
+
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "")

@@ -43,6 +43,9 @@ def test_it_excludes_with_a_reason(cast, as_user, pending):
         cast.cdc,
     )
     assert pending.history.first().history_user == cast.cdc
+    shown = timezone.localtime(pending.register_at).strftime("%Y-%m-%d %H:%M")
+    body = as_user(cast.inspector).get(pending.get_absolute_url()).content.decode()
+    assert "已排除：无职业病危害因素" in body and f"张敏 · {shown}" in body
 
 
 @pytest.mark.parametrize("reason", ["", "   "])

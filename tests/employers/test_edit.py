@@ -106,6 +106,15 @@ def test_it_refuses_an_invalid_code_unless_asked_to_keep_it(cdc):
     assert "代码存疑" in cdc.get(reverse("employers:list")).content.decode()
 
 
+def test_it_edits_an_employer_already_flagged_without_asking_again(cdc, db):
+    flagged = make_employer(code=INVALID_CODE)
+    assert cdc.post(edit_url(flagged), form_data(flagged, workers=40)).status_code == 302
+    flagged.refresh_from_db()
+    assert (flagged.workers, flagged.code, flagged.code_valid) == (40, INVALID_CODE, False)
+    other_invalid = "91350203M0001QAY9C"
+    assert "code" in errors(cdc.post(edit_url(flagged), form_data(flagged, code=other_invalid)))
+
+
 def test_it_refuses_a_duplicate_code(cdc, employer):
     response = cdc.post(CREATE, form_data(code=employer.code.lower()))
     assert errors(response)["code"] == [

@@ -78,3 +78,7 @@ def test_it_marks_an_invalid_code_as_doubtful(cast, as_user, db):
 
 def test_an_inspector_may_not_export(cast, as_user, employers):
     assert as_user(cast.inspector).get(URL).status_code == 403
+
+
+def test_it_exports_only_the_headers_when_nothing_matches(cast, as_user, employers):
+    assert _rows(as_user(cast.cdc).get(URL, {"q": "不存在的单位"})) == []

@@ -5,7 +5,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from inspections.models import Visit
-from inspections.services import draw_sample, record_visit, scope, visit_figures, work_list
+from inspections.services import (
+    draw_sample,
+    employer_timeline,
+    page_details,
+    record_visit,
+    scope,
+    visit_figures,
+    work_list,
+)
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import industry, make_assignment, make_declaration, make_employer, make_visit, township
 
@@ -132,7 +140,9 @@ def test_the_work_list_puts_the_most_urgent_first(cast):
     rows = list(work_list(cast.cdc, today=today))
     assert [e.name for e in rows] == ["甲", "乙", "戊", "丙", "丁"]
     assert [e.priority for e in rows] == [0, 1, 2, 3, 5]
-    assert rows[3].is_overdue and rows[1].has_evidence
+    details = page_details(rows, today=today)
+    assert details[overdue.pk]["overdue"] and details[evidence.pk]["evidence"]
+    assert details[plain.pk]["last"].date == D(2025, 3, 1) and details[never.pk]["last"] is None
     assert [e.name for e in work_list(cast.cdc, township=township("老城镇"), today=today)] == []
     assert list(work_list(cast.inspector, today=today)) == []
     assert serious and never
@@ -146,8 +156,72 @@ def test_a_sample_is_repeatable_by_seed_and_joins_the_work_list(cast):
     again = draw_sample(3, 42, cast.cdc)
     assert set(first.employers.all()) == set(again.employers.all())
     assert first.seed == 42 and first.size == 3
-    listed = [e for e in work_list(cast.cdc) if e.is_sampled]
+    rows = list(work_list(cast.cdc))
+    listed = [e for e in rows if page_details(rows)[e.pk]["sampled"]]
     assert set(listed) == set(first.employers.all())
     assert all(e.priority == 4 for e in listed)
     with pytest.raises(ValidationError):
         draw_sample(0, 1, cast.cdc)
+
+
+def test_a_late_entered_older_visit_does_not_overwrite_a_newer_reason(cast):
+    employer = make_employer()
+    visit(cast.cdc, employer, date=D(2025, 5, 1), outcome="拒不申报")
+    visit(cast.cdc, employer, date=D(2025, 4, 1), outcome="未联系上")
+    employer.refresh_from_db()
+    assert (employer.open_reason, employer.open_reason_on) == ("拒不申报", D(2025, 5, 1))
+
+
+def test_a_declared_employer_gets_no_open_reason(cast):
+    employer = make_employer()
+    make_declaration(employer)
+    saved, _ = visit(cast.cdc, employer, outcome="已申报核实")
+    employer.refresh_from_db()
+    assert saved.declared and employer.open_reason == ""
+
+
+def test_an_inspector_cannot_change_the_register_from_a_visit(cast):
+    employer = make_employer(workers=25)
+    make_assignment(cast.inspector, "西华池镇")
+    with pytest.raises(PermissionDenied):
+        visit(cast.inspector, employer, found={"workers": 40}, apply=["workers"])
+    saved, _ = visit(cast.inspector, employer, found={"workers": 40})
+    employer.refresh_from_db()
+    assert employer.workers == 25 and saved.field_check["workers"]["applied"] is False
+
+
+def test_the_timeline_lists_everything_newest_first(cast):
+    from outreach.models import Training, TrainingAttendance
+    from tests.builders import make_event
+
+    employer = make_employer()
+    make_event([employer], date=D(2025, 1, 10))
+    training = Training.objects.create(date=D(2025, 2, 10), place="县疾控中心")
+    TrainingAttendance.objects.create(training=training, employer=employer, persons=2)
+    visit(cast.cdc, employer, date=D(2025, 3, 10), follow_up_on=D(2025, 4, 10))
+    make_declaration(employer, declared_on=D(2025, 5, 10))
+    kinds = [(e["date"], e["kind"]) for e in employer_timeline(employer, today=D(2025, 6, 1))]
+    assert kinds == [
+        (D(2025, 5, 10), "申报"),
+        (D(2025, 4, 10), "复查"),
+        (D(2025, 3, 10), "现场"),
+        (D(2025, 2, 10), "培训"),
+        (D(2025, 1, 10), "告知"),
+    ]
+
+
+def test_the_work_list_pages_across_priority_buckets(cast):
+    from django.core.paginator import Paginator
+
+    for n in range(3):
+        make_employer(name=f"甲{n}", workers=30)
+    for n in range(3):
+        make_visit(make_employer(name=f"乙{n}", workers=5, industry=industry("5191")), date=D(2025, 3, 1))
+    for n in range(2):
+        make_employer(name=f"丙{n}", workers=5, industry=industry("5191"))
+    everything = list(work_list(cast.cdc))
+    assert [e.priority for e in everything] == [0, 0, 0, 2, 2, 5, 5, 5]
+    paginator = Paginator(work_list(cast.cdc), 3)
+    paged = [e for number in paginator.page_range for e in paginator.page(number)]
+    assert [e.pk for e in paged] == [e.pk for e in everything]
+    assert [e.name for e in work_list(cast.cdc)[2:5]] == ["甲2", "丙0", "丙1"]

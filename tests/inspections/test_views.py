@@ -183,3 +183,18 @@ def test_the_visit_record_opens_in_word(cast, as_user):
         c.text for t in document.tables for r in t.rows for c in r.cells
     )
     assert "合水县子午建材有限公司" in text and "31" in text
+
+
+def test_the_employer_page_shows_field_work_to_those_who_may_see_it(cast, as_user):
+    employer = make_employer()
+    make_visit(employer, outcome="拒不申报")
+    make_assignment(cast.inspector2, "老城镇")
+    url = employer.get_absolute_url()
+    for user in (cast.cdc, cast.bureau):
+        page = as_user(user).get(url).content.decode()
+        assert "工作时间线" in page and "拒不申报" in page
+    inspector_page = as_user(cast.inspector2).get(url).content.decode()
+    assert "工作时间线" not in inspector_page and "登记现场指导" not in inspector_page
+    make_assignment(cast.inspector2, employer=employer)
+    inspector_page = as_user(cast.inspector2).get(url).content.decode()
+    assert "工作时间线" in inspector_page and "登记现场指导" in inspector_page

@@ -91,3 +91,15 @@ def test_it_records_a_training_from_pasted_attendance(cast):
     assert training.attendance.get().persons == 3
     employer.refresh_from_db()
     assert employer.open_reason == "已告知待申报"
+
+
+def test_an_upload_must_be_an_image_or_pdf_by_content_and_by_name():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from outreach.uploads import validate_upload
+
+    validate_upload(SimpleUploadedFile("scan.PDF", b"%PDF-1.7\n"))
+    validate_upload(SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0rest"))
+    for name, content in [("page.html", b"\x89PNG\r\n\x1a\n<script>"), ("photo.jpg", b"<svg onload=x>")]:
+        with pytest.raises(ValidationError, match="不是图片"):
+            validate_upload(SimpleUploadedFile(name, content))

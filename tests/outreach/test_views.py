@@ -96,3 +96,51 @@ def test_the_notice_opens_in_word_with_the_employer_name(cast, as_user):
     document = Document(io.BytesIO(response.content))
     assert document.paragraphs[1].text == "合水县子午建材有限公司："
     assert "职业病危害项目申报告知单" in document.paragraphs[0].text
+
+
+def test_cdc_adds_targets_and_attachments_to_an_event(cast, as_user):
+    event = make_event([make_employer()])
+    more = make_employer(name="合水县子午建材有限公司")
+    client = as_user(cast.cdc)
+    client.post(reverse("outreach:event_add_targets", args=[event.pk]), {"pasted": "合水县子午建材有限公司\n"})
+    assert more in event.employers.all()
+    client.post(reverse("outreach:attachment_add", args=[event.pk]), {"files": [SimpleUploadedFile("a.pdf", PDF)]})
+    bad = client.post(
+        reverse("outreach:attachment_add", args=[event.pk]),
+        {"files": [SimpleUploadedFile("a.pdf", b"PK\x03\x04zip")]},
+        follow=True,
+    )
+    assert "不是图片" in bad.content.decode()
+    assert event.attachments.count() == 1
+    download = client.get(reverse("outreach:attachment_download", args=[event.attachments.get().pk]))
+    assert b"".join(download.streaming_content) == PDF
+
+
+def _xlsx(rows):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("名单.xlsx", buffer.getvalue())
+
+
+def test_an_event_takes_its_employers_from_an_uploaded_list(cast, as_user):
+    by_name = make_employer(name="合水县子午建材有限公司")
+    by_code = make_employer()
+    client = as_user(cast.cdc)
+    upload = _xlsx(
+        [["告知名单"], ["单位名称", "统一社会信用代码"], ["合水县子午建材有限公司", ""], ["旧名", by_code.code]]
+    )
+    client.post(
+        reverse("outreach:event_create"),
+        {"kind": "告知单发放", "date": "2025-04-01", "delivered": "on", "list_file": upload},
+    )
+    assert set(OutreachEvent.objects.get().employers.all()) == {by_name, by_code}
+
+    bad = _xlsx([["单位名称"], ["合水县子午建材有限公司"], ["没有这家"]])
+    response = client.post(reverse("outreach:event_create"), {"kind": "其他", "date": "2025-04-01", "list_file": bad})
+    assert "第 3 行：找不到“没有这家”" in response.content.decode()
+    assert OutreachEvent.objects.count() == 1

@@ -1,3 +1,4 @@
+import datetime
 import io
 import re
 
@@ -145,7 +146,7 @@ def test_the_quarter_end_schedule_builds_the_quarter_just_ended(cast, as_user, s
     assert entry["task"] == build_quarter_end_bulletin_task.name
     bulletin = Bulletin.objects.get(pk=build_quarter_end_bulletin_task.delay().get())
     assert bulletin.period == services.last_quarter() and bulletin.status == Bulletin.Status.DONE
-    assert "系统定时" in as_user(cast.bureau).get(reverse("reports:bulletins")).content.decode()
+    assert "系统（定时任务或命令行）" in as_user(cast.bureau).get(reverse("reports:bulletins")).content.decode()
 
 
 @pytest.mark.skipif(not documents.soffice(), reason="LibreOffice is not installed")
@@ -153,3 +154,31 @@ def test_it_converts_the_bulletin_to_pdf(county, cast, run_tasks):
     bulletin = _build(cast)
 
     assert bulletin.pdf and bulletin.pdf.open("rb").read(5) == b"%PDF-"
+
+
+def test_a_failed_pdf_conversion_keeps_the_word_and_excel_files(county, cast, run_tasks, monkeypatch):
+    import subprocess
+
+    def broken(docx):
+        raise subprocess.CalledProcessError(1, "soffice")
+
+    monkeypatch.setattr(documents, "soffice", lambda: "/usr/bin/soffice")
+    monkeypatch.setattr(documents, "to_pdf", broken)
+    bulletin = _build(cast)
+
+    assert bulletin.status == Bulletin.Status.DONE and bulletin.docx and bulletin.xlsx and not bulletin.pdf
+    assert bulletin.message == "已生成（LibreOffice 转换出错，未生成 PDF）"
+
+
+def test_the_bulletin_reports_outreach_and_visits_of_the_quarter(county, cast, run_tasks, no_pdf):
+    from tests.builders import make_event, make_visit
+
+    make_event([county["B"], county["C"]], date=datetime.date(2025, 4, 1))
+    make_visit(county["B"], cast.inspector, date=datetime.date(2025, 5, 1))
+    make_visit(county["A"], cast.inspector, date=datetime.date(2025, 7, 1))  # next quarter
+    bulletin = _build(cast, "2025Q2")
+
+    text = _text(bulletin.docx.open("rb"))
+    assert "本季度开展告知动员1次，发放告知书2份" in text
+    assert "入户指导和检查1次，涉及单位1家" in text
+    assert bulletin.figures["visits"]["visits"] == 1

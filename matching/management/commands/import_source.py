@@ -20,8 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--skip-rejected", action="store_true", help="只导入有效行，被拒绝的行留在报告里")
         parser.add_argument("--again", action="store_true", help="同一文件已导入过时仍然导入")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+        parser.add_argument("--defer-linking", action="store_true", help="只导入，留待之后运行 crossref 统一比对")
 
-    def handle(self, kind, file, department, skip_rejected, again, dry_run, **options):
+    def handle(self, kind, file, department, skip_rejected, again, dry_run, defer_linking, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")
@@ -38,7 +39,9 @@ class Command(BaseCommand):
             services.cancel_batch(batch)
             return
         try:
-            batch = services.commit_batch(batch.pk, accept_rejected=skip_rejected, accept_repeat=again)
+            batch = services.commit_batch(
+                batch.pk, accept_rejected=skip_rejected, accept_repeat=again, link=not defer_linking
+            )
         except services.NotReady as refusal:
             services.cancel_batch(batch)
             raise CommandError(f"{path.name}：{refusal}（未写入任何数据）") from refusal

@@ -6,6 +6,7 @@
     const el = document.getElementById("gauge-" + t.key);
     if (!el) return;
     echarts.init(el).setOption({
+      animation: false,
       series: [{type: "gauge", min: 0, max: 100, radius: "95%", progress: {show: true, width: 10},
         axisLine: {lineStyle: {width: 10}}, axisLabel: {show: false}, splitLine: {show: false}, axisTick: {show: false},
         pointer: {show: false}, detail: {valueAnimation: false, formatter: function (v) { return v.toFixed(1) + "%"; }, fontSize: 22, offsetCenter: [0, "10%"]},
@@ -14,7 +15,8 @@
   });
   const towns = echarts.init(document.getElementById("chart-townships"));
   towns.setOption({
-    grid: {left: 80, right: 30, top: 10, bottom: 20},
+    animation: false,
+    grid: {containLabel: true, left: 10, right: 40, top: 10, bottom: 10},
     xAxis: {type: "value", max: 100, axisLabel: {formatter: "{value}%"}},
     yAxis: {type: "category", inverse: true, data: data.townships.map(function (t) { return t.name; })},
     tooltip: {formatter: "{b}：{c}%"},
@@ -27,7 +29,8 @@
     window.location = listUrl + "?" + q.toString();
   });
   echarts.init(document.getElementById("chart-sources")).setOption({
-    grid: {left: 110, right: 20, top: 25, bottom: 20},
+    animation: false,
+    grid: {containLabel: true, left: 10, right: 20, top: 25, bottom: 10},
     legend: {data: ["首次发现", "须申报"]},
     tooltip: {trigger: "axis"},
     xAxis: {type: "value"},

@@ -1,0 +1,198 @@
+"""分级分类监督: a supervision category per employer, why, and when it is next due — the rules live here only.
+
+The county plan (二(四)3) asks to inspect good declarers less often and to press on employers that do
+not declare or declare untruthfully. Each rule below adds (or takes off) points; the total picks the
+category, and the category sets how many months may pass after the last visit. Intervals are not fixed
+by any national text (domain-notes f.), so settings.SUPERVISION_INTERVAL_MONTHS may override them.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.utils import timezone
+
+from employers.choices import IndustryRisk, OperatingStatus
+
+from . import quality
+
+EXPOSED_MANY = 10  # the plan's 10人及以上 mark, applied to exposed workers
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    label: str  # 甲乙丙丁 in this county's own sense: 甲 = most frequent (the scheme is named with it)
+    name: str
+    min_score: int
+    months: int
+
+    @property
+    def interval(self) -> int:
+        return getattr(settings, "SUPERVISION_INTERVAL_MONTHS", {}).get(self.code, self.months)
+
+    def __str__(self):
+        return f"{self.label}类（{self.name}）"
+
+
+# Highest first: an employer takes the first category whose min_score its total reaches.
+CATEGORIES = (
+    Category("A", "甲", "重点监管", 4, 3),
+    Category("B", "乙", "加强监管", 2, 6),
+    Category("C", "丙", "常规监管", 0, 12),
+    Category("D", "丁", "简化监管", -99, 24),
+)
+CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
+SCHEME = "合水县申报扩面分级分类（危害程度 × 申报表现）"
+
+
+@dataclass
+class Subject:
+    """What the rules look at for one employer."""
+
+    serious: bool
+    exposed: int | None
+    facts: quality.Facts
+    failed: list  # quality.Finding
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.facts.filings)
+
+    def failed_in(self, group: str) -> list:
+        return [f for f in self.failed if f.check.group == group]
+
+    def _labels(self, group: str) -> str:
+        return "、".join(dict.fromkeys(f.check.label for f in self.failed_in(group)))
+
+    @property
+    def inaccurate(self) -> str:
+        return self._labels("准确")
+
+    @property
+    def late(self) -> str:
+        return self._labels("及时")
+
+    @property
+    def verified(self) -> bool:
+        """Something beyond the filing itself backs it: a field check or exam/monitoring records."""
+        return self.facts.checked_visit is not None or self.facts.evidence_records > 0
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    label: str
+    points: int
+    applies: Callable[[Subject], bool]
+    reason: str  # formatted with s=<Subject>
+
+    def explain(self, subject: Subject) -> str:
+        return self.reason.format(s=subject, many=EXPOSED_MANY)
+
+
+RULES = (
+    # 危害程度 (hazard severity)
+    Rule(
+        "serious",
+        "严重危害行业",
+        2,
+        lambda s: s.serious,
+        "行业属于《建设项目职业病危害风险分类管理目录》（2021）严重类",
+    ),
+    Rule(
+        "exceedance",
+        "监测超标",
+        2,
+        lambda s: s.facts.exceed_points > 0,
+        "工作场所监测共有 {s.facts.exceed_points} 个超标点",
+    ),
+    Rule(
+        "many_exposed",
+        f"接害{EXPOSED_MANY}人及以上",
+        1,
+        lambda s: (s.exposed or 0) >= EXPOSED_MANY,
+        "接害 {s.exposed} 人，不少于 {many} 人",
+    ),
+    # 申报表现 (declaration behaviour)
+    Rule("undeclared", "未申报", 2, lambda s: not s.declared, "尚未申报职业病危害项目，需加强执法和帮扶"),
+    Rule(
+        "inaccurate",
+        "申报不准确",
+        1,
+        lambda s: bool(s.inaccurate),
+        "申报质量检查发现：{s.inaccurate}",
+    ),
+    Rule(
+        "late",
+        "申报不及时",
+        1,
+        lambda s: bool(s.late),
+        "申报质量检查发现：{s.late}",
+    ),
+    Rule(
+        "good_declarer",
+        "申报及时准确",
+        -1,
+        lambda s: s.declared and not s.failed and s.verified,
+        "已申报、按时，且经现场核实或体检/监测记录比对未发现问题，可降低检查频次",
+    ),
+)
+
+
+@dataclass
+class Assessment:
+    category: Category
+    score: int
+    fired: list  # [(Rule, reason text)]
+    last_visit: datetime.date | None
+    next_due: datetime.date
+    overdue: bool
+
+    @property
+    def never_visited(self) -> bool:
+        return self.last_visit is None
+
+
+def assess(subject: Subject, today: datetime.date) -> Assessment:
+    fired = [(rule, rule.explain(subject)) for rule in RULES if rule.applies(subject)]
+    score = sum(rule.points for rule, _ in fired)
+    category = next(c for c in CATEGORIES if score >= c.min_score)
+    last = subject.facts.last_visit
+    # Never visited: due now.
+    next_due = last + relativedelta(months=category.interval) if last else today
+    return Assessment(category, score, fired, last, next_due, last is None or next_due < today)
+
+
+def assess_many(rows, today: datetime.date | None = None) -> dict[int, Assessment]:
+    """rows: (id, industry risk, exposed workers on the register) per employer → {id: Assessment}.
+
+    The quality facts are read once for all of them (quality.gather), so this costs a few queries."""
+    today = today or timezone.localdate()
+    rows = list(rows)
+    facts = quality.gather(today, {pk for pk, _, _ in rows})
+    out = {}
+    for pk, risk, exposed in rows:
+        item = facts.get(pk) or quality.Facts()
+        latest = item.filings[-1] if item.filings else None
+        declared_exposed = latest.exposed if latest and latest.exposed is not None else None
+        subject = Subject(
+            serious=risk == IndustryRisk.SERIOUS,
+            exposed=declared_exposed if declared_exposed is not None else exposed,
+            facts=item,
+            failed=quality.findings(item, today),
+        )
+        out[pk] = assess(subject, today)
+    return out
+
+
+def assess_employer(employer, today: datetime.date | None = None) -> Assessment:
+    risk = employer.industry.risk if employer.industry_id else ""
+    return assess_many([(employer.pk, risk, employer.exposed_workers)], today)[employer.pk]
+
+
+def population(queryset):
+    """Employers under supervision: on the register and still in business (or briefly stopped)."""
+    return queryset.included().exclude(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
