@@ -75,12 +75,12 @@ def _splink(county):
     )
     linker = Linker(table, settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match([block_on("code")], recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("name"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("code"))
     pairs = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, 0.9)
-    cluster_of = {row["unique_id"]: row["cluster_id"] for row in clusters.as_record_dict()}
+    cluster_of = {row["unique_id"]: row["cluster_id"] for row in clusters.as_record_list()}
     seconds = time.perf_counter() - started
     predicted = {}
     for pk, rows in rows_of.items():

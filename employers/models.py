@@ -147,6 +147,24 @@ class EmployerQuerySet(models.QuerySet):
     def must_include(self, today=None):
         return self.filter(must_include_q(today))
 
+    def refresh_declarations(self, employer_ids):
+        """Employer.refresh_declaration for many at once, with history (the bulletin reads it)."""
+        from simple_history.utils import bulk_update_with_history
+
+        latest = {}
+        for declaration in Declaration.objects.filter(employer_id__in=employer_ids).order_by("declared_on", "id"):
+            latest[declaration.employer_id] = declaration
+        employers = list(self.filter(pk__in=employer_ids))
+        for employer in employers:
+            employer.apply_declaration(latest.get(employer.pk))
+        bulk_update_with_history(
+            employers,
+            Employer,
+            ["declaration_status", "declared_on", "declaration_type"],
+            batch_size=1000,
+            default_change_reason="申报记录",
+        )
+
     def with_evidence(self):
         """Employers with occupational health exam, workplace monitoring or radiation testing records."""
         return self.filter(source_records__kind__in=EVIDENCE_KINDS).distinct()
@@ -282,11 +300,13 @@ class Employer(models.Model):
 
     def refresh_declaration(self):
         """Derive the declaration status from the linked declarations."""
-        latest = self.declarations.order_by("-declared_on", "-id").first()
+        self.apply_declaration(self.declarations.order_by("-declared_on", "-id").first())
+        self.save(update_fields=["declaration_status", "declared_on", "declaration_type"])
+
+    def apply_declaration(self, latest):
         self.declaration_status = DeclarationStatus.DECLARED if latest else DeclarationStatus.UNDECLARED
         self.declared_on = latest.declared_on if latest else None
         self.declaration_type = latest.declaration_type if latest else ""
-        self.save(update_fields=["declaration_status", "declared_on", "declaration_type"])
 
 
 class EmployerAlias(models.Model):

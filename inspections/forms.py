@@ -9,6 +9,8 @@ from hezuo_shenbao import roles
 from outreach.forms import MultipleFileField
 
 from .models import CHECKED_FIELDS, Outcome, VisitType
+from .quality import CHECKS
+from .supervision import CATEGORIES
 
 
 def field_staff():
@@ -127,14 +129,10 @@ class TownshipFilterForm(BootstrapMixin, forms.Form):
 
 
 class SupervisionFilterForm(TownshipFilterForm):
-    category = forms.ChoiceField(label="监管类别", required=False)
+    category = forms.ChoiceField(
+        label="监管类别", required=False, choices=[("", "全部")] + [(c.code, str(c)) for c in CATEGORIES]
+    )
     overdue = forms.BooleanField(label="仅看到期/逾期", required=False)
-
-    def __init__(self, *args, **kwargs):
-        from .supervision import CATEGORIES
-
-        super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "全部")] + [(c.code, str(c)) for c in CATEGORIES]
 
 
 class QualityFilterForm(TownshipFilterForm):
@@ -144,13 +142,9 @@ class QualityFilterForm(TownshipFilterForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，如 2025-06-30。"},
     )
-    check = forms.ChoiceField(label="检查项", required=False)
-
-    def __init__(self, *args, **kwargs):
-        from .quality import CHECKS
-
-        super().__init__(*args, **kwargs)
-        self.fields["check"].choices = [("", "全部问题")] + [(c.key, c.label) for c in CHECKS]
+    check = forms.ChoiceField(
+        label="检查项", required=False, choices=[("", "全部问题")] + [(c.key, c.label) for c in CHECKS]
+    )
 
     def clean_as_of(self):
         as_of = self.cleaned_data["as_of"]

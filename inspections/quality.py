@@ -351,10 +351,11 @@ def summary(as_of: datetime.date | None = None, ids=None, results=None) -> list[
     return [{"key": c.key, "label": c.label, "group": c.group, "count": counts[c.key]} for c in CHECKS]
 
 
-def employer_checklist(employer, as_of: datetime.date | None = None) -> dict:
+def employer_checklist(employer, as_of: datetime.date | None = None, facts: Facts | None = None) -> dict:
     """For the employer page: every check with its verdict, and hazard names that could not be classed."""
     as_of = as_of or default_as_of()
-    facts = gather(as_of, {employer.pk}).get(employer.pk, Facts())
+    if facts is None:
+        facts = gather(as_of, {employer.pk}).get(employer.pk, Facts())
     failed = {}
     for finding in findings(facts, as_of):
         failed.setdefault(finding.key, []).append(finding.text)

@@ -111,10 +111,10 @@ RULES = (
     ),
     Rule(
         "many_exposed",
-        f"接害{EXPOSED_MANY}人及以上",
+        "接害人数多",
         1,
         lambda s: (s.exposed or 0) >= EXPOSED_MANY,
-        "接害 {s.exposed} 人，不少于 {many} 人",
+        "接害 {s.exposed} 人，达到 {many} 人",
     ),
     # 申报表现 (declaration behaviour)
     Rule("undeclared", "未申报", 2, lambda s: not s.declared, "尚未申报职业病危害项目，需加强执法和帮扶"),
@@ -166,6 +166,18 @@ def assess(subject: Subject, today: datetime.date) -> Assessment:
     return Assessment(category, score, fired, last, next_due, last is None or next_due < today)
 
 
+def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
+    latest = facts.filings[-1] if facts.filings else None
+    declared_exposed = latest.exposed if latest else None
+    return Subject(
+        serious=risk == IndustryRisk.SERIOUS,
+        # The declared figure when there is one: it is what the employer answers for.
+        exposed=declared_exposed if declared_exposed is not None else exposed,
+        facts=facts,
+        failed=quality.findings(facts, today),
+    )
+
+
 def assess_many(rows, today: datetime.date | None = None) -> dict[int, Assessment]:
     """rows: (id, industry risk, exposed workers on the register) per employer → {id: Assessment}.
 
@@ -173,24 +185,24 @@ def assess_many(rows, today: datetime.date | None = None) -> dict[int, Assessmen
     today = today or timezone.localdate()
     rows = list(rows)
     facts = quality.gather(today, {pk for pk, _, _ in rows})
-    out = {}
-    for pk, risk, exposed in rows:
-        item = facts.get(pk) or quality.Facts()
-        latest = item.filings[-1] if item.filings else None
-        declared_exposed = latest.exposed if latest and latest.exposed is not None else None
-        subject = Subject(
-            serious=risk == IndustryRisk.SERIOUS,
-            exposed=declared_exposed if declared_exposed is not None else exposed,
-            facts=item,
-            failed=quality.findings(item, today),
-        )
-        out[pk] = assess(subject, today)
-    return out
+    return {
+        pk: assess(_subject(risk, exposed, facts.get(pk) or quality.Facts(), today), today)
+        for pk, risk, exposed in rows
+    }
 
 
-def assess_employer(employer, today: datetime.date | None = None) -> Assessment:
+def explain(employer, today: datetime.date | None = None) -> dict:
+    """For the employer page: the assessment and the declaration-quality check list, from one read."""
+    today = today or timezone.localdate()
+    facts = quality.gather(today, {employer.pk}).get(employer.pk) or quality.Facts()
     risk = employer.industry.risk if employer.industry_id else ""
-    return assess_many([(employer.pk, risk, employer.exposed_workers)], today)[employer.pk]
+    return {
+        "assessment": assess(_subject(risk, employer.exposed_workers, facts, today), today),
+        "quality": quality.employer_checklist(employer, today, facts),
+        "scheme": SCHEME,
+        "categories": CATEGORIES,
+        "rules": RULES,
+    }
 
 
 def population(queryset):

@@ -16,4 +16,7 @@ urlpatterns = [
     path("assignments/<int:pk>/delete/", views.assignment_delete, name="assignment_delete"),
     path("samples/", views.samples, name="samples"),
     path("samples/<int:pk>/", views.sample_detail, name="sample_detail"),
+    path("supervision/", views.supervision_list, name="supervision"),
+    path("quality/", views.quality_overview, name="quality"),
+    path("quality/export.xlsx", views.quality_export, name="quality_export"),
 ]

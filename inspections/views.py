@@ -1,4 +1,5 @@
 import uuid
+from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,11 +11,20 @@ from django.views.decorators.http import require_POST
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.history import change_log
+from hezuo_shenbao.lib.xlsx import xlsx_response
 from outreach.documents import docx_response
 
-from . import services
+from . import quality, services, supervision
 from .documents import visit_record_document
-from .forms import AssignmentForm, SampleForm, TownshipFilterForm, VisitForm, employer_choices_for
+from .forms import (
+    AssignmentForm,
+    QualityFilterForm,
+    SampleForm,
+    SupervisionFilterForm,
+    TownshipFilterForm,
+    VisitForm,
+    employer_choices_for,
+)
 from .models import CHECKED_FIELDS, Assignment, VerificationSample, Visit
 
 PAGE_SIZE = 50
@@ -222,4 +232,118 @@ def sample_detail(request, pk):
         request,
         "inspections/sample_detail.html",
         {"sample": sample, "employers": sample.employers.select_related("township")},
+    )
+
+
+# 分级分类 and 申报质量 ------------------------------------------------------------------------------
+
+
+@require_perm("inspections.view_visit")
+def supervision_list(request):
+    """Employers in the user's scope by supervision category, the most overdue first."""
+    form = SupervisionFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    employers = supervision.population(services.scope(request.user))
+    if data.get("township"):
+        employers = employers.filter(township=data["township"])
+    with services.without_jit():
+        assessed = supervision.assess_many(employers.values_list("pk", "industry__risk", "exposed_workers"))
+    counts = Counter(a.category.code for a in assessed.values())
+    chosen = sorted(
+        (
+            (pk, a)
+            for pk, a in assessed.items()
+            if data.get("category") in (None, "", a.category.code) and (a.overdue or not data.get("overdue"))
+        ),
+        key=lambda item: (item[1].next_due, -item[1].score, item[0]),
+    )
+    page = Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = Employer.objects.select_related("township", "industry").in_bulk([pk for pk, _ in page])
+    return render(
+        request,
+        "inspections/supervision.html",
+        {
+            "filter": form,
+            "page": page,
+            "rows": [(found[pk], a) for pk, a in page],
+            "counts": [(c, counts.get(c.code, 0)) for c in supervision.CATEGORIES],
+            "total": len(assessed),
+            "query": _query_without_page(request),
+            "scheme": supervision.SCHEME,
+            "rules": supervision.RULES,
+        },
+    )
+
+
+def _query_without_page(request, *drop):
+    query = request.GET.copy()
+    for key in ("page", *drop):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _quality_results(request):
+    """The filter form, the date, the chosen check, the scope's employer ids in list order, and findings."""
+    form = QualityFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    as_of = data.get("as_of") or quality.default_as_of()
+    employers = services.scope(request.user, Employer.objects.included())
+    if data.get("township"):
+        employers = employers.filter(township=data["township"])
+    ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
+    results = quality.evaluate(as_of, set(ordered))
+    check = data.get("check") or ""
+    flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
+    return form, as_of, check, results, flagged
+
+
+def _shown_findings(findings, check):
+    return [f for f in findings if not check or f.key == check]
+
+
+@require_perm("inspections.view_visit")
+def quality_overview(request):
+    """申报质量: employers failing each check, with the list behind a chosen check."""
+    form, as_of, check, results, flagged = _quality_results(request)
+    page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = Employer.objects.select_related("township").in_bulk(list(page))
+    return render(
+        request,
+        "inspections/quality.html",
+        {
+            "form": form,
+            "as_of": as_of,
+            "check": quality.CHECK_BY_KEY.get(check),
+            "summary": quality.summary(results=results),
+            "declared": len(results),
+            "flagged": len(flagged),
+            "page": page,
+            "rows": [(found[pk], _shown_findings(results[pk], check)) for pk in page],
+            "query": _query_without_page(request),
+            "base_query": _query_without_page(request, "check"),
+        },
+    )
+
+
+QUALITY_HEADERS = ["employer_id", "单位名称", "统一社会信用代码", "乡镇", "最近申报日期", "问题", "说明"]
+
+
+@require_perm("inspections.view_visit")
+def quality_export(request):
+    form, as_of, check, results, flagged = _quality_results(request)
+
+    def rows():
+        for start in range(0, len(flagged), 2000):
+            part = flagged[start : start + 2000]
+            found = Employer.objects.select_related("township").in_bulk(part)
+            for pk in part:
+                e = found[pk]
+                township = e.township.name if e.township else ""
+                for f in _shown_findings(results[pk], check):
+                    yield [pk, e.name, e.code, township, e.declared_on, f.check.label, f.text]
+
+    summary = [(row["label"], row["count"]) for row in quality.summary(results=results)]
+    return xlsx_response(
+        f"申报质量_{as_of:%Y%m%d}.xlsx",
+        [("申报质量问题", QUALITY_HEADERS, rows()), ("汇总", ["检查项", "单位数"], summary)],
     )

@@ -14,14 +14,15 @@ Scoring is read-only and partitioned, so a Celery group can share it; applying t
 clustering the new records and writing is one serial, atomic step.
 """
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
@@ -45,6 +46,10 @@ NAME_PRIORITY = {
     SourceKind.RADIATION: 5,
     SourceKind.EXAM: 6,
 }
+
+
+def code_halves(code):
+    return (code[:13], code[8:]) if len(code) == 18 else ()
 
 
 def bigrams(text):
@@ -81,6 +86,7 @@ class Index:
             index.add(pk, name, code if valid else "", township_id, divisions.get(industry_id, ""))
         for employer_id, name in EmployerAlias.objects.values_list("employer_id", "name"):
             index.add_name(employer_id, name)
+        index.weights = CharWeights([entry.core for entry in index.entries.values()])
         return index
 
     def add(self, pk, name, code, township_id, division):
@@ -88,9 +94,10 @@ class Index:
         self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division)
         if code:
             self.by_code[code].add(pk)
-            # A mistyped code differs in one place, so one of its halves still agrees.
-            self.by_code_half[code[:9]].add(pk)
-            self.by_code_half[code[9:]].add(pk)
+            # A mistyped code differs in one place, so one of its halves still agrees:
+            # area + the first part of the organisation code, or the organisation code + check.
+            for half in code_halves(code):
+                self.by_code_half[half].add(pk)
         self.add_name(pk, name, parts)
 
     def add_name(self, pk, name, parts=None):
@@ -127,9 +134,41 @@ class Verdict:
     detail: dict
 
 
-def compare(record, parts, entry):
+class CharWeights:
+    """How telling a character is: 石, 油, 服, 务 appear in hundreds of names, 泽 and 恒 in few.
+
+    Name similarity weighs each edit by the rarity of the characters it touches (an IDF), so
+    恒远石油技术服务 and 泽远石油技术服务 — one rare character apart — are not the same employer."""
+
+    def __init__(self, cores):
+        counts = Counter()
+        for core in cores:
+            counts.update(set(core))
+        total = max(1, len(cores))
+        self.default = math.log(total + 1)
+        self.weights = {char: math.log((total + 1) / (n + 1)) + 0.5 for char, n in counts.items()}
+
+    def of(self, char):
+        return self.weights.get(char, self.default)
+
+    def similarity(self, a, b):
+        if a == b:
+            return 1.0
+        total = max(sum(map(self.of, a)), sum(map(self.of, b))) or 1.0
+        cost = 0.0
+        for op, i, j in Levenshtein.editops(a, b):
+            if op == "replace":
+                cost += max(self.of(a[i]), self.of(b[j]))
+            elif op == "delete":
+                cost += self.of(a[i])
+            else:
+                cost += self.of(b[j])
+        return max(0.0, 1.0 - cost / total)
+
+
+def compare(record, parts, entry, weights):
     """Score one record against one employer, saying what agreed and what did not."""
-    detail = {"name": round(Levenshtein.normalized_similarity(parts.core, entry.core), 3)}
+    detail = {"name": round(weights.similarity(parts.core, entry.core), 3)}
     if parts.branch != entry.branch:
         detail["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
         return 0.0, detail
@@ -138,7 +177,8 @@ def compare(record, parts, entry):
         detail["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
         if parts.region and entry.region:
             return 0.0, detail
-        score -= 0.15
+        score -= 0.25
+    code_bonus = 0.0
     if record.code_norm and entry.code:
         if record.code_valid and record.code_norm != entry.code:
             if not parts.branch:
@@ -149,7 +189,7 @@ def compare(record, parts, entry):
         distance = Levenshtein.distance(record.code_norm, entry.code)
         if distance <= 2:
             detail["code"] = "一致" if distance == 0 else f"相差{distance}位"
-            score += 0.15 if distance else 0.25
+            code_bonus = 0.15 if distance else 0.25
     if record.township_id and entry.township_id:
         same = record.township_id == entry.township_id
         detail["township"] = "一致" if same else "不同"
@@ -159,7 +199,12 @@ def compare(record, parts, entry):
         same = division == entry.division
         detail["industry"] = "一致" if same else "不同"
         score += 0.03 if same else -0.05
-    return round(min(score, 1.0), 3), detail
+    if parts.core[:2] != entry.core[:2]:
+        # Another 字号: a long shared trade (石油技术服务) must not make 恒远 and 泽远 one employer.
+        # A typo in the 字号 still reaches review; only a near-identical code carries it further.
+        detail["brand"] = f"{parts.core[:2]} ≠ {entry.core[:2]}"
+        score = min(score, LINK - 0.05)
+    return round(min(score + code_bonus, 1.0), 3), detail
 
 
 def decide(record, index, decisions):
@@ -175,7 +220,7 @@ def decide(record, index, decisions):
         for pk in sorted(index.by_code.get(record.code_norm, set()) - rejected):
             entry = index.entries[pk]
             if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
-                similarity = Levenshtein.normalized_similarity(parts.core, entry.core)
+                similarity = index.weights.similarity(parts.core, entry.core)
                 return Verdict(
                     record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
                 )
@@ -191,7 +236,7 @@ def decide(record, index, decisions):
     for pk in index.candidates(parts.core, record.code_norm):
         if pk in rejected:
             continue
-        score, detail = compare(record, parts, index.entries[pk])
+        score, detail = compare(record, parts, index.entries[pk], index.weights)
         if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
             best = (score, pk, detail)
     score, pk, detail = best
@@ -275,21 +320,7 @@ def apply_verdicts(verdicts, user=None):
         else:
             record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
         touched.append(record)
-    SourceRecord.objects.bulk_update(
-        touched,
-        [
-            "link_status",
-            "employer",
-            "candidate",
-            "link_method",
-            "link_score",
-            "link_detail",
-            "link_version",
-            "link_rule",
-            "linked_at",
-        ],
-        batch_size=2000,
-    )
+    _write_links(touched)
     linked = [r for r in touched if r.employer_id]
     absorb(linked)
     counts = Counter(v.status for v in verdicts)
@@ -299,6 +330,40 @@ def apply_verdicts(verdicts, user=None):
         "new_records": counts[Status.NEW],
         "new_employers": len(set(created.values())),
     }
+
+
+LINK_FIELDS = [
+    "link_status",
+    "employer",
+    "candidate",
+    "link_method",
+    "link_score",
+    "link_detail",
+    "link_version",
+    "link_rule",
+    "linked_at",
+]
+
+
+def _write_links(records):
+    """One parameterised UPDATE per record, sent in batches.
+
+    Django's bulk_update builds a CASE expression per field and row, which costs more than
+    the matching itself at tens of thousands of rows."""
+    fields = [SourceRecord._meta.get_field(name) for name in LINK_FIELDS]
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
+    params = [
+        [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk] for record in records
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_batch
+
+            execute_batch(cursor.cursor, sql, params, page_size=1000)
+        else:
+            cursor.executemany(sql, params)
 
 
 def _create_candidates(records, now):
@@ -321,6 +386,7 @@ def _create_candidates(records, now):
 
     by_key, by_code = {}, {}
     local = Index()
+    local.weights = CharWeights([name_parts(r.name).core for r in records])
     parts_of = {}
     for record in sorted(records, key=lambda r: r.pk):
         parts = parts_of[record.pk] = name_parts(record.name)
@@ -336,7 +402,7 @@ def _create_candidates(records, now):
         division = record.industry_code[:2] if record.industry_code else ""
         code = record.code_norm if record.code_valid else ""
         for pk in local.candidates(parts.core, code):
-            score, _ = compare(record, parts, local.entries[pk])
+            score, _ = compare(record, parts, local.entries[pk], local.weights)
             if score >= LINK:
                 union(pk, record.pk)
                 break
@@ -409,9 +475,14 @@ def absorb(records):
             _fill_blanks(employer, record, industries, changed)
     EmployerSource.objects.bulk_create(sources, ignore_conflicts=True)
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
-    for employer in changed.values():
-        employer._change_reason = "名单导入补充信息"
-        employer.save()
+    if changed:
+        bulk_update_with_history(
+            list(changed.values()),
+            Employer,
+            ["township", "industry", "workers", "exposed_workers", "registered_address"],
+            batch_size=1000,
+            default_change_reason="名单导入补充信息",
+        )
     if declared:
         _record_declarations([r for r in records if r.pk in declared], industries)
 
@@ -432,23 +503,34 @@ def _fill_blanks(employer, record, industries, changed):
 
 
 def _record_declarations(records, industries):
-    touched = set()
-    for record in records:
-        _, created = Declaration.objects.get_or_create(
-            employer_id=record.employer_id,
-            declared_on=record.record_date,
-            declaration_type=record.data.get("declaration_type") or "初次申报",
-            defaults={
-                "receipt_no": f"导入{record.batch_id}-{record.row_number}",
-                "industry_id": industries.get(record.industry_code),
-                "workers": record.workers,
-                "exposed_workers": record.exposed_workers,
-            },
+    """Declarations found in the declaration system's export; each employer's status follows from them."""
+    employer_ids = {r.employer_id for r in records}
+    existing = set(
+        Declaration.objects.filter(employer_id__in=employer_ids).values_list(
+            "employer_id", "declared_on", "declaration_type"
         )
-        if created:
-            touched.add(record.employer_id)
-    for employer in Employer.objects.filter(pk__in=touched):
-        employer.refresh_declaration()
+    )
+    new = []
+    for record in records:
+        key = (record.employer_id, record.record_date, record.data.get("declaration_type") or "初次申报")
+        if key in existing:
+            continue
+        existing.add(key)
+        new.append(
+            Declaration(
+                employer_id=key[0],
+                declared_on=key[1],
+                declaration_type=key[2],
+                receipt_no=f"导入{record.batch_id}-{record.row_number}",
+                industry_id=industries.get(record.industry_code),
+                workers=record.workers,
+                exposed_workers=record.exposed_workers,
+            )
+        )
+    if not new:
+        return
+    bulk_create_with_history(new, Declaration, batch_size=1000, default_change_reason="申报系统导出")
+    Employer.objects.refresh_declarations({d.employer_id for d in new})
 
 
 PARTITION_SIZE = 20000

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from .normalize import fold_text
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 HEADER_SCAN_ROWS = 30
+# What zipfile (and zlib under it) raises for a damaged archive: a bad header, a broken
+# deflate stream, an unknown compression method, an encrypted member, a truncated member.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, KeyError)
 
 # Header words per field, compared after NFKC and whitespace folding. Exact words only:
 # "名称" must not swallow "设备名称".
@@ -51,6 +55,9 @@ COLUMNS = {
 }
 HEADER_LABELS = {key: words[0] for key, words in COLUMNS.items()}
 _ALIASES = {fold_text(word): key for key, words in COLUMNS.items() for word in words}
+# A control character in a cell is noise from the exporting system: PostgreSQL cannot store NUL and
+# openpyxl refuses the others when the register is exported again. Tab and line breaks stay.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # "职工人数(人)", "单位名称*": a unit in brackets or a required-mark does not change the column.
 _HEADER_NOISE = re.compile(r"(\([^)]*\)|[*＊:：])$")
 
@@ -114,10 +121,13 @@ def sniff(path: Path, display_name: str) -> str:
 
 def _check_zip(path, display_name):
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
+        _check_zip_contents(path, display_name)
+    except ZIP_ERRORS as error:
         raise FileProblem(f"工作簿「{display_name}」已损坏，无法解压：{error}。") from error
-    with archive:
+
+
+def _check_zip_contents(path, display_name):
+    with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names:
             raise FileProblem(f"文件「{display_name}」是压缩包，但不是 Excel 工作簿（缺少 xl/workbook.xml）。")
@@ -150,7 +160,7 @@ def _formula_cells(path, sheet_index):
             if name not in archive.namelist():
                 return set()
             data = archive.read(name)
-    except (zipfile.BadZipFile, KeyError):
+    except ZIP_ERRORS:
         return set()
     if b"<f" not in data:
         return set()
@@ -210,18 +220,22 @@ def _decode(data, display_name):
 
 
 def _csv_table(path, display_name, required):
-    text = _decode(path.read_bytes(), display_name)
+    text = CONTROL_CHARS.sub("", _decode(path.read_bytes(), display_name))
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # newline="": a file saved with old Mac line ends (a bare CR) is still split into lines.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     # Line numbers as a text editor shows them: a quoted cell may span several lines.
     records, numbers, line = [], [], 0
-    for values in reader:
-        records.append(values)
-        numbers.append(line + 1)
-        line = reader.line_num
+    try:
+        for values in reader:
+            records.append(values)
+            numbers.append(line + 1)
+            line = reader.line_num
+    except csv.Error as error:  # e.g. a cell over the csv module's 128 KB limit
+        raise FileProblem(f"文件「{display_name}」第 {reader.line_num} 行不是有效的 CSV 内容：{error}。") from error
     header_index, fields = _find_header(records, display_name, required)
     rows = zip(numbers[header_index + 1 :], records[header_index + 1 :])
     total = len(records) - header_index - 1
@@ -238,7 +252,7 @@ def _workbook_table(path, display_name, kind, required):
         for meta in sheets:
             sheet = workbook.get_sheet_by_name(meta.name)
             iterator = sheet.iter_rows()
-            head = [row for _, row in zip(range(HEADER_SCAN_ROWS), iterator)]
+            head = [_clean(row) for _, row in zip(range(HEADER_SCAN_ROWS), iterator)]
             try:
                 header_index, fields = _find_header(head, display_name, required)
             except FileProblem as error:
@@ -259,13 +273,18 @@ def _workbook_table(path, display_name, kind, required):
         for number, values in enumerate(head[header_index + 1 :], start=header_index + 2):
             yield number, values
         for number, values in enumerate(iterator, start=len(head) + 1):
-            yield number, values
+            yield number, _clean(values)
 
     total = max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_index - 1)
-    table = _table(display_name, meta.name, header_index, head[header_index], fields, rows(), total, start_col)
+    name = CONTROL_CHARS.sub("", meta.name)
+    table = _table(display_name, name, header_index, head[header_index], fields, rows(), total, start_col)
     table.notes = notes
     table.rows = _with_layout(table.rows, table.fields, fills, formulas, start_col)
     return table
+
+
+def _clean(cells):
+    return [CONTROL_CHARS.sub("", cell) if isinstance(cell, str) else cell for cell in cells]
 
 
 def _merged_in_data(sheet, header_index, start_col, header, fields):

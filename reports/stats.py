@@ -15,14 +15,13 @@ from django.utils import timezone
 
 from employers.choices import IndustryRisk, RegisterStatus, Scale, SourceKind
 from employers.models import Declaration, Employer, EmployerSource, Industry, Township
+from inspections import quality as declaration_quality
 from matching.models import SourceRecord
 
 from .models import Quarter
 
 INCLUDED = RegisterStatus.INCLUDED
 EVIDENCE_KINDS = (SourceKind.EXAM, SourceKind.MONITORING, SourceKind.RADIATION)
-# An annual update is due within 13 months of the previous filing (申报办法; see Declaration.is_timely).
-ANNUAL_DUE_DAYS = 396
 TARGETS = {
     "t2024": {
         "title": "2024年底工业领域严重行业用人单位申报全覆盖",
@@ -276,13 +275,11 @@ def _quality(included, quarter):
         for employer_id, industry_id in in_quarter.exclude(industry=None).values_list("employer_id", "industry_id")
         if employer_id in included_by_id and included_by_id[employer_id]["industry_id"] not in (None, industry_id)
     )
-    overdue_before = quarter.end - datetime.timedelta(days=ANNUAL_DUE_DAYS)
+    # The declaration checks come from the one quality module, so these equal the 申报质量 page's
+    # figures for the same date (a quarter still running is judged as of today).
+    checks = declaration_quality.summary(declaration_quality.default_as_of(quarter.end), set(included_by_id))
     return [
-        {
-            "key": "overdue",
-            "label": "已申报但超过13个月未年度更新",
-            "count": sum(1 for r in included if r["declared"] and r["last_declared"] < overdue_before),
-        },
+        *({"key": c["key"], "label": c["label"], "count": c["count"]} for c in checks),
         {"key": "no_receipt", "label": "本季度申报未录入回执编号", "count": in_quarter.filter(receipt_no="").count()},
         {
             "key": "no_exposed",

@@ -46,4 +46,8 @@ ACCESS = {
     "inspections:assignment_delete": Rule(CDC_ONLY, assignment, method="post"),
     "inspections:samples": Rule(CDC_ONLY),
     "inspections:sample_detail": Rule(CDC_ONLY, sample),
+    # Everyone with field-work access; an inspector's lists hold only the assigned employers.
+    "inspections:supervision": Rule(EVERYONE),
+    "inspections:quality": Rule(EVERYONE),
+    "inspections:quality_export": Rule(EVERYONE),
 }

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from inspections import quality
@@ -12,10 +13,17 @@ D = datetime.date
 TODAY = D(2025, 6, 30)
 
 
-def record(employer, kind="exam", date=D(2025, 1, 10), **data):
+def record(employer, kind="exam", date=None, **data):
     batch = ImportBatch.objects.create(kind=kind, file_name=f"{kind}.xlsx", file_sha256=kind)
     return SourceRecord.objects.create(
-        batch=batch, kind=kind, row_number=1, name="x", name_norm="x", employer=employer, record_date=date, data=data
+        batch=batch,
+        kind=kind,
+        row_number=1,
+        name="x",
+        name_norm="x",
+        employer=employer,
+        record_date=date or D(2025, 1, 10),
+        data=data,
     )
 
 
@@ -78,7 +86,10 @@ def test_it_flags_figures_that_disagree_with_the_last_field_check(declared):
         declared,
         date=D(2025, 4, 1),
         declared=True,
-        field_check={"workers": {"declared": 25, "found": 31}, "hazard_categories": {"declared": ["粉尘"], "found": ["粉尘"]}},
+        field_check={
+            "workers": {"declared": 25, "found": 31},
+            "hazard_categories": {"declared": ["粉尘"], "found": ["粉尘"]},
+        },
     )
     assert failed(declared)["visit_mismatch"] == "2025-04-01 现场核实：职工总人数：申报 25，核实 31"
 
@@ -165,7 +176,9 @@ def test_the_overview_counts_each_check_and_drills_down(as_user, cast):
     assert response.status_code == 200
     assert [row["count"] for row in response.context["summary"] if row["key"] == "exposed_over_total"] == [1]
 
-    drill = as_user(cast.cdc).get(reverse("inspections:quality"), {"as_of": "2025-06-30", "check": "exposed_over_total"})
+    drill = as_user(cast.cdc).get(
+        reverse("inspections:quality"), {"as_of": "2025-06-30", "check": "exposed_over_total"}
+    )
     assert "多报接害公司" in drill.content.decode()
 
 
@@ -202,3 +215,20 @@ def test_the_employer_page_shows_the_checklist(as_user, cast):
     make_declaration(employer, declared_on=D(2025, 3, 1), workers=1, exposed_workers=2)
     page = as_user(cast.cdc).get(employer.get_absolute_url()).content.decode()
     assert "申报质量" in page and "申报接害 2 人，职工总数 1 人" in page
+
+
+def test_the_bulletin_counts_equal_the_overview(as_user, cast):
+    from reports.stats import quarter_stats
+
+    today = timezone.localdate()
+    over = make_employer()
+    make_declaration(over, declared_on=today - datetime.timedelta(days=10), workers=1, exposed_workers=2)
+    stale = make_employer()
+    make_declaration(stale, declared_on=today - datetime.timedelta(days=500))
+    pending = make_employer(register_status="待确认")  # not on the register: counted by neither
+    make_declaration(pending, declared_on=today - datetime.timedelta(days=10), workers=1, exposed_workers=5)
+
+    bulletin = {q["key"]: q["count"] for q in quarter_stats(today.year, (today.month - 1) // 3 + 1)["quality"]}
+    page = {q["key"]: q["count"] for q in as_user(cast.bureau).get(reverse("inspections:quality")).context["summary"]}
+    assert page == {key: bulletin[key] for key in page}
+    assert page["exposed_over_total"] == 1 and page["annual_overdue"] == 1

@@ -1,0 +1,154 @@
+"""分级分类 and 申报质量 at county scale: 100,000 employers, ~90,000 filings, 300,000 visits.
+
+Figures are the median server time of whole requests through the Django test client."""
+
+import datetime
+import random
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from employers.models import Declaration, Employer, Industry, Township
+from employers.services import load_reference
+from hezuo_shenbao import roles
+from inspections.models import Assignment, Visit
+from matching.models import ImportBatch, SourceRecord
+
+EMPLOYERS = 100_000
+VISITS = 300_000
+REPEATS = 5
+BATCH = 5000
+HAZARDS = ["矽尘", "噪声", "苯", "电焊烟尘", "高温", "铅烟"]
+CATEGORIES = ["粉尘", "化学因素", "物理因素"]
+
+
+def _populate(rng):
+    if not Township.objects.exists():
+        load_reference()
+    townships = list(Township.objects.all())
+    industries = list(Industry.objects.filter(level=4).values_list("pk", flat=True))
+    Employer.objects.bulk_create(
+        [
+            Employer(
+                name=f"合水县分级{n:06d}号有限公司",
+                township=townships[n % len(townships)],
+                industry_id=rng.choice(industries),
+                workers=rng.randint(1, 300),
+                exposed_workers=rng.randint(0, 20),
+                register_status="已纳入",
+            )
+            for n in range(EMPLOYERS)
+        ],
+        batch_size=BATCH,
+    )
+    ids = list(Employer.objects.values_list("pk", flat=True))
+    start = datetime.date(2024, 1, 1)
+    filings = []
+    for pk in rng.sample(ids, EMPLOYERS * 6 // 10):
+        first = start + datetime.timedelta(days=rng.randint(0, 400))
+        workers = rng.randint(1, 300)
+        cats = rng.sample(CATEGORIES, rng.randint(0, 2))
+        filings.append(Declaration(employer_id=pk, declaration_type="初次申报", declared_on=first, workers=workers,
+                                   exposed_workers=rng.randint(0, workers + 3), hazard_categories=cats))  # fmt: skip
+        if rng.random() < 0.5:
+            annual = first + datetime.timedelta(days=rng.randint(300, 420))
+            filings.append(Declaration(employer_id=pk, declaration_type="年度更新", declared_on=annual,
+                                       workers=workers, exposed_workers=3, hazard_categories=cats))  # fmt: skip
+    Declaration.objects.bulk_create(filings, batch_size=BATCH)
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256="bench-s")
+    SourceRecord.objects.bulk_create(
+        [
+            SourceRecord(
+                batch=batch,
+                kind="exam",
+                row_number=i,
+                name="x",
+                name_norm="x",
+                employer_id=pk,
+                record_date=start,
+                data={"hazards": rng.sample(HAZARDS, 2), "rows": list(range(20))},
+            )  # fmt: skip
+            for i, pk in enumerate(rng.sample(ids, EMPLOYERS // 20))
+        ]
+        + [
+            SourceRecord(
+                batch=batch,
+                kind="monitoring",
+                row_number=i,
+                name="x",
+                name_norm="x",
+                employer_id=pk,
+                record_date=start,
+                data={"hazard": rng.choice(HAZARDS), "exceed_points": rng.randint(0, 3)},
+            )  # fmt: skip
+            for i, pk in enumerate(rng.sample(ids, EMPLOYERS // 50))
+        ],
+        batch_size=BATCH,
+    )
+    visits = []
+    for _ in range(VISITS):
+        checked = rng.random() < 0.3
+        visits.append(
+            Visit(
+                employer_id=rng.choice(ids),
+                date=start + datetime.timedelta(days=rng.randint(0, 690)),
+                outcome="已指导申报",
+                declared=checked,
+                visit_type="三同时" if rng.random() < 0.02 else "入户指导",
+                field_check={"workers": {"declared": 20, "found": rng.randint(15, 25)}} if checked else {},
+            )
+        )
+    Visit.objects.bulk_create(visits, batch_size=BATCH)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return townships, ids
+
+
+def _user(username, role):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=username, password="bench-pw-1")
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def _median_ms(client, url):
+    client.get(url)
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times)
+
+
+def run(report):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.DEBUG = False
+    rng = random.Random(20251125)
+    started = time.perf_counter()
+    townships, ids = _populate(rng)
+    report("supervision", "populate", time.perf_counter() - started, "s")
+    cdc, inspector = _user("bench_s_cdc", roles.CDC), _user("bench_s_inspector", roles.INSPECTOR)
+    Assignment.objects.create(inspector=inspector, township=townships[0])
+    as_cdc, as_inspector = Client(), Client()
+    as_cdc.force_login(cdc)
+    as_inspector.force_login(inspector)
+    busy = Declaration.objects.values_list("employer_id", flat=True).first()
+    pages = [
+        ("分级分类, CDC, whole county", as_cdc, "/inspections/supervision/"),
+        ("分级分类, CDC, one township", as_cdc, f"/inspections/supervision/?township={townships[3].pk}"),
+        ("分级分类, inspector (one township)", as_inspector, "/inspections/supervision/"),
+        ("申报质量, CDC, whole county", as_cdc, "/inspections/quality/"),
+        ("申报质量, CDC, drill-down page 5", as_cdc, "/inspections/quality/?check=visit_mismatch&page=5"),
+        ("申报质量, inspector", as_inspector, "/inspections/quality/"),
+        ("employer page with category + checks", as_cdc, f"/employers/{busy}/"),
+        ("申报质量 export .xlsx, county", as_cdc, "/inspections/quality/export.xlsx"),
+    ]
+    for label, client, url in pages:
+        report("supervision", f"{label} (median)", _median_ms(client, url), "ms")
