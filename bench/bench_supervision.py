@@ -19,7 +19,7 @@ from matching.models import ImportBatch, SourceRecord
 
 EMPLOYERS = 100_000
 VISITS = 300_000
-REPEATS = 5
+REPEATS = 3
 BATCH = 5000
 HAZARDS = ["矽尘", "噪声", "苯", "电焊烟尘", "高温", "铅烟"]
 CATEGORIES = ["粉尘", "化学因素", "物理因素"]

@@ -27,6 +27,8 @@ from .choices import (
 from .codes import normalize_code, uscc_is_valid
 
 EVIDENCE_KINDS = (SourceKind.EXAM, SourceKind.MONITORING, SourceKind.RADIATION)
+# Lists of employers (rather than records of events at them).
+LIST_KINDS = (SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT)
 # The plan (二(一)4): stopped for 6 months or less but not deregistered must be included.
 SUSPENSION_GRACE = relativedelta(months=6)
 

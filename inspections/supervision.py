@@ -9,6 +9,7 @@ by any national text (domain-notes f.), so settings.SUPERVISION_INTERVAL_MONTHS 
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -56,24 +57,19 @@ class Subject:
     exposed: int | None
     facts: quality.Facts
     failed: list  # quality.Finding
+    inaccurate: str = ""  # labels of the failed accuracy checks
+    late: str = ""  # labels of the failed timeliness checks
+
+    def __post_init__(self):
+        groups = {}
+        for finding in self.failed:
+            groups.setdefault(finding.check.group, {})[finding.check.label] = None
+        self.inaccurate = "、".join(groups.get("准确", ()))
+        self.late = "、".join(groups.get("及时", ()))
 
     @property
     def declared(self) -> bool:
         return bool(self.facts.filings)
-
-    def failed_in(self, group: str) -> list:
-        return [f for f in self.failed if f.check.group == group]
-
-    def _labels(self, group: str) -> str:
-        return "、".join(dict.fromkeys(f.check.label for f in self.failed_in(group)))
-
-    @property
-    def inaccurate(self) -> str:
-        return self._labels("准确")
-
-    @property
-    def late(self) -> str:
-        return self._labels("及时")
 
     @property
     def verified(self) -> bool:
@@ -122,14 +118,14 @@ RULES = (
         "inaccurate",
         "申报不准确",
         1,
-        lambda s: bool(s.inaccurate),
+        lambda s: s.inaccurate != "",
         "申报质量检查发现：{s.inaccurate}",
     ),
     Rule(
         "late",
         "申报不及时",
         1,
-        lambda s: bool(s.late),
+        lambda s: s.late != "",
         "申报质量检查发现：{s.late}",
     ),
     Rule(
@@ -146,7 +142,8 @@ RULES = (
 class Assessment:
     category: Category
     score: int
-    fired: list  # [(Rule, reason text)]
+    rules: tuple  # the rules that fired
+    subject: Subject
     last_visit: datetime.date | None
     next_due: datetime.date
     overdue: bool
@@ -155,15 +152,26 @@ class Assessment:
     def never_visited(self) -> bool:
         return self.last_visit is None
 
+    @property
+    def fired(self) -> list:
+        """[(rule, reason)]; the texts are written only for the rows a page shows."""
+        return [(rule, rule.explain(self.subject)) for rule in self.rules]
+
 
 def assess(subject: Subject, today: datetime.date) -> Assessment:
-    fired = [(rule, rule.explain(subject)) for rule in RULES if rule.applies(subject)]
-    score = sum(rule.points for rule, _ in fired)
+    rules = tuple(rule for rule in RULES if rule.applies(subject))
+    score = sum(rule.points for rule in rules)
     category = next(c for c in CATEGORIES if score >= c.min_score)
     last = subject.facts.last_visit
     # Never visited: due now.
-    next_due = last + relativedelta(months=category.interval) if last else today
-    return Assessment(category, score, fired, last, next_due, last is None or next_due < today)
+    next_due = _after(last, category.interval) if last else today
+    return Assessment(category, score, rules, subject, last, next_due, last is None or next_due < today)
+
+
+@lru_cache(maxsize=8192)
+def _after(date: datetime.date, months: int) -> datetime.date:
+    # Cached: a county has a few hundred distinct visit dates and 100,000 employers.
+    return date + relativedelta(months=months)
 
 
 def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
@@ -178,23 +186,23 @@ def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
     )
 
 
-def assess_many(rows, today: datetime.date | None = None) -> dict[int, Assessment]:
-    """rows: (id, industry risk, exposed workers on the register) per employer → {id: Assessment}.
+def assess_many(employers, today: datetime.date | None = None) -> dict[int, Assessment]:
+    """{id: Assessment} for every employer of the queryset.
 
     The quality facts are read once for all of them (quality.gather), so this costs a few queries."""
     today = today or timezone.localdate()
-    rows = list(rows)
-    facts = quality.gather(today, {pk for pk, _, _ in rows})
-    return {
-        pk: assess(_subject(risk, exposed, facts.get(pk) or quality.Facts(), today), today)
-        for pk, risk, exposed in rows
-    }
+    with quality.collector_paused():
+        facts = quality.gather(today, employers)
+        return {
+            pk: assess(_subject(risk, exposed, facts.get(pk) or quality.Facts(), today), today)
+            for pk, risk, exposed in employers.values_list("pk", "industry__risk", "exposed_workers")
+        }
 
 
 def explain(employer, today: datetime.date | None = None) -> dict:
     """For the employer page: the assessment and the declaration-quality check list, from one read."""
     today = today or timezone.localdate()
-    facts = quality.gather(today, {employer.pk}).get(employer.pk) or quality.Facts()
+    facts = quality.gather(today, ids={employer.pk}).get(employer.pk) or quality.Facts()
     risk = employer.industry.risk if employer.industry_id else ""
     return {
         "assessment": assess(_subject(risk, employer.exposed_workers, facts, today), today),

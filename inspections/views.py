@@ -246,17 +246,18 @@ def supervision_list(request):
     employers = supervision.population(services.scope(request.user))
     if data.get("township"):
         employers = employers.filter(township=data["township"])
-    with services.without_jit():
-        assessed = supervision.assess_many(employers.values_list("pk", "industry__risk", "exposed_workers"))
-    counts = Counter(a.category.code for a in assessed.values())
-    chosen = sorted(
-        (
-            (pk, a)
-            for pk, a in assessed.items()
-            if data.get("category") in (None, "", a.category.code) and (a.overdue or not data.get("overdue"))
-        ),
-        key=lambda item: (item[1].next_due, -item[1].score, item[0]),
-    )
+    category, overdue_only = data.get("category") or "", data.get("overdue")
+    with services.without_jit(), quality.collector_paused():
+        assessed = supervision.assess_many(employers)
+        counts = Counter(a.category.code for a in assessed.values())
+        chosen = sorted(
+            (
+                (pk, a)
+                for pk, a in assessed.items()
+                if category in ("", a.category.code) and (a.overdue or not overdue_only)
+            ),
+            key=lambda item: (item[1].next_due, -item[1].score, item[0]),
+        )
     page = Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page"))
     found = Employer.objects.select_related("township", "industry").in_bulk([pk for pk, _ in page])
     return render(
@@ -290,10 +291,11 @@ def _quality_results(request):
     employers = services.scope(request.user, Employer.objects.included())
     if data.get("township"):
         employers = employers.filter(township=data["township"])
-    ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
-    results = quality.evaluate(as_of, set(ordered))
     check = data.get("check") or ""
-    flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
+    with quality.collector_paused():
+        ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
+        results = quality.evaluate(as_of, employers)
+        flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
     return form, as_of, check, results, flagged
 
 

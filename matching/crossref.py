@@ -26,14 +26,17 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
-from employers.models import Declaration, Employer, EmployerAlias, EmployerSource, Industry
+from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
 
-VERSION = "crossref-1.0"
+VERSION = "crossref-1.1"
 LINK = 0.90
 REVIEW = 0.72
+# Exam, monitoring and radiation records that only vaguely resemble an employer wait for review
+# rather than found one: a typo must not put a declared employer on the undeclared list.
+REVIEW_EVIDENCE = 0.72
 CANDIDATES = 8
 Status = SourceRecord.LinkStatus
 # Which record names a new employer best: a register's spelling over an exam clinic's.
@@ -53,7 +56,11 @@ def code_halves(code):
 
 
 def bigrams(text):
-    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+    """Character pairs, adjacent and one apart: 东通化工 and 东同化工 share 东_化 though no adjacent pair
+    but the common 化工."""
+    pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+    pairs |= {text[i] + "_" + text[i + 2] for i in range(len(text) - 2)}
+    return pairs or {text}
 
 
 @dataclass
@@ -169,10 +176,12 @@ class CharWeights:
 def compare(record, parts, entry, weights):
     """Score one record against one employer, saying what agreed and what did not."""
     detail = {"name": round(weights.similarity(parts.core, entry.core), 3)}
+    score = detail["name"]
     if parts.branch != entry.branch:
         detail["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
-        return 0.0, detail
-    score = detail["name"]
+        if not (parts.branch and entry.branch and Levenshtein.distance(parts.branch, entry.branch) == 1):
+            return 0.0, detail
+        score -= 0.05  # 西化池分公司 is a typo of 西华池分公司, not another branch
     if parts.region != entry.region:
         detail["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
         if parts.region and entry.region:
@@ -242,7 +251,7 @@ def decide(record, index, decisions):
     score, pk, detail = best
     if pk is not None and score >= LINK:
         return Verdict(record.pk, Status.LINKED, pk, "fuzzy", score, detail)
-    if pk is not None and score >= REVIEW:
+    if pk is not None and score >= (REVIEW_EVIDENCE if record.kind in EVIDENCE_KINDS else REVIEW):
         return Verdict(record.pk, Status.REVIEW, pk, "fuzzy", score, detail)
     return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
 
@@ -303,7 +312,12 @@ def apply_verdicts(verdicts, user=None):
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
-    created = _create_candidates([records[v.record_id] for v in new], now)
+    created, reviews = _create_candidates([records[v.record_id] for v in new], now)
+    for verdict in new:
+        if verdict.record_id in reviews:
+            verdict.status = Status.REVIEW
+            verdict.employer_id, verdict.score, verdict.detail = reviews[verdict.record_id]
+            verdict.method = "fuzzy"
     touched = []
     for verdict in verdicts:
         record = records[verdict.record_id]
@@ -368,9 +382,15 @@ def _write_links(records):
 
 def _create_candidates(records, now):
     """Cluster unmatched records (same valid code, same canonical name, or near-identical name)
-    and create one 待确认 employer per cluster; returns record id → employer id."""
+    and create one 待确认 employer per cluster.
+
+    A cluster of exam, monitoring, radiation or declaration records that only resembles another
+    cluster (a score in the review band) gets no employer of its own: it waits for review against
+    that cluster's employer, so a typo does not put a declared employer on the undeclared list.
+    Lists (市级下发, departments, enforcement) always found an employer.
+    Returns (record id → employer id, record id → (candidate employer id, score, detail))."""
     if not records:
-        return {}
+        return {}, {}
     parent = {r.pk: r.pk for r in records}
 
     def find(x):
@@ -384,12 +404,11 @@ def _create_candidates(records, now):
         if a != b:
             parent[max(a, b)] = min(a, b)
 
-    by_key, by_code = {}, {}
+    by_key, by_code, resembles = {}, {}, {}
     local = Index()
     local.weights = CharWeights([name_parts(r.name).core for r in records])
-    parts_of = {}
     for record in sorted(records, key=lambda r: r.pk):
-        parts = parts_of[record.pk] = name_parts(record.name)
+        parts = name_parts(record.name)
         if record.code_valid and uscc_is_valid(record.code_norm):
             other = by_code.get(record.code_norm)
             if other and name_parts(other.name).branch == parts.branch:
@@ -401,28 +420,47 @@ def _create_candidates(records, now):
         by_key[parts.key] = record
         division = record.industry_code[:2] if record.industry_code else ""
         code = record.code_norm if record.code_valid else ""
+        best = (0.0, None, {})
         for pk in local.candidates(parts.core, code):
-            score, _ = compare(record, parts, local.entries[pk], local.weights)
+            score, detail = compare(record, parts, local.entries[pk], local.weights)
             if score >= LINK:
                 union(pk, record.pk)
                 break
+            if score > best[0]:
+                best = (score, pk, detail)
+        else:
+            if best[0] >= REVIEW_EVIDENCE:
+                resembles[record.pk] = best
         local.add(record.pk, record.name, code, record.township_id, division)
     clusters = defaultdict(list)
     for record in records:
         clusters[find(record.pk)].append(record)
+    doubtful = {
+        root: resembles[root]
+        for root, group in clusters.items()
+        if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
+    }
     industries = {i.code: i for i in Industry.objects.filter(level=4)}
-    employers, members = [], []
-    for _, group in sorted(clusters.items()):
+    roots, employers = [], []
+    for root, group in sorted(clusters.items()):
+        target = doubtful.get(root)
+        if target and find(target[1]) not in doubtful:
+            continue
+        roots.append(root)
         employers.append(_employer_from(group, industries, now))
-        members.append(group)
     employers = bulk_create_with_history(employers, Employer, batch_size=2000, default_change_reason="数据比对发现")
     if employers and employers[0].pk is None:  # backends that do not return ids from bulk inserts
         employers = list(Employer.objects.order_by("-pk")[: len(employers)])[::-1]
-    result = {}
-    for employer, group in zip(employers, members):
+    employer_of = {root: employer.pk for root, employer in zip(roots, employers)}
+    created, reviews = {}, {}
+    for root, group in clusters.items():
         for record in group:
-            result[record.pk] = employer.pk
-    return result
+            if root in employer_of:
+                created[record.pk] = employer_of[root]
+            else:
+                score, other, detail = doubtful[root]
+                reviews[record.pk] = (employer_of[find(other)], score, detail)
+    return created, reviews
 
 
 def _employer_from(group, industries, now):
@@ -471,7 +509,7 @@ def absorb(records):
             )
         if record.kind == SourceKind.DECLARATION and record.record_date:
             declared.add(record.pk)
-        if record.kind in (SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT):
+        if record.kind in LIST_KINDS:
             _fill_blanks(employer, record, industries, changed)
     EmployerSource.objects.bulk_create(sources, ignore_conflicts=True)
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)

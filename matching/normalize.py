@@ -85,6 +85,20 @@ def _strip_prefix(text, prefixes):
     return "", text
 
 
+COUNTY_PREFIX = re.compile(r"^(..)(县|区)")
+COUNTIES = [r for r in HOME_REGIONS + OTHER_REGIONS if len(r) == 3 and r[2] in "县区"]
+
+
+def _mend_region(text):
+    """A county name with one wrong character (化池县 for 华池县, 和水县 for 合水县) is still that county:
+    a typo in the region must not turn it into part of the 字号."""
+    match = COUNTY_PREFIX.match(text)
+    if not match or match.group(0) in COUNTIES:
+        return text
+    close = [c for c in COUNTIES if c[2] == match.group(2) and sum(a != b for a, b in zip(c, match.group(0))) == 1]
+    return close[0] + text[3:] if len(close) == 1 else text
+
+
 def name_parts(value) -> NameParts:
     text = fold_text(value)
     # A bracketed note in the middle, e.g. 合水县(西华池)宏达建材: keep its words, drop the brackets.
@@ -110,6 +124,7 @@ def name_parts(value) -> NameParts:
             main, form = main[: -len(suffix)], folded
             break
     region = ""
+    main = _mend_region(main)
     while True:
         home, rest = _strip_prefix(main, HOME_REGIONS)
         if not home:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from employers.choices import SourceKind
 from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
-from employers.models import Employer, EmployerAlias
+from employers.models import LIST_KINDS, Employer, EmployerAlias
 
 from . import readers
 from .models import ImportBatch, ImportIssue, SourceRecord
@@ -35,7 +35,6 @@ from .values import (
 )
 
 PROGRESS_EVERY = 2000
-LIST_KINDS = {SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT}
 IMPORT_KINDS = [kind for kind in SourceKind if kind != SourceKind.MANUAL]
 # The cells that describe the employer rather than the row's event.
 EMPLOYER_KEYS = ("name", "code", "address", "township", "industry", "workers", "exposed", "status", "department")

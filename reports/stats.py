@@ -277,7 +277,7 @@ def _quality(included, quarter):
     )
     # The declaration checks come from the one quality module, so these equal the 申报质量 page's
     # figures for the same date (a quarter still running is judged as of today).
-    checks = declaration_quality.summary(declaration_quality.default_as_of(quarter.end), set(included_by_id))
+    checks = declaration_quality.summary(declaration_quality.default_as_of(quarter.end), ids=set(included_by_id))
     return [
         *({"key": c["key"], "label": c["label"], "count": c["count"]} for c in checks),
         {"key": "no_receipt", "label": "本季度申报未录入回执编号", "count": in_quarter.filter(receipt_no="").count()},

@@ -109,15 +109,20 @@ class Worker:
         os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self):
+        """Warm shutdown of the main process; then nothing of the session may outlive the test."""
         try:
-            os.killpg(self.process.pid, signal.SIGCONT)
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGCONT)
+            os.kill(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            pass
         except ProcessLookupError:
             pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
 
 
 @pytest.fixture
@@ -180,7 +185,7 @@ def employers(count):
         yield f"合水县{brand}{TRADES[n % len(TRADES)][0]}有限公司", valid_code(n + 1)
 
 
-def exam_file(path, count=500, rows=30_000):
+def exam_file(path, count=2000, rows=30_000):
     """A per-worker exam export: `rows` workers spread over `count` employers."""
     people = list(employers(count))
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -195,7 +200,7 @@ def exam_file(path, count=500, rows=30_000):
 
 
 def test_an_import_killed_mid_commit_is_redelivered_and_written_once(worker, tmp_path):
-    path, expected = exam_file(tmp_path / "职业健康检查.csv"), 500
+    path, expected = exam_file(tmp_path / "职业健康检查.csv"), 2000
     batch = services.check_batch(services.create_batch(path, path.name, SourceKind.EXAM).pk)
     assert batch.status == ImportBatch.Status.PREVIEW, batch.message
 
@@ -230,7 +235,7 @@ def register_file(path, count):
 
 
 def test_a_crossref_run_killed_while_applying_is_redelivered_and_applied_once(worker, tmp_path):
-    path = register_file(tmp_path / "名单.csv", 1000)
+    path = register_file(tmp_path / "名单.csv", 4000)
     batch = services.check_batch(services.create_batch(path, path.name, SourceKind.REGISTER).pk)
     services.commit_batch(batch.pk, link=False)
     total = SourceRecord.objects.count()
@@ -289,7 +294,7 @@ def test_a_bulletin_killed_mid_build_leaves_no_files_and_is_built_once(worker):
 
 def test_an_import_whose_whole_worker_is_killed_is_finished_by_the_next_worker(start_worker, tmp_path):
     first = start_worker()
-    path, expected = exam_file(tmp_path / "职业健康检查.csv", rows=10_000), 500
+    path, expected = exam_file(tmp_path / "职业健康检查.csv", rows=10_000), 2000
     batch = services.check_batch(services.create_batch(path, path.name, SourceKind.EXAM).pk)
 
     commit_batch_task.delay(batch.pk)

@@ -28,7 +28,7 @@ def record(employer, kind="exam", date=None, **data):
 
 
 def failed(employer, as_of=TODAY):
-    return {f.key: f.text for f in quality.evaluate(as_of, {employer.pk}).get(employer.pk, [])}
+    return {f.key: f.text for f in quality.evaluate(as_of, ids={employer.pk}).get(employer.pk, [])}
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_it_flags_declarations_not_updated_for_13_months(db):
 def test_undeclared_employers_have_nothing_to_check(db):
     employer = make_employer()
     record(employer, hazards=["噪声"])
-    assert quality.evaluate(TODAY, {employer.pk}) == {}
+    assert quality.evaluate(TODAY, ids={employer.pk}) == {}
     assert not quality.employer_checklist(employer, TODAY)["declared"]
 
 
