@@ -25,6 +25,7 @@ def main(selected):
 
     from bench.db import fresh_database
 
+    print(f"load average (1 min) at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     fresh_database()
     call_command("migrate", verbosity=0)
     figures = []
@@ -49,6 +50,8 @@ def main(selected):
         importlib.import_module(f"bench.bench_{name}").run(report)
         print(f"  ({name}: {time.perf_counter() - started:.1f} s)", flush=True)
 
+    # Figures are wall-clock times on a 2-core machine: say how busy it was.
+    report("machine", "load average (1 min) at the end", round(os.getloadavg()[0], 2), "")
     out = Path(settings.VAR_DIR) / "bench.json"
     out.write_text(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
     print(f"figures written to {out}")

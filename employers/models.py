@@ -151,7 +151,7 @@ class EmployerQuerySet(models.QuerySet):
 
     def refresh_declarations(self, employer_ids):
         """Employer.refresh_declaration for many at once, with history (the bulletin reads it)."""
-        from simple_history.utils import bulk_update_with_history
+        from hezuo_shenbao.lib.bulk import bulk_set_with_history
 
         latest = {}
         for declaration in Declaration.objects.filter(employer_id__in=employer_ids).order_by("declared_on", "id"):
@@ -159,12 +159,8 @@ class EmployerQuerySet(models.QuerySet):
         employers = list(self.filter(pk__in=employer_ids))
         for employer in employers:
             employer.apply_declaration(latest.get(employer.pk))
-        bulk_update_with_history(
-            employers,
-            Employer,
-            ["declaration_status", "declared_on", "declaration_type"],
-            batch_size=1000,
-            default_change_reason="申报记录",
+        bulk_set_with_history(
+            Employer, employers, ["declaration_status", "declared_on", "declaration_type"], "申报记录"
         )
 
     def with_evidence(self):

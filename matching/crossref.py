@@ -18,15 +18,16 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
+from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -38,6 +39,7 @@ REVIEW = 0.72
 # rather than found one: a typo must not put a declared employer on the undeclared list.
 REVIEW_EVIDENCE = 0.72
 CANDIDATES = 8
+COMMON_BLOCK = 200
 Status = SourceRecord.LinkStatus
 # Which record names a new employer best: a register's spelling over an exam clinic's.
 NAME_PRIORITY = {
@@ -114,20 +116,21 @@ class Index:
             self.blocks[gram].add(pk)
 
     def candidates(self, core, code=""):
-        """Employers sharing rare character pairs with the name, weighted by rarity, plus
-        those sharing half of the code."""
+        """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
+        those sharing half of the code. Rare pairs are read first; a common pair (有限, 化工) is read
+        only while too few candidates have been found, since it says little and costs much."""
         weights = Counter()
-        for gram in bigrams(core):
-            block = self.blocks.get(gram, ())
-            # A pair shared by thousands (有限, 建筑) says little and costs much.
-            if 0 < len(block) < 2000:
-                for pk in block:
-                    weights[pk] += 1.0 / len(block)
+        blocks = sorted((block for gram in bigrams(core) if (block := self.blocks.get(gram))), key=len)
+        for block in blocks:
+            if len(block) > COMMON_BLOCK and len(weights) >= CANDIDATES:
+                break
+            share = 1.0 / len(block)
+            for pk in block:
+                weights[pk] += share
         found = [pk for pk, _ in weights.most_common(CANDIDATES)]
         if len(code) == 18:
-            found += sorted(
-                (self.by_code_half.get(code[:9], set()) | self.by_code_half.get(code[9:], set())) - set(found)
-            )
+            halves = set().union(*(self.by_code_half.get(half, set()) for half in code_halves(code)))
+            found += sorted(halves - set(found))
         return found
 
 
@@ -334,7 +337,7 @@ def apply_verdicts(verdicts, user=None):
         else:
             record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
         touched.append(record)
-    _write_links(touched)
+    bulk_set(SourceRecord, touched, LINK_FIELDS)
     linked = [r for r in touched if r.employer_id]
     absorb(linked)
     counts = Counter(v.status for v in verdicts)
@@ -357,27 +360,6 @@ LINK_FIELDS = [
     "link_rule",
     "linked_at",
 ]
-
-
-def _write_links(records):
-    """One parameterised UPDATE per record, sent in batches.
-
-    Django's bulk_update builds a CASE expression per field and row, which costs more than
-    the matching itself at tens of thousands of rows."""
-    fields = [SourceRecord._meta.get_field(name) for name in LINK_FIELDS]
-    table = connection.ops.quote_name(SourceRecord._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"
-    params = [
-        [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields] + [record.pk] for record in records
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_batch
-
-            execute_batch(cursor.cursor, sql, params, page_size=1000)
-        else:
-            cursor.executemany(sql, params)
 
 
 def _create_candidates(records, now):
@@ -514,12 +496,11 @@ def absorb(records):
     EmployerSource.objects.bulk_create(sources, ignore_conflicts=True)
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
     if changed:
-        bulk_update_with_history(
-            list(changed.values()),
+        bulk_set_with_history(
             Employer,
+            list(changed.values()),
             ["township", "industry", "workers", "exposed_workers", "registered_address"],
-            batch_size=1000,
-            default_change_reason="名单导入补充信息",
+            "名单导入补充信息",
         )
     if declared:
         _record_declarations([r for r in records if r.pk in declared], industries)

@@ -8,6 +8,7 @@ of its own; a region prefix of *this* county is dropped (systems add or omit it 
 any other region is kept, because the same 字号 in another county is another employer.
 """
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def _mend_region(text):
     return close[0] + text[3:] if len(close) == 1 else text
 
 
+@functools.lru_cache(maxsize=100_000)
 def name_parts(value) -> NameParts:
     text = fold_text(value)
     # A bracketed note in the middle, e.g. 合水县(西华池)宏达建材: keep its words, drop the brackets.

@@ -24,8 +24,18 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 HEADER_SCAN_ROWS = 30
 # What zipfile (and zlib under it) raises for a damaged archive: a bad header, a broken
-# deflate stream, an unknown compression method, an encrypted member, a truncated member.
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, KeyError)
+# deflate stream, an unknown compression method, an encrypted member, a truncated member,
+# an offset before the start of the file (OSError EINVAL from seek).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    KeyError,
+    OSError,
+)
 
 # Header words per field, compared after NFKC and whitespace folding. Exact words only:
 # "名称" must not swallow "设备名称".
@@ -263,7 +273,11 @@ def _workbook_table(path, display_name, kind, required):
             raise problem or FileProblem(f"工作簿「{display_name}」中没有工作表。")
     except FileProblem:
         raise
-    except Exception as error:  # calamine raises its own error types for every kind of damage
+    except BaseException as error:
+        # calamine raises its own error types for every kind of damage, and a panic in its Rust
+        # parser arrives as pyo3's PanicException, which is a BaseException, not an Exception.
+        if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+            raise
         raise FileProblem(f"工作簿「{display_name}」已损坏或格式不受支持，无法读取：{error}") from error
     start_col = sheet.start[1] if sheet.start else 0
     notes, fills = _merged_in_data(sheet, header_index, start_col, head[header_index], fields)

@@ -367,7 +367,8 @@ def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare:
         "by_division": divisions,
         **_flag_breakdowns(included),
         "evidence": evidence,
-        "quality": _quality(included, period),
+        # A previous quarter is read only for the changes against it, which leave quality out (it costs seconds).
+        "quality": _quality(included, period) if compare else None,
         "outreach": _optional_figures("outreach.services", "outreach_figures", period),
         "visits": _optional_figures("inspections.services", "visit_figures", period),
     }

@@ -5,6 +5,7 @@ inside its write transaction, freezes the worker's main process (so it cannot re
 before we look), kills the pool child with SIGKILL as the kernel's OOM killer would, and checks the
 data is exactly as before. Then it lets the main process go on: acks_late + reject_on_worker_lost
 put the message back on the queue, the task runs again and its result is there exactly once.
+The last test kills the whole worker instead and leaves the unacknowledged message to a new one.
 
 Each test has a queue of its own, so the in-process workers of other tests running in parallel
 (`run_tasks`) never take its messages, and its worker never takes theirs.

@@ -10,8 +10,10 @@ import datetime
 import functools
 import io
 import re
+import tempfile
 import uuid
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -132,10 +134,22 @@ def damaged(draw, original):
     return bytes(data)
 
 
+@functools.cache
+def valid_xls(kind="exam"):
+    with tempfile.TemporaryDirectory() as folder:
+        return write(Path(folder) / "legacy.xls", *rows_for(kind, 6)).read_bytes()
+
+
 @FUZZ
 @given(data=damaged(valid_xlsx()), kind=KINDS)
 def test_a_damaged_workbook_file(db, upload, data, kind):
     check(upload(data, ".xlsx"), "体检个案.xlsx", kind)
+
+
+@FUZZ
+@given(data=damaged(valid_xls()), kind=KINDS)
+def test_a_damaged_legacy_xls_file(db, upload, data, kind):
+    check(upload(data, ".xls"), "体检个案.xls", kind)
 
 
 @st.composite
