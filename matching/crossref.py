@@ -22,12 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
-from simple_history.utils import bulk_create_with_history
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history
+from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history, create_with_history
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -430,9 +429,7 @@ def _create_candidates(records, now):
             continue
         roots.append(root)
         employers.append(_employer_from(group, industries, now))
-    employers = bulk_create_with_history(employers, Employer, batch_size=2000, default_change_reason="数据比对发现")
-    if employers and employers[0].pk is None:  # backends that do not return ids from bulk inserts
-        employers = list(Employer.objects.order_by("-pk")[: len(employers)])[::-1]
+    employers = create_with_history(Employer, employers, "数据比对发现")
     employer_of = {root: employer.pk for root, employer in zip(roots, employers)}
     created, reviews = {}, {}
     for root, group in clusters.items():
@@ -548,7 +545,7 @@ def _record_declarations(records, industries):
         )
     if not new:
         return
-    bulk_create_with_history(new, Declaration, batch_size=1000, default_change_reason="申报系统导出")
+    create_with_history(Declaration, new, "申报系统导出")
     Employer.objects.refresh_declarations({d.employer_id for d in new})
 
 

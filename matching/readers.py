@@ -9,6 +9,7 @@ refused before it is unpacked. The header row is found by its words, wherever it
 import csv
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -117,9 +118,14 @@ def sniff(path: Path, display_name: str) -> str:
         _check_zip(path, display_name)
         return "xlsx"
     if head == OLE_MAGIC:
+        data = path.read_bytes()
         # An encrypted .xlsx is an OLE container holding an "EncryptionInfo" stream (named in UTF-16).
-        if "EncryptionInfo".encode("utf-16-le") in path.read_bytes():
+        if "EncryptionInfo".encode("utf-16-le") in data:
             raise FileProblem(f"工作簿「{display_name}」设有打开密码，请在 Excel 中取消密码后另存，再导入。")
+        if _ole_chain_loops(data):
+            raise FileProblem(
+                f"工作簿「{display_name}」已损坏（内部扇区链循环），无法读取。请在 Excel 中打开后另存再导入。"
+            )
         return "xls"
     if suffix in (".xlsx", ".xls", ".xlsm"):
         raise FileProblem(
@@ -127,6 +133,63 @@ def sniff(path: Path, display_name: str) -> str:
             "请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入。"
         )
     return "csv"
+
+
+OLE_MARKERS = 0xFFFFFFFA  # sector numbers from here up mark free sectors and chain ends
+
+
+def _ole_damaged(data):
+    """Whether the OLE container (.xls) counts more sectors than the file holds, or has a sector chain
+    that runs in a circle. calamine trusts both: it reserves memory for the counts, and follows a
+    circular chain without end, until the process is killed for want of memory."""
+    shift = int.from_bytes(data[30:32], "little")
+    if len(data) < 512 or shift not in (9, 12):
+        return False  # calamine refuses these itself
+    size = 1 << shift
+    sectors = len(data) // size  # no count or chain can exceed the file
+    directory, fats = struct.unpack("<II", data[40:48])
+    if max(directory, fats, *struct.unpack("<I", data[64:68]), *struct.unpack("<I", data[72:76])) > sectors:
+        return True
+
+    def numbers(sector):
+        chunk = data[(sector + 1) * size : (sector + 2) * size] if sector < sectors else b""
+        return struct.unpack(f"<{len(chunk) // 4}I", chunk[: len(chunk) // 4 * 4])
+
+    fat_sectors = list(struct.unpack("<109I", data[76:512]))
+    difat, count = struct.unpack("<II", data[68:76])
+    for _ in range(min(count, sectors)):  # the header's list of FAT sectors continues in DIFAT sectors
+        entries = numbers(difat) if difat < sectors else ()
+        if not entries:
+            break
+        fat_sectors.extend(entries[:-1])
+        difat = entries[-1]
+    fat = []
+    for sector in fat_sectors[: sectors * 4 // size + 1]:
+        fat.extend(numbers(sector) if sector < OLE_MARKERS else ())
+    fat = fat[:sectors]
+    minifat, sector = [], int.from_bytes(data[60:64], "little")
+    for _ in range(sectors):
+        if sector >= len(fat):
+            break
+        minifat.extend(numbers(sector))
+        sector = fat[sector]
+    return _loops(fat) or _loops(minifat)
+
+
+def _loops(table):
+    """Whether following table[i] from some i comes back to a sector already on the way."""
+    state = bytearray(len(table))  # 0 unseen, 1 on the current path, 2 known to end
+    for start in range(len(table)):
+        path, at = [], start
+        while at < len(table) and not state[at]:
+            state[at] = 1
+            path.append(at)
+            at = table[at]
+        if at < len(table) and state[at] == 1:
+            return True
+        for seen in path:
+            state[seen] = 2
+    return False
 
 
 def _check_zip(path, display_name):
