@@ -46,9 +46,15 @@ test-postgres: setup
 test-browser: setup system
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -m browser -q
 
-bench: setup
+.venv/bench-installed: .venv/installed requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt
+	touch $@
+
+# Every benchmark on PostgreSQL: prints one table and writes var/bench.json. `make bench ONLY="import crossref"`
+# runs some of them.
+bench: setup .venv/bench-installed
 	bin/ensure-services
-	$(PY) -m bench
+	$(PY) -m bench $(ONLY)
 
 worker: setup
 	.venv/bin/celery -A hezuo_shenbao worker -l info

@@ -4,10 +4,9 @@ import datetime
 import random
 import secrets
 import uuid
-from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -359,19 +358,6 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     if township:
         base = base.filter(township=township)
     return WorkList(base, buckets, first_count=urgent)
-
-
-@contextmanager
-def without_jit():
-    """Run the work-list queries with PostgreSQL's JIT off, in one transaction.
-
-    The planner's cost estimate for the ordered work list crosses jit_above_cost, and compiling it
-    takes over a second to save a few milliseconds (measured by bench/bench_fieldwork.py)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        yield
 
 
 def page_details(employers, today: datetime.date | None = None) -> dict:

@@ -46,9 +46,8 @@ def _township(request):
 @require_perm("inspections.add_visit")
 def work_list(request):
     form, township = _township(request)
-    with services.without_jit():
-        page = Paginator(services.work_list(request.user, township), PAGE_SIZE).get_page(request.GET.get("page"))
-        details = services.page_details(list(page))
+    page = Paginator(services.work_list(request.user, township), PAGE_SIZE).get_page(request.GET.get("page"))
+    details = services.page_details(list(page))
     rows = [(e, details[e.pk]) for e in page]
     query = request.GET.copy()
     query.pop("page", None)
@@ -73,8 +72,7 @@ def route_sheet(request):
     if township is None:
         messages.error(request, "打印路线单前请先选择乡镇。")
         return redirect("inspections:work_list")
-    with services.without_jit():
-        employers = list(services.work_list(request.user, township)[:ROUTE_SHEET_ROWS])
+    employers = list(services.work_list(request.user, township)[:ROUTE_SHEET_ROWS])
     return render(
         request,
         "inspections/route_sheet.html",
@@ -247,7 +245,7 @@ def supervision_list(request):
     if data.get("township"):
         employers = employers.filter(township=data["township"])
     category, overdue_only = data.get("category") or "", data.get("overdue")
-    with services.without_jit(), quality.collector_paused():
+    with quality.collector_paused():
         assessed = supervision.assess_many(employers)
         counts = Counter(a.category.code for a in assessed.values())
         chosen = sorted(

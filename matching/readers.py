@@ -122,9 +122,9 @@ def sniff(path: Path, display_name: str) -> str:
         # An encrypted .xlsx is an OLE container holding an "EncryptionInfo" stream (named in UTF-16).
         if "EncryptionInfo".encode("utf-16-le") in data:
             raise FileProblem(f"工作簿「{display_name}」设有打开密码，请在 Excel 中取消密码后另存，再导入。")
-        if _ole_chain_loops(data):
+        if _ole_damaged(data):
             raise FileProblem(
-                f"工作簿「{display_name}」已损坏（内部扇区链循环），无法读取。请在 Excel 中打开后另存再导入。"
+                f"工作簿「{display_name}」已损坏（内部结构有误），无法读取。请在 Excel 中打开后另存再导入。"
             )
         return "xls"
     if suffix in (".xlsx", ".xls", ".xlsm"):

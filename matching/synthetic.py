@@ -211,6 +211,12 @@ class Generator:
                 for e in declared
             ],
         )
+        self.evidence(county, folder, employers, row_for)
+        return county
+
+    def evidence(self, county, folder, employers, row_for):
+        """The exam (per worker) and monitoring files for some of the employers."""
+        rng = self.rng
         examined = [e for e in employers if rng.random() < 0.45]
         exam_rows = []
         per = max(1, self.exam_rows // max(1, len(examined)))
@@ -267,7 +273,6 @@ class Generator:
             monitoring,
             encoding="gb18030",
         )
-        return county
 
     def _write(self, county, path, kind, headers, rows, title=None, encoding="utf-8-sig"):
         first = 2 + (1 if title else 0)

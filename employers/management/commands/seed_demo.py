@@ -6,7 +6,7 @@ from employers.services import load_reference
 
 
 class Command(BaseCommand):
-    help = "生成演示数据：合水县约3000家用人单位及每个角色一个演示账号；已有数据时不重复生成。"
+    help = "生成演示数据：合水县约3000家用人单位、体检和监测数据，及每个角色一个演示账号；已有数据时不重复生成。"
 
     def add_arguments(self, parser):
         parser.add_argument("--employers", type=int, default=3000)
@@ -19,6 +19,11 @@ class Command(BaseCommand):
         else:
             created = seed_county(options["employers"], options["seed"])
             self.stdout.write(f"已生成 {created} 家用人单位。")
+            # Evidence is imported like real files, through matching's pipeline.
+            from matching.demo import seed_evidence
+
+            records = seed_evidence(options["seed"])
+            self.stdout.write(f"已导入演示体检、监测数据 {records} 条（按单位汇总）。")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, full_name, role in ensure_demo_users():
             self.stdout.write(f"  {role:<6} {username:<10} {full_name}")
