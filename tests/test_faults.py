@@ -236,7 +236,7 @@ def register_file(path, count):
 
 
 def test_a_crossref_run_killed_while_applying_is_redelivered_and_applied_once(worker, tmp_path):
-    path = register_file(tmp_path / "名单.csv", 4000)
+    path = register_file(tmp_path / "名单.csv", 1500)
     batch = services.check_batch(services.create_batch(path, path.name, SourceKind.REGISTER).pk)
     services.commit_batch(batch.pk, link=False)
     total = SourceRecord.objects.count()

@@ -24,12 +24,6 @@ ROOT = Path(django_settings.BASE_DIR)
 
 # Templates that still carry inline style/script and belong to other apps; each must be fixed
 # (classes in static/css/app.css, code in static/js/) and then removed from this set.
-INLINE_PENDING = {
-    "employers/detail.html",
-    "inspections/route_sheet.html",
-    "inspections/visit_form.html",
-    "outreach/event_detail.html",
-}
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")|\sstyle=|\son[a-z]+=|javascript:", re.I)
 
 
@@ -55,8 +49,7 @@ def test_templates_have_no_inline_script_or_style():
             hits = INLINE.findall(path.read_text(encoding="utf-8"))
             if hits:
                 offenders[name] = hits
-    assert set(offenders) - INLINE_PENDING == set(), f"inline script/style breaks the CSP: {offenders}"
-    assert INLINE_PENDING <= set(offenders), f"fixed, remove from INLINE_PENDING: {INLINE_PENDING - set(offenders)}"
+    assert not offenders, f"inline script/style breaks the CSP: {offenders}"
 
 
 def _production_env(**extra):
@@ -210,8 +203,7 @@ def test_the_nginx_site_is_valid(tmp_path):
 
 
 def _html_pages(client, cast):
-    """Every page of every app (the role × URL rules) as the administrator sees it, minus pages
-    rendered from a template still in INLINE_PENDING."""
+    """Every page of every app (the role × URL rules) as the administrator sees it."""
     from tests.test_access import RULES
 
     client.force_login(cast.admin)
@@ -224,8 +216,7 @@ def _html_pages(client, cast):
         response = client.get(url)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
-        if not {t.name for t in response.templates} & INLINE_PENDING:
-            urls.append(url)
+        urls.append(url)
     return urls
 
 
