@@ -1,8 +1,10 @@
 import os
+import uuid
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from employers.models import Township
 from employers.services import load_reference
@@ -68,19 +70,45 @@ def as_user(client):
 
 
 @pytest.fixture
-def run_tasks(request):
-    """Run Celery tasks: eagerly without a broker; with one, in a real worker on the test database."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        request.getfixturevalue("db")
+def run_tasks(request, transactional_db):
+    """Run Celery tasks on committed data (transactional_db).
+
+    Without a broker they run eagerly. With one, tests marked `worker` get a real in-process worker
+    listening on a queue of the test's own (so parallel tests never take each other's tasks); other
+    tests run their tasks eagerly, as the worker path is covered by those and by tests/test_faults.py."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or not request.node.get_closest_marker("worker"):
+        request.getfixturevalue("eager_tasks")
         yield
         return
-    request.getfixturevalue("transactional_db")
     from celery.contrib.testing.worker import start_worker
 
     from hezuo_shenbao.celery import app
 
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
+    queue, default = f"tests-{uuid.uuid4().hex[:12]}", app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", queues=[queue]):
+            # Celery's Django fixup closes the database socket behind Django's back while the worker
+            # starts (worker_process_init); once the worker answers, drop the dead connection so
+            # Django opens a fresh one when needed.
+            app.control.ping(timeout=2)
+            for conn in connections.all():
+                conn.connection = None
+            yield
+    finally:
+        app.conf.task_default_queue = default
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the request that queues them, even when a broker is configured: for tests of
+    a page's flow; the worker path has tests of its own (run_tasks, tests/test_faults.py)."""
+    from hezuo_shenbao.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
 @pytest.fixture(scope="session")

@@ -232,6 +232,7 @@ def test_a_new_quarter_links_to_existing_employers_without_moving_ids(db, tmp_pa
     assert not SourceRecord.objects.exclude(pk__in=ids).filter(link_status="new").exists()
 
 
+@pytest.mark.worker
 def test_crossref_run_from_the_page_with_progress(
     cast, as_user, run_tasks, tmp_path, django_capture_on_commit_callbacks
 ):

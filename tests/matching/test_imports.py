@@ -244,7 +244,7 @@ def test_exam_import_keeps_no_personal_data(db, tmp_path, settings):
 
 
 @pytest.fixture
-def staff(cast, as_user, django_capture_on_commit_callbacks):
+def staff(cast, as_user, django_capture_on_commit_callbacks, eager_tasks):
     """The CDC's 张敏, whose requests run the tasks they queue (eagerly, as without a broker)."""
     client = as_user(cast.cdc)
     post = client.post

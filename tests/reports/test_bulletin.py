@@ -139,7 +139,7 @@ def test_the_command_writes_the_files_into_the_out_folder(county, tmp_path, no_p
     assert "申报率50.0%" in _text(tmp_path / "out" / "2025Q1调度通报v2.docx")
 
 
-def test_the_quarter_end_schedule_builds_the_quarter_just_ended(cast, as_user, settings, no_pdf):
+def test_the_quarter_end_schedule_builds_the_quarter_just_ended(cast, as_user, settings, run_tasks, no_pdf):
     from reports.tasks import build_quarter_end_bulletin_task
 
     entry = settings.CELERY_BEAT_SCHEDULE["quarter-end-bulletin"]
