@@ -86,11 +86,12 @@ def merge(keep, other, user, reason):
     if keep.pk == other.pk:
         raise ValidationError("不能把单位并入它自己。")
     for relation in Employer._meta.related_objects:
-        if relation.related_model.__name__.startswith("Historical") or not relation.one_to_many:
+        # History stays with the record it describes; other's aliases become keep's below.
+        if relation.related_model.__name__.startswith("Historical") or relation.related_model is EmployerAlias:
+            continue
+        if not relation.one_to_many:
             continue
         manager = relation.related_model._base_manager.filter(**{relation.field.name: other})
-        if relation.related_model in (EmployerAlias,):
-            continue
         if relation.related_model._meta.unique_together or relation.related_model._meta.constraints:
             # Sources and decisions are unique per employer: move what keep lacks, drop the rest.
             for row in manager:
