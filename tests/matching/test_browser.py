@@ -41,6 +41,8 @@ def test_review_journey_accept_reject_and_rerun(cast, browser_login, tmp_path):
     page.goto(page.base + "/matching/review/")
     page.click("text=新华塑料制品有限公司")
     page.wait_for_selector("#compare")
+    # The key handler is a script at the end of the page: a key pressed before it runs does nothing.
+    page.wait_for_load_state("load")
     assert "合水县鑫华塑料制品有限公司" in page.inner_text("#compare")
     page.keyboard.press("a")  # accept with the keyboard
     page.wait_for_selector("#compare:has-text('衡通机械加工有限公司')")
