@@ -67,9 +67,9 @@ def _import_export(path):
 
     class ExamResource(resources.ModelResource):
         # The default ModelResource, told only which columns go where; personal columns are left out.
-        name = fields.Field(attribute="name", column_name="用人单位名称")
-        code = fields.Field(attribute="code", column_name="统一社会信用代码")
-        township_name = fields.Field(attribute="township_name", column_name="所属乡镇")
+        name = fields.Field(attribute="name", column_name="用人单位名称", default="")
+        code = fields.Field(attribute="code", column_name="统一社会信用代码", default="")
+        township_name = fields.Field(attribute="township_name", column_name="所属乡镇", default="")
         record_date = fields.Field(attribute="record_date", column_name="体检日期")
 
         class Meta:

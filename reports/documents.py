@@ -1,7 +1,7 @@
 """The bulletin's Word document and Excel annex, written from one quarter_stats() dict, and the PDF copy.
 
-matplotlib is not a dependency, so the Word document shows its charts as tables with bar columns,
-and the Excel annex carries native Excel charts.
+The Word document carries matplotlib charts as pictures (left out where no CJK font is installed, see
+charts.py) and tables with ■□ bars; the Excel annex carries native Excel charts.
 """
 
 import io
@@ -22,6 +22,7 @@ from openpyxl.styles import Font
 
 from hezuo_shenbao.lib.xlsx import write_sheet
 
+from . import charts
 from .stats import TARGETS, gap_employers, pct
 
 ISSUER = "合水县卫生健康局"
@@ -94,6 +95,17 @@ def _table(document, headers, rows, widths=None, size=10.5):
     return table
 
 
+def _figure(document, png: bytes):
+    document.add_picture(io.BytesIO(png), width=Cm(15))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _rate_figure(document, title, items, **options):
+    """A bar chart of the items' rates, when a font can write its labels (see charts.cjk_font)."""
+    if items and charts.cjk_font():
+        _figure(document, charts.rate_chart(title, [i["label"] for i in items], [i["rate"] for i in items], **options))
+
+
 def bar(value: float, scale: float = 100) -> str:
     """A rate drawn as a row of blocks: the Word document's stand-in for a bar chart."""
     filled = round(BAR_WIDTH * min(value, scale) / scale) if scale else 0
@@ -154,6 +166,7 @@ def bulletin_docx(stats: dict) -> bytes:
         ],
         SHARE_WIDTHS,
     )
+    _rate_figure(d, "行动目标申报进度", list(targets.values()))
     _para(d, "（二）分类申报情况。", bold=True)
     _table(d, SHARE_HEADERS, _share_rows(stats["by_risk"] + stats["by_size"] + stats["by_scale"]), SHARE_WIDTHS)
     _table(d, ["行业门类", *SHARE_HEADERS[1:]], _share_rows(stats["by_section"]), SHARE_WIDTHS)
@@ -201,6 +214,7 @@ def bulletin_docx(stats: dict) -> bytes:
         ],
         [1.3, 2.4, 1.6, 1.6, 1.6, 1.8, 1.8, 3.5],
     )
+    _rate_figure(d, "各乡镇申报率（按排名）", ranked, reference=overall["rate"])
 
     _heading(d, "三、存在问题")
     problems = [

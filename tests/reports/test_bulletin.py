@@ -1,6 +1,7 @@
 import datetime
 import io
 import re
+import warnings
 
 import pytest
 from django.core.management import call_command
@@ -8,7 +9,8 @@ from django.urls import reverse
 from docx import Document
 from openpyxl import load_workbook
 
-from reports import documents, services
+from reports import charts, documents, services
+from reports.checks import chinese_font_installed
 from reports.models import Bulletin, Quarter
 from reports.tasks import build_bulletin_task
 
@@ -182,3 +184,36 @@ def test_the_bulletin_reports_outreach_and_visits_of_the_quarter(county, cast, r
     assert "本季度开展告知动员1次，发放告知书2份" in text
     assert "入户指导和检查1次，涉及单位1家" in text
     assert bulletin.figures["visits"]["visits"] == 1
+
+
+needs_cjk_font = pytest.mark.skipif(not charts.cjk_font(), reason="no CJK font installed (make system installs one)")
+
+
+@needs_cjk_font
+def test_the_word_bulletin_carries_the_target_and_township_charts(county, cast, run_tasks, no_pdf):
+    document = Document(_build(cast).docx.open("rb"))
+
+    pictures = document.inline_shapes
+    assert len(pictures) == 2
+    png = pictures[0]._inline.graphic.graphicData.pic.blipFill.blip.embed
+    assert document.part.related_parts[png].content_type == "image/png"
+
+
+@needs_cjk_font
+def test_chart_labels_are_drawn_with_a_font_that_has_their_characters():
+    with warnings.catch_warnings():
+        # matplotlib warns "Glyph … missing from font(s)" for every character it draws as an empty box.
+        warnings.simplefilter("error")
+        png = charts.rate_chart(
+            "各乡镇申报率（按排名）", ["西华池镇", "蒿咀铺镇", "太莪乡"], [50.0, 12.5, 0.0], reference=30.0
+        )
+    assert png.startswith(b"\x89PNG")
+
+
+def test_without_a_chinese_font_the_bulletin_leaves_charts_out_and_check_warns(
+    county, cast, run_tasks, no_pdf, monkeypatch
+):
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+
+    assert not Document(_build(cast).docx.open("rb")).inline_shapes
+    assert [w.id for w in chinese_font_installed(None)] == ["reports.W001"]
