@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import olefile
 import python_calamine
 from django.conf import settings
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -126,6 +127,7 @@ def sniff(path: Path, display_name: str) -> str:
             raise FileProblem(
                 f"工作簿「{display_name}」已损坏（内部结构有误），无法读取。请在 Excel 中打开后另存再导入。"
             )
+        _check_xls_cells(data, display_name)
         return "xls"
     if suffix in (".xlsx", ".xls", ".xlsm"):
         raise FileProblem(
@@ -190,6 +192,82 @@ def _loops(table):
         for seen in path:
             state[seen] = 2
     return False
+
+
+# BIFF8 records, as calamine reads them (python-calamine 0.9.1, calamine 0.37): it parses every sheet
+# when the workbook is opened and allocates a dense grid for it at once, before any row is read.
+XLS_BOUNDSHEET, XLS_EOF, XLS_DIMENSIONS = 0x0085, 0x000A, 0x0200
+# Cell records, row and first column in their first four bytes: NUMBER, LABEL, BOOLERR, RK, LABELSST,
+# FORMULA, BLANK, RSTRING; MULRK and MULBLANK hold a run of cells and end with their last column.
+XLS_CELLS = {0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006, 0x0201, 0x00D6}
+XLS_CELL_RUNS = {0x00BD, 0x00BE}
+
+
+def _check_xls_cells(data, display_name):
+    """Refuse an .xls whose sheet would make calamine reserve more than IMPORT_MAX_CELLS cells.
+
+    About one damaged .xls in 20,000 has a cell record whose row or column is in the tens of thousands,
+    or a DIMENSIONS record whose first row is below its last or whose last row is in the billions:
+    calamine then allocates gigabytes (or asks for terabytes) at once and the process is killed or
+    aborts, which no `except` can catch. The limit is the one for an .xlsx's declared range; a real
+    .xls has at most 65,536 × 256 cells, below it."""
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            if not (name := next((n for n in ("Workbook", "Book") if ole.exists(n)), None)):
+                return  # not a workbook: calamine says so
+            stream = ole.openstream(name).read()
+    except Exception as error:  # olefile raises OSError, struct.error, IndexError… for damaged containers
+        raise FileProblem(f"工作簿「{display_name}」已损坏（内部结构有误），无法读取：{error}。") from error
+    cells = _xls_largest_grid(stream)
+    if cells > settings.IMPORT_MAX_CELLS:
+        raise FileProblem(
+            f"工作簿「{display_name}」的内部记录所示表格范围有 {cells:,} 个单元格，超过上限 "
+            f"{settings.IMPORT_MAX_CELLS:,}：文件已损坏或表格过大，已拒绝。请在 Excel 中打开后另存再导入。"
+        )
+
+
+def _biff_records(stream, at):
+    """(type, body) of each record from offset `at` to the end of its substream (EOF)."""
+    while at + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, at)
+        body = stream[at + 4 : at + 4 + size]
+        if len(body) < size:
+            return  # calamine refuses a record cut short
+        yield kind, body
+        if kind == XLS_EOF:
+            return
+        at += 4 + size
+
+
+def _xls_largest_grid(stream):
+    """The most cells calamine would allocate for one sheet: the grid from the first to the last row
+    and column that hold a cell, or what the sheet's DIMENSIONS record declares (calamine reserves
+    that much too, computing last - first in u32, so a first row above the last wraps to billions)."""
+    largest = 0
+    # Each sheet starts where its BOUNDSHEET record in the workbook part says, as calamine reads it.
+    starts = [
+        struct.unpack_from("<I", body)[0]
+        for kind, body in _biff_records(stream, 0)
+        if kind == XLS_BOUNDSHEET and len(body) >= 4
+    ]
+    for start in starts:
+        top = left = 1 << 32  # the rows and columns that hold a cell
+        bottom = right = -1
+        for kind, body in _biff_records(stream, start):
+            if kind == XLS_DIMENSIONS and len(body) in (10, 14):
+                first_row, end_row, first_col, end_col = struct.unpack_from(
+                    "<HHHH" if len(body) == 10 else "<IIHH", body
+                )
+                if end_row and end_col:  # stored as last + 1
+                    largest = max(largest, (end_row - first_row) % 2**32 * ((end_col - first_col) % 2**32))
+            elif (kind in XLS_CELLS and len(body) >= 4) or (kind in XLS_CELL_RUNS and len(body) >= 6):
+                row, col = struct.unpack_from("<HH", body)
+                last_col = struct.unpack_from("<H", body, len(body) - 2)[0] if kind in XLS_CELL_RUNS else col
+                top, bottom = min(top, row), max(bottom, row)
+                left, right = min(left, col), max(right, col, last_col)
+        if bottom >= 0:
+            largest = max(largest, (bottom - top + 1) * (right - left + 1))
+    return largest
 
 
 def _check_zip(path, display_name):
