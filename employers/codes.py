@@ -6,6 +6,7 @@ flag it; nothing here "corrects" a code.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -31,6 +32,8 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARS[(31 - total % 31) % 31]
 
 
+# A run over a city checks the same few tens of thousands of codes several times each.
+@lru_cache(maxsize=1 << 16)
 def uscc_is_valid(code: str) -> bool:
     return bool(USCC_PATTERN.match(code)) and uscc_check_char(code[:17]) == code[17]
 

@@ -310,11 +310,12 @@ def link_records(record_ids, user=None, partitions=None):
 def apply_verdicts(verdicts, user=None):
     """Write the verdicts: links, reviews, and one candidate employer per cluster of new records."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
-    records = SourceRecord.objects.in_bulk([v.record_id for v in verdicts])
+    # `data` holds an exam record's aggregates: only declarations need it, and they fetch it themselves.
+    records = SourceRecord.objects.defer("data").in_bulk([v.record_id for v in verdicts])
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
-    created, reviews = _create_candidates([records[v.record_id] for v in new], now)
+    created, reviews, candidates = _create_candidates([records[v.record_id] for v in new], now)
     for verdict in new:
         if verdict.record_id in reviews:
             verdict.status = Status.REVIEW
@@ -338,7 +339,7 @@ def apply_verdicts(verdicts, user=None):
         touched.append(record)
     bulk_set(SourceRecord, touched, LINK_FIELDS)
     linked = [r for r in touched if r.employer_id]
-    absorb(linked)
+    absorb(linked, known=candidates)
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],
@@ -369,9 +370,9 @@ def _create_candidates(records, now):
     cluster (a score in the review band) gets no employer of its own: it waits for review against
     that cluster's employer, so a typo does not put a declared employer on the undeclared list.
     Lists (市级下发, departments, enforcement) always found an employer.
-    Returns (record id → employer id, record id → (candidate employer id, score, detail))."""
+    Returns (record id → employer id, record id → (candidate employer id, score, detail), employer id → employer)."""
     if not records:
-        return {}, {}
+        return {}, {}, {}
     parent = {r.pk: r.pk for r in records}
 
     def find(x):
@@ -439,7 +440,7 @@ def _create_candidates(records, now):
             else:
                 score, other, detail = doubtful[root]
                 reviews[record.pk] = (employer_of[find(other)], score, detail)
-    return created, reviews
+    return created, reviews, {employer.pk: employer for employer in employers}
 
 
 def _employer_from(group, industries, now):
@@ -457,21 +458,26 @@ def _employer_from(group, industries, now):
         workers=max((r.workers for r in group if r.workers is not None), default=None),
         exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
         register_status=RegisterStatus.PENDING,
-        register_reason="数据比对发现：" + "、".join(sorted({r.get_kind_display() for r in group})),
+        register_reason="数据比对发现："
+        + "、".join(sorted(SourceKind(kind).label for kind in {r.kind for r in group})),
         created_at=now,
     )
 
 
-def absorb(records):
-    """What linked records tell about their employers: sources, former names, declarations, blank facts."""
+def absorb(records, known=None):
+    """What linked records tell about their employers: sources, former names, declarations, blank facts.
+    `known`: employers already in memory (just created), by id."""
     if not records:
         return
     employer_ids = {r.employer_id for r in records}
-    employers = Employer.objects.in_bulk(employer_ids)
+    employers = dict(known or {})
+    # Employers created in this run have no sources or former names yet: only the others are read.
+    earlier = employer_ids - employers.keys()
+    employers.update(Employer.objects.in_bulk(earlier))
     existing_sources = set(
-        EmployerSource.objects.filter(employer_id__in=employer_ids).values_list("employer_id", "kind", "department")
+        EmployerSource.objects.filter(employer_id__in=earlier).values_list("employer_id", "kind", "department")
     )
-    aliases = set(EmployerAlias.objects.filter(employer_id__in=employer_ids).values_list("employer_id", "name"))
+    aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
     sources, new_aliases, declared = [], [], set()
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
@@ -526,9 +532,12 @@ def _record_declarations(records, industries):
             "employer_id", "declared_on", "declaration_type"
         )
     )
+    declaration_type = dict(
+        SourceRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("pk", "data__declaration_type")
+    )
     new = []
     for record in records:
-        key = (record.employer_id, record.record_date, record.data.get("declaration_type") or "初次申报")
+        key = (record.employer_id, record.record_date, declaration_type[record.pk] or "初次申报")
         if key in existing:
             continue
         existing.add(key)

@@ -9,11 +9,14 @@ once the batch is imported or cancelled.
 import hashlib
 import os
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from employers.choices import SourceKind
@@ -150,6 +153,35 @@ def check_batch(batch_id):
         batch.rows_done = batch.rows_total = outcome.rows
         batch.save()
     return batch
+
+
+@contextmanager
+def delivery(batch_id):
+    """Run an import task's work only if this delivery is within IMPORT_MAX_ATTEMPTS (yields whether).
+
+    Celery delivers the task again when its worker dies (acks_late, reject_on_worker_lost), so a file
+    that kills the worker would kill the next one too, forever. A delivery that ends, well or with an
+    error (Celery does not deliver those again), sets the count back to 0: only deaths add up."""
+    go = count_delivery(batch_id)
+    try:
+        yield go
+    finally:
+        if go:
+            ImportBatch.objects.filter(pk=batch_id).update(attempts=0)
+
+
+def count_delivery(batch_id):
+    """Count one more delivery before the file is opened, outside any transaction (autocommit) so the
+    count survives the worker being killed. Past the limit the batch is FAILED and the data left alone."""
+    ImportBatch.objects.filter(pk=batch_id).update(attempts=F("attempts") + 1)
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None:  # cancelled meanwhile
+        return False
+    if batch.attempts <= settings.IMPORT_MAX_ATTEMPTS:
+        return True
+    if batch.status != ImportBatch.Status.DONE:
+        _fail(batch, f"导入多次中断（处理进程异常退出 {batch.attempts - 1} 次），文件可能已损坏，请检查后重新上传。")
+    return False
 
 
 class NotReady(Exception):

@@ -7,17 +7,22 @@ from . import crossref, services
 
 @shared_task(acks_late=True)
 def check_batch_task(batch_id):
-    services.check_batch(batch_id)
+    with services.delivery(batch_id) as go:
+        if go:
+            services.check_batch(batch_id)
 
 
 @shared_task(acks_late=True)
 def commit_batch_task(batch_id, accept_rejected=False, accept_repeat=False):
-    try:
-        services.commit_batch(batch_id, accept_rejected=accept_rejected, accept_repeat=accept_repeat)
-    except services.NotReady as refusal:
-        services.ImportBatch.objects.filter(pk=batch_id).update(
-            status=services.ImportBatch.Status.PREVIEW, message=str(refusal)
-        )
+    with services.delivery(batch_id) as go:
+        if not go:
+            return
+        try:
+            services.commit_batch(batch_id, accept_rejected=accept_rejected, accept_repeat=accept_repeat)
+        except services.NotReady as refusal:
+            services.ImportBatch.objects.filter(pk=batch_id).update(
+                status=services.ImportBatch.Status.PREVIEW, message=str(refusal)
+            )
 
 
 @shared_task(acks_late=True)

@@ -2,9 +2,12 @@
 
 Django's bulk_update builds one CASE expression per field and row, and django-simple-history's
 bulk helpers build a model instance per historical row; at tens of thousands of rows building
-them costs more than the work recorded. Here the database does the work: one UPDATE … FROM
-(VALUES …) per thousand rows on PostgreSQL (executemany on SQLite), and the historical rows are
-copied from the table itself with INSERT … SELECT, exactly as save() would have recorded them."""
+them costs more than the work recorded. Here the database does the work: on PostgreSQL the new
+values are COPied into a temporary table and applied with one UPDATE … FROM (executemany on
+SQLite), and the historical rows are copied from the table itself with INSERT … SELECT, exactly
+as save() would have recorded them."""
+
+import io
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,22 +29,48 @@ def bulk_set(model, objects, fields):
         for obj in objects
     ]
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
-
-            names = [f"c{i}" for i in range(len(columns))]
-            assignments = ", ".join(f"{_quote(f.column)} = v.{n}" for f, n in zip(columns, names))
-            types = [f.db_type(connection) for f in columns] + [model._meta.pk.db_type(connection)]
-            template = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
-            sql = (
-                f"UPDATE {table} SET {assignments} FROM (VALUES %s) AS v({', '.join(names)}, pk) "
-                f"WHERE {table}.{pk} = v.pk"
-            )
-            execute_values(cursor.cursor, sql, params, template=template, page_size=CHUNK)
+            _update_from_copy(cursor.cursor, model, columns, params)
         else:
             assignments = ", ".join(f"{_quote(f.column)} = %s" for f in columns)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", params)
+
+
+def _update_from_copy(cursor, model, columns, params):
+    """COPY the new values into a temporary table, then one UPDATE … FROM it: for tens of thousands
+    of rows this is several times faster than sending them as VALUES lists."""
+    table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
+    names = [f"c{i}" for i in range(len(columns))]
+    types = [f.db_type(connection) for f in columns] + [model._meta.pk.db_type(connection)]
+    definition = ", ".join(f"{n} {t}" for n, t in zip([*names, "pk"], types))
+    cursor.execute(f"CREATE TEMPORARY TABLE bulk_set_values ({definition}) ON COMMIT DROP")
+    buffer = io.StringIO()
+    for row in params:
+        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    cursor.copy_expert("COPY bulk_set_values FROM STDIN", buffer)
+    assignments = ", ".join(f"{_quote(f.column)} = v.{n}" for f, n in zip(columns, names))
+    cursor.execute(f"UPDATE {table} SET {assignments} FROM bulk_set_values AS v WHERE {table}.{pk} = v.pk")
+    cursor.execute("DROP TABLE bulk_set_values")
+
+
+# COPY's text format: backslash escapes for the characters that separate fields and rows.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """A value as get_db_prep_save gives it, written for COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if hasattr(value, "adapted"):  # psycopg2's Json adapter, as JSONField prepares values
+        value = value.dumps(value.adapted)
+    elif hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return str(value).translate(COPY_ESCAPES)
 
 
 def record_history(model, pks, history_type, reason, user=None):
@@ -72,11 +101,39 @@ def bulk_set_with_history(model, objects, fields, reason, user=None):
         record_history(model, [obj.pk for obj in objects], "~", reason, user)
 
 
-def create_with_history(model, objects, reason, user=None):
-    """bulk_create, then one '+' history row per created object."""
-    with transaction.atomic(savepoint=False):
+def bulk_insert(model, objects):
+    """bulk_create for new objects (no pk yet); sets their pks. On PostgreSQL the ids are drawn from
+    the table's sequence first and the rows COPied in, which at tens of thousands of rows takes a
+    fraction of the time of INSERT statements."""
+    if connection.vendor != "postgresql" or not objects:
         created = model.objects.bulk_create(objects, batch_size=CHUNK)
         if created and created[0].pk is None:  # backends that do not return ids from bulk inserts
             created = list(model.objects.order_by("-pk")[: len(created)])[::-1]
+        return created
+    table, pk = model._meta.db_table, model._meta.pk
+    fields = model._meta.concrete_fields
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk.column, len(objects)],
+        )
+        for obj, (value,) in zip(objects, cursor.fetchall()):
+            obj.pk = value
+            obj._state.adding, obj._state.db = False, connection.alias
+        buffer = io.StringIO()
+        for obj in objects:
+            values = (field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+            buffer.write("\t".join(_copy_text(value) for value in values))
+            buffer.write("\n")
+        buffer.seek(0)
+        columns = ", ".join(_quote(field.column) for field in fields)
+        cursor.cursor.copy_expert(f"COPY {_quote(table)} ({columns}) FROM STDIN", buffer)
+    return objects
+
+
+def create_with_history(model, objects, reason, user=None):
+    """bulk_insert, then one '+' history row per created object."""
+    with transaction.atomic(savepoint=False):
+        created = bulk_insert(model, objects)
         record_history(model, [obj.pk for obj in created], "+", reason, user)
     return created
