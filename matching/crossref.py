@@ -26,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history, create_with_history
+from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, create_with_history
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -279,6 +279,23 @@ RECORD_FIELDS = (
 )
 
 
+# What writing verdicts reads. Not `data` (an exam record's aggregates, large): declarations fetch
+# the one key they need themselves.
+APPLY_FIELDS = (
+    *RECORD_FIELDS,
+    "batch_id",
+    "row_number",
+    "address",
+    "workers",
+    "exposed_workers",
+    "department",
+    "record_date",
+    "employer_id",
+    "candidate_id",
+    "link_rule",
+)
+
+
 def pending():
     """Records still to decide: never linked, or under review with no candidate left (merged away).
     A record under review keeps its proposal until a person decides, so re-running changes nothing."""
@@ -310,8 +327,7 @@ def link_records(record_ids, user=None, partitions=None):
 def apply_verdicts(verdicts, user=None):
     """Write the verdicts: links, reviews, and one candidate employer per cluster of new records."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
-    # `data` holds an exam record's aggregates: only declarations need it, and they fetch it themselves.
-    records = SourceRecord.objects.defer("data").in_bulk([v.record_id for v in verdicts])
+    records = SourceRecord.objects.only(*APPLY_FIELDS).in_bulk([v.record_id for v in verdicts])
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
@@ -422,7 +438,7 @@ def _create_candidates(records, now):
         for root, group in clusters.items()
         if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
     }
-    industries = {i.code: i for i in Industry.objects.filter(level=4)}
+    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
     roots, employers = [], []
     for root, group in sorted(clusters.items()):
         target = doubtful.get(root)
@@ -447,14 +463,14 @@ def _employer_from(group, industries, now):
     best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
     codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
     code = codes.most_common(1)[0][0] if codes else best.code_norm
-    industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)
+    industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)  # an id
     return Employer(
         name=best.name[:200],
         code=code,
         code_valid=uscc_is_valid(code),
         registered_address=next((r.address for r in group if r.address), "")[:300],
         township_id=next((r.township_id for r in group if r.township_id), None),
-        industry=industry,
+        industry_id=industry,
         workers=max((r.workers for r in group if r.workers is not None), default=None),
         exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
         register_status=RegisterStatus.PENDING,
@@ -496,7 +512,10 @@ def absorb(records, known=None):
             declared.add(record.pk)
         if record.kind in LIST_KINDS:
             _fill_blanks(employer, record, industries, changed)
-    EmployerSource.objects.bulk_create(sources, ignore_conflicts=True)
+    # Another run may add the same source to an earlier employer meanwhile (the constraint keeps one);
+    # no other transaction can see the employers created in this one, so theirs are copied in directly.
+    EmployerSource.objects.bulk_create([s for s in sources if s.employer_id in earlier], ignore_conflicts=True)
+    bulk_insert(EmployerSource, [s for s in sources if s.employer_id not in earlier])
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
     if changed:
         bulk_set_with_history(
