@@ -144,9 +144,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_MB", 600) * 1024 * 1024
 IMPORT_MAX_RATIO = envint("IMPORT_MAX_RATIO", 150)
 IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 20_000_000)
-# An import task whose worker dies this many times is given up (the batch becomes 失败) instead of
-# being delivered again forever: the file is probably what kills the worker.
-IMPORT_MAX_ATTEMPTS = envint("IMPORT_MAX_ATTEMPTS", 3)
+# A task (import, 数据比对, bulletin) whose worker dies this many times is given up (失败) instead of
+# being delivered again forever: its input is probably what kills the worker (lib/deliveries.py).
+TASK_MAX_ATTEMPTS = envint("TASK_MAX_ATTEMPTS", 3)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security: secure cookies and HSTS follow HTTPS, which a county server may not have yet.

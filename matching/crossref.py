@@ -28,7 +28,7 @@ from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, create_with_history
 
-from .models import LinkDecision, SourceRecord
+from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
 
 VERSION = "crossref-1.1"
@@ -581,8 +581,6 @@ PARTITION_SIZE = 20000
 
 
 def start_run(user=None):
-    from .models import CrossrefRun
-
     return CrossrefRun.objects.create(started_by=user, records_total=pending().count())
 
 
@@ -595,16 +593,12 @@ def partitions_for(run_id):
 def score_partition(run_id, record_ids):
     from django.db.models import F
 
-    from .models import CrossrefRun
-
     verdicts = score_records(record_ids)
     CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + len(record_ids))
     return verdicts
 
 
 def finish_run(run_id, verdicts):
-    from .models import CrossrefRun
-
     run = CrossrefRun.objects.get(pk=run_id)
     if run.status == CrossrefRun.Status.DONE:
         return run
@@ -619,6 +613,15 @@ def finish_run(run_id, verdicts):
     run.records_done = run.records_total
     run.save()
     return run
+
+
+def give_up(run, deaths):
+    """The apply task's worker died `deaths` times in a row (hezuo_shenbao/lib/deliveries.py)."""
+    CrossrefRun.objects.filter(pk=run.pk).exclude(status=CrossrefRun.Status.DONE).update(
+        status=CrossrefRun.Status.FAILED,
+        message=f"比对多次中断（处理进程异常退出 {deaths} 次），未写入任何结果。请联系管理员。",
+        finished_at=timezone.now(),
+    )
 
 
 def run_in_process(user=None):

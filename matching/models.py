@@ -36,8 +36,7 @@ class ImportBatch(models.Model):
     rows_done = models.PositiveIntegerField("已处理行数", default=0)
     summary = models.JSONField("汇总", default=dict, blank=True)
     message = models.TextField("说明", blank=True)
-    # Deliveries of the current import task that have not finished: a file that kills its worker is
-    # delivered again and again (acks_late, reject_on_worker_lost); see services.delivery.
+    # Deliveries of the current task that have not finished (hezuo_shenbao/lib/deliveries.py).
     attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
     class Meta:
@@ -201,6 +200,8 @@ class CrossrefRun(models.Model):
     records_done = models.PositiveIntegerField("已比对记录", default=0)
     summary = models.JSONField("结果", default=dict, blank=True)
     message = models.TextField("说明", blank=True)
+    # Deliveries of the apply task that have not finished (hezuo_shenbao/lib/deliveries.py).
+    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "比对运行"

@@ -9,19 +9,17 @@ once the batch is imported or cancelled.
 import hashlib
 import os
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from employers.choices import SourceKind
 from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
 from employers.models import LIST_KINDS, Employer, EmployerAlias
+from hezuo_shenbao.lib.deliveries import capped
 
 from . import readers
 from .models import ImportBatch, ImportIssue, SourceRecord
@@ -155,33 +153,14 @@ def check_batch(batch_id):
     return batch
 
 
-@contextmanager
 def delivery(batch_id):
-    """Run an import task's work only if this delivery is within IMPORT_MAX_ATTEMPTS (yields whether).
-
-    Celery delivers the task again when its worker dies (acks_late, reject_on_worker_lost), so a file
-    that kills the worker would kill the next one too, forever. A delivery that ends, well or with an
-    error (Celery does not deliver those again), sets the count back to 0: only deaths add up."""
-    go = count_delivery(batch_id)
-    try:
-        yield go
-    finally:
-        if go:
-            ImportBatch.objects.filter(pk=batch_id).update(attempts=0)
+    """An import task's delivery, capped (hezuo_shenbao.lib.deliveries)."""
+    return capped(ImportBatch.objects.filter(pk=batch_id), _give_up)
 
 
-def count_delivery(batch_id):
-    """Count one more delivery before the file is opened, outside any transaction (autocommit) so the
-    count survives the worker being killed. Past the limit the batch is FAILED and the data left alone."""
-    ImportBatch.objects.filter(pk=batch_id).update(attempts=F("attempts") + 1)
-    batch = ImportBatch.objects.filter(pk=batch_id).first()
-    if batch is None:  # cancelled meanwhile
-        return False
-    if batch.attempts <= settings.IMPORT_MAX_ATTEMPTS:
-        return True
+def _give_up(batch, deaths):
     if batch.status != ImportBatch.Status.DONE:
-        _fail(batch, f"导入多次中断（处理进程异常退出 {batch.attempts - 1} 次），文件可能已损坏，请检查后重新上传。")
-    return False
+        _fail(batch, f"导入多次中断（处理进程异常退出 {deaths} 次），文件可能已损坏，请检查后重新上传。")
 
 
 class NotReady(Exception):

@@ -2,7 +2,10 @@
 
 from celery import chord, shared_task
 
+from hezuo_shenbao.lib.deliveries import capped
+
 from . import crossref, services
+from .models import CrossrefRun
 
 
 @shared_task(acks_late=True)
@@ -32,7 +35,9 @@ def score_partition_task(run_id, record_ids):
 
 @shared_task(acks_late=True)
 def apply_run_task(partition_verdicts, run_id):
-    crossref.finish_run(run_id, [v for part in partition_verdicts for v in part])
+    with capped(CrossrefRun.objects.filter(pk=run_id), crossref.give_up) as go:
+        if go:
+            crossref.finish_run(run_id, [v for part in partition_verdicts for v in part])
 
 
 def start_crossref(run_id):

@@ -84,6 +84,8 @@ class Bulletin(models.Model):
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Deliveries of the build task that have not finished (hezuo_shenbao/lib/deliveries.py).
+    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "通报"

@@ -104,6 +104,14 @@ def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
         return Bulletin.objects.get(pk=bulletin_id)
 
 
+def give_up(bulletin, deaths):
+    """The build task's worker died `deaths` times in a row (hezuo_shenbao/lib/deliveries.py)."""
+    Bulletin.objects.filter(pk=bulletin.pk).exclude(status=Bulletin.Status.DONE).update(
+        status=Bulletin.Status.FAILED,
+        message=f"生成多次中断（处理进程异常退出 {deaths} 次）。请联系管理员后重新生成。",
+    )
+
+
 def _reason(exc):
     if isinstance(exc, OSError):
         return "写入文件出错（磁盘空间或权限）"

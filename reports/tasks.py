@@ -1,11 +1,15 @@
 from celery import shared_task
 
+from hezuo_shenbao.lib.deliveries import capped
+
 from . import services
+from .models import Bulletin
 
 
 @shared_task
 def build_bulletin_task(bulletin_id: int) -> str:
-    bulletin = services.run_bulletin(bulletin_id)
+    with capped(Bulletin.objects.filter(pk=bulletin_id), services.give_up) as go:
+        bulletin = services.run_bulletin(bulletin_id) if go else Bulletin.objects.filter(pk=bulletin_id).first()
     return bulletin.status if bulletin else "missing"
 
 

@@ -1,20 +1,28 @@
-"""A file that kills its worker is not delivered again forever: after IMPORT_MAX_ATTEMPTS deliveries
-that never finished, the import task marks the batch FAILED and leaves the data alone.
+"""An input that kills its worker is not delivered again forever: after TASK_MAX_ATTEMPTS deliveries
+that never finished, the task marks its batch, run or bulletin FAILED and leaves the data alone.
 
-A worker killed mid-task is simulated by counting a delivery (`services.count_delivery`, what a task
-does first) without the reset at the end of the task (tests/test_faults.py kills real workers)."""
+A worker killed mid-task leaves behind the count its delivery added on arrival and never took back;
+that is simulated here (tests/test_faults.py kills real workers)."""
+
+from django.db.models import F
 
 from employers.models import Employer
-from matching import services, tasks
-from matching.models import ImportBatch, SourceRecord
+from matching import crossref, services, tasks
+from matching.models import CrossrefRun, ImportBatch, SourceRecord
+from reports import documents
+from reports.models import Bulletin, Quarter
+from reports.services import create_bulletin
+from reports.tasks import build_bulletin_task
+from tests.matching.files import rows_for, write
 
-from .files import rows_for, write
+
+def killed(model, pk, count):
+    """Deliveries whose worker died after the task had started."""
+    model.objects.filter(pk=pk).update(attempts=F("attempts") + count)
 
 
 def killed_deliveries(batch_id, count):
-    """Deliveries whose worker died after the task had started: counted, never finished."""
-    for _ in range(count):
-        services.count_delivery(batch_id)
+    killed(ImportBatch, batch_id, count)
 
 
 def upload(tmp_path, kind="register"):
@@ -23,7 +31,7 @@ def upload(tmp_path, kind="register"):
 
 
 def test_a_dry_run_whose_worker_keeps_dying_is_given_up(run_tasks, tmp_path, settings):
-    settings.IMPORT_MAX_ATTEMPTS = 3
+    settings.TASK_MAX_ATTEMPTS = 3
     batch = upload(tmp_path)
     killed_deliveries(batch.pk, 3)
     tasks.check_batch_task.delay(batch.pk)  # the fourth delivery
@@ -34,7 +42,7 @@ def test_a_dry_run_whose_worker_keeps_dying_is_given_up(run_tasks, tmp_path, set
 
 
 def test_a_confirmed_import_whose_worker_keeps_dying_writes_nothing(run_tasks, tmp_path, settings):
-    settings.IMPORT_MAX_ATTEMPTS = 2
+    settings.TASK_MAX_ATTEMPTS = 2
     batch = upload(tmp_path)
     tasks.check_batch_task.delay(batch.pk)
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)  # as the confirm view does
@@ -47,7 +55,7 @@ def test_a_confirmed_import_whose_worker_keeps_dying_writes_nothing(run_tasks, t
 
 def test_deliveries_that_finish_do_not_count(run_tasks, tmp_path, settings):
     """Only deliveries cut short add up: a retry after one kill imports, and so does every later task."""
-    settings.IMPORT_MAX_ATTEMPTS = 2
+    settings.TASK_MAX_ATTEMPTS = 2
     batch = upload(tmp_path)
     killed_deliveries(batch.pk, 1)
     tasks.check_batch_task.delay(batch.pk)  # the second delivery of the same message
@@ -63,7 +71,7 @@ def test_deliveries_that_finish_do_not_count(run_tasks, tmp_path, settings):
 
 
 def test_a_finished_import_is_never_marked_failed(run_tasks, tmp_path, settings):
-    settings.IMPORT_MAX_ATTEMPTS = 1
+    settings.TASK_MAX_ATTEMPTS = 1
     batch = upload(tmp_path)
     tasks.check_batch_task.delay(batch.pk)
     tasks.commit_batch_task.delay(batch.pk)
@@ -71,3 +79,31 @@ def test_a_finished_import_is_never_marked_failed(run_tasks, tmp_path, settings)
     tasks.commit_batch_task.delay(batch.pk)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE and SourceRecord.objects.filter(batch=batch).count() == 2
+
+
+def test_a_crossref_run_whose_worker_keeps_dying_is_given_up(run_tasks, settings):
+    settings.TASK_MAX_ATTEMPTS = 2
+    run = crossref.start_run()
+    killed(CrossrefRun, run.pk, 2)
+    tasks.apply_run_task.delay([], run.pk)
+    run.refresh_from_db()
+    assert run.status == CrossrefRun.Status.FAILED and "异常退出 2 次" in run.message
+
+
+def test_a_bulletin_whose_worker_keeps_dying_is_given_up(run_tasks, settings, cast):
+    settings.TASK_MAX_ATTEMPTS = 1
+    bulletin = create_bulletin(Quarter.parse("2025Q1"), cast.bureau)
+    killed(Bulletin, bulletin.pk, 1)
+    assert build_bulletin_task.delay(bulletin.pk).get() == Bulletin.Status.FAILED
+    bulletin.refresh_from_db()
+    assert "异常退出 1 次" in bulletin.message and not bulletin.docx
+
+
+def test_a_bulletin_killed_once_is_built_on_the_next_delivery(run_tasks, settings, cast, monkeypatch):
+    settings.TASK_MAX_ATTEMPTS = 2
+    monkeypatch.setattr(documents, "soffice", lambda: None)
+    bulletin = create_bulletin(Quarter.parse("2025Q1"), cast.bureau)
+    killed(Bulletin, bulletin.pk, 1)
+    assert build_bulletin_task.delay(bulletin.pk).get() == Bulletin.Status.DONE
+    bulletin.refresh_from_db()
+    assert bulletin.attempts == 0 and bulletin.docx
