@@ -217,11 +217,12 @@ def bulletin_docx(stats: dict) -> bytes:
     _rate_figure(d, "各乡镇申报率（按排名）", ranked, reference=overall["rate"])
 
     _heading(d, "三、存在问题")
-    problems = [
-        f"目标差距仍然较大。{t['title']}的目标尚有{t['undeclared']}家单位未申报（申报率{pct(t['rate'])}），名单见附表。"
+    gaps = [
+        f"{t['title']}的目标尚有{t['undeclared']}家单位未申报（申报率{pct(t['rate'])}）"
         for t in targets.values()
         if t["undeclared"]
     ]
+    problems = ["目标差距仍然较大。" + "；".join(gaps) + "，名单见附表。"] if gaps else []
     behind = [t["label"] for t in ranked if t["rate"] < overall["rate"]]
     if behind:
         problems.append(f"乡镇进展不均衡。{'、'.join(behind)}申报率低于全县平均水平（{pct(overall['rate'])}）。")

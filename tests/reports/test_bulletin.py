@@ -45,6 +45,7 @@ def test_it_builds_the_word_bulletin_from_the_quarter_figures(county, cast, run_
     for heading in ("一、总体进展", "二、各乡镇进展", "三、存在问题", "四、下一步工作"):
         assert heading in text
     assert "确认纳入名单4家，已申报2家，申报率50.0%" in text
+    assert text.count("目标差距仍然较大") == 1  # both targets' gaps in one problem
     assert "2024年底工业领域严重行业用人单位申报全覆盖|2|1|1|50.0%" in text
     assert re.search(r"\|西华池镇\|2\|1\|1\|50\.0%", text)
     assert bulletin.figures["overall"]["declared"] == 2
