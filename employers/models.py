@@ -6,8 +6,8 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -163,6 +163,21 @@ class EmployerQuerySet(models.QuerySet):
             Employer, employers, ["declaration_status", "declared_on", "declaration_type"], "申报记录"
         )
 
+    def refresh_last_visit(self):
+        """Re-derive last_visit_on (最近走访) from the visits; returns how many employers were behind.
+
+        Saving or deleting a visit keeps it current; visits written in bulk (a data load, a restore)
+        are caught up by the refresh_last_visits command, which calls this."""
+        from hezuo_shenbao.lib.bulk import bulk_set
+
+        with transaction.atomic():
+            # Lock first, as record_visit does, so a visit saved meanwhile is not overwritten with an older date.
+            list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            rows = self.order_by().values_list("pk", "last_visit_on").annotate(latest=Max("visits__date"))
+            behind = [Employer(pk=pk, last_visit_on=latest) for pk, current, latest in rows if current != latest]
+            bulk_set(Employer, behind, ["last_visit_on"])
+        return len(behind)
+
     def with_evidence(self):
         """Employers with occupational health exam, workplace monitoring or radiation testing records."""
         return self.filter(source_records__kind__in=EVIDENCE_KINDS).distinct()
@@ -225,12 +240,16 @@ class Employer(models.Model):
     open_reason = models.CharField("未申报原因", max_length=8, choices=OpenReason.choices, blank=True)
     open_reason_on = models.DateField("原因更新日期", null=True, blank=True)
     declaration_type = models.CharField("最近申报类型", max_length=4, choices=DeclarationType.choices, blank=True)
+    # The latest visit's date, kept on the row so "never visited" is a column test for the work list
+    # and the supervision list instead of a probe into 300,000 visits per employer.
+    last_visit_on = models.DateField("最近走访", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     # Optimistic lock: an edit based on an older version is refused, not silently applied.
     version = models.PositiveIntegerField("版本", default=0, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # last_visit_on follows the visits, which have their own history.
+    history = HistoricalRecords(excluded_fields=["updated_at", "last_visit_on"])
     objects = EmployerQuerySet.as_manager()
 
     class Meta:
@@ -248,6 +267,11 @@ class Employer(models.Model):
     def save(self, *args, **kwargs):
         self.code = normalize_code(self.code)
         self.code_valid = uscc_is_valid(self.code)
+        update_fields = kwargs.get("update_fields")
+        if self.pk and (update_fields is None or "last_visit_on" in update_fields):
+            # Read from the visits, never from when this instance was loaded: an edit form, a visit being
+            # recorded and a merge moving visits here all save an instance read before the visits changed.
+            self.last_visit_on = self.visits.aggregate(latest=Max("date"))["latest"]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

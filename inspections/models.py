@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -65,6 +65,14 @@ class VisitQuerySet(models.QuerySet):
     def follow_up_overdue(self, today=None):
         return self.filter(follow_up_open=True, follow_up_on__lt=today or timezone.localdate())
 
+    @transaction.atomic
+    def delete(self):
+        # The admin's "delete selected" comes here, not through Visit.delete().
+        employer_ids = set(self.values_list("employer_id", flat=True))
+        deleted = super().delete()
+        Employer.objects.filter(pk__in=employer_ids).refresh_last_visit()
+        return deleted
+
 
 class Visit(models.Model):
     """一次现场工作: an 入户指导 or another visit during which the declaration was checked."""
@@ -108,8 +116,23 @@ class Visit(models.Model):
     def __str__(self):
         return f"{self.employer} {self.date:%Y-%m-%d} {self.visit_type}"
 
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        employer_ids = {self.employer_id}
+        if not self._state.adding:
+            # An edit may move the visit to another employer, whose 最近走访 changes too.
+            employer_ids.update(Visit.objects.filter(pk=self.pk).values_list("employer_id", flat=True))
+        super().save(*args, **kwargs)
+        Employer.objects.filter(pk__in=employer_ids).refresh_last_visit()
+
     def get_absolute_url(self):
         return reverse("inspections:visit_detail", args=[self.pk])
+
+    @transaction.atomic
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        Employer.objects.filter(pk=self.employer_id).refresh_last_visit()
+        return deleted
 
     def is_overdue(self, today=None):
         return (

@@ -350,9 +350,10 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     open_case = _open_undeclared_q()
     urgent = open_case & Q(industry_id__in=serious_ids) & ten_plus_q()
     evidence = _evidence_q()
-    unvisited = ~Exists(Visit.objects.filter(employer_id=OuterRef("pk")))
+    # A column kept by the visits themselves, so no probe into the visits per row.
+    unvisited = Q(last_visit_on__isnull=True)
     # Evidence, overdue follow-ups and pending samples are sets of a few thousand: IN (subquery) is
-    # hashed once per query. "Ever visited" is nearly every employer: EXISTS probes an index instead.
+    # hashed once per query.
     overdue = Q(pk__in=Visit.objects.follow_up_overdue(today).values("employer_id"))
     sampled = Q(pk__in=_sampled_pending())
     earlier = open_case & (urgent | evidence | unvisited)

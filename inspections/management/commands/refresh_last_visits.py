@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from employers.models import Employer
+
+
+class Command(BaseCommand):
+    help = "按现场记录重算每家单位的“最近走访”日期（批量导入或恢复数据后运行）；可重复运行。"
+
+    def handle(self, *args, **options):
+        corrected = Employer.objects.refresh_last_visit()
+        if options["verbosity"]:
+            self.stdout.write(f"最近走访日期已核对，更正 {corrected} 家单位。")
