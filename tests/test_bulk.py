@@ -1,9 +1,11 @@
 """The bulk writers behind imports and 数据比对: what they write must read back exactly as save() would."""
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from employers.models import Employer
+from hezuo_shenbao.lib import bulk
 from hezuo_shenbao.lib.bulk import bulk_set, create_with_history
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import make_employer
@@ -17,7 +19,9 @@ def _record(batch, **fields):
     return SourceRecord.objects.create(batch=batch, kind="exam", row_number=1, name="甲", name_norm="甲", **fields)
 
 
-def test_bulk_set_writes_awkward_text_json_nulls_and_dates():
+@pytest.mark.parametrize("copy_from", [1, 1000], ids=["copied", "row by row"])
+def test_bulk_set_writes_awkward_text_json_nulls_and_dates(copy_from, monkeypatch):
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)  # PostgreSQL copies many rows, updates a few one by one
     batch = ImportBatch.objects.create(kind="exam", file_name="a.xlsx", file_sha256="x")
     employer = make_employer()
     records = [_record(batch, link_score=0.5, link_rule="自动"), _record(batch)]
@@ -56,3 +60,22 @@ def test_create_with_history_sets_ids_defaults_and_one_history_row_each():
     assert [h.history_change_reason for h in first.history.all()] == ["数据比对发现"]
     # The sequence moved on: the next ordinary save gets a fresh id.
     assert make_employer(name="之后").pk > max(e.pk for e in created)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock table")
+def test_small_updates_do_not_pile_up_locks_in_a_transaction():
+    """A visit saved updates its employer's 最近走访 through bulk_set: thousands in one transaction
+    (a data load) must not each leave a temporary table and its locks behind until the commit."""
+    employer = make_employer()
+
+    def locks():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    bulk_set(Employer, [employer], ["workers"])
+    before = locks()
+    for n in range(50):
+        employer.workers = n
+        bulk_set(Employer, [employer], ["workers"])
+    assert locks() <= before

@@ -13,6 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 CHUNK = 1000
+COPY_FROM = 100  # rows
 
 
 def _wrapper():
@@ -36,7 +37,10 @@ def bulk_set(model, objects, fields):
     ]
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        # A temporary table costs a few catalogue locks held to the end of the transaction: worth it
+        # for many rows, not for the one or two of a visit being saved (thousands of those in one
+        # transaction would run out of lock slots).
+        if connection.vendor == "postgresql" and len(params) >= COPY_FROM:
             _update_from_copy(cursor.cursor, model, columns, params)
         else:
             assignments = ", ".join(f"{_quote(f.column)} = %s" for f in columns)
