@@ -22,7 +22,6 @@ from openpyxl.styles import Font
 
 from hezuo_shenbao.lib.xlsx import write_sheet
 
-from . import charts
 from .stats import TARGETS, gap_employers, pct
 
 ISSUER = "合水县卫生健康局"
@@ -102,6 +101,8 @@ def _figure(document, png: bytes):
 
 def _rate_figure(document, title, items, **options):
     """A bar chart of the items' rates, when a font can write its labels (see charts.cjk_font)."""
+    from . import charts  # matplotlib is loaded by the processes that draw, not by every web worker
+
     if items and charts.cjk_font():
         _figure(document, charts.rate_chart(title, [i["label"] for i in items], [i["rate"] for i in items], **options))
 

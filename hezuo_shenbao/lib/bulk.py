@@ -130,7 +130,6 @@ def bulk_insert(model, objects):
         )
         for obj, (value,) in zip(objects, cursor.fetchall()):
             obj.pk = value
-            obj._state.adding, obj._state.db = False, connection.alias
         buffer = io.StringIO()
         for obj in objects:
             values = (field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields)
@@ -139,6 +138,8 @@ def bulk_insert(model, objects):
         buffer.seek(0)
         columns = ", ".join(_quote(field.column) for field in fields)
         cursor.cursor.copy_expert(f"COPY {_quote(table)} ({columns}) FROM STDIN", buffer)
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
     return objects
 
 

@@ -7,10 +7,14 @@ the row it works for, in its own committed statement before it starts, and sets 
 when it ends, well or with an error (Celery does not deliver those again): only deaths add up. Past
 TASK_MAX_ATTEMPTS the row is given up (marked failed with a message) and the work is not run."""
 
+import logging
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import F
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -28,4 +32,9 @@ def capped(row, give_up):
         try:
             yield True
         finally:
-            row.update(attempts=0)
+            try:
+                row.update(attempts=0)
+            except DatabaseError:
+                # A lost connection or a broken outer transaction: the task's own error is the one
+                # to report, and a count left behind only brings the give-up one delivery nearer.
+                log.warning("could not reset the delivery count of %s", obj, exc_info=True)
