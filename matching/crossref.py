@@ -304,30 +304,43 @@ def pending():
     )
 
 
-def score_records(record_ids):
-    """The read-only part of a run, for one partition: verdicts as plain dicts."""
-    index = Index.of_register()
-    decisions = remembered_decisions()
+def score_records(record_ids, index=None, decisions=None, loaded=None):
+    """The read-only part of a run, for one partition: verdicts as plain dicts.
+
+    A run done in one process passes the register `index` and `decisions` built once for all its
+    partitions, and a `loaded` dict that keeps the records read, so that applying need not read them again."""
+    index = Index.of_register() if index is None else index
+    decisions = remembered_decisions() if decisions is None else decisions
     verdicts = []
-    records = SourceRecord.objects.filter(pk__in=record_ids).only(*RECORD_FIELDS).order_by("pk")
+    fields = RECORD_FIELDS if loaded is None else APPLY_FIELDS
+    records = SourceRecord.objects.filter(pk__in=record_ids).only(*fields).order_by("pk")
     for record in records.iterator(chunk_size=5000):
         verdicts.append(decide(record, index, decisions).__dict__)
+        if loaded is not None:
+            loaded[record.pk] = record
     return verdicts
+
+
+def in_process():
+    """What the partitions of a run done in this process share (see score_records)."""
+    return {"index": Index.of_register(), "decisions": remembered_decisions(), "loaded": {}}
 
 
 def link_records(record_ids, user=None, partitions=None):
     """Score and apply in this process (imports, commands and the eager default)."""
-    verdicts = []
+    shared, verdicts = in_process(), []
     for chunk in partitions or [record_ids]:
-        verdicts.extend(score_records(chunk))
-    return apply_verdicts(verdicts, user=user)
+        verdicts.extend(score_records(chunk, **shared))
+    return apply_verdicts(verdicts, user=user, records=shared["loaded"])
 
 
 @transaction.atomic
-def apply_verdicts(verdicts, user=None):
-    """Write the verdicts: links, reviews, and one candidate employer per cluster of new records."""
+def apply_verdicts(verdicts, user=None, records=None):
+    """Write the verdicts: links, reviews, and one candidate employer per cluster of new records.
+    `records`: the verdicts' records by id, when the scoring in this process has them already."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
-    records = SourceRecord.objects.only(*APPLY_FIELDS).in_bulk([v.record_id for v in verdicts])
+    if records is None:
+        records = SourceRecord.objects.only(*APPLY_FIELDS).in_bulk([v.record_id for v in verdicts])
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
@@ -590,20 +603,20 @@ def partitions_for(run_id):
     return [ids[i : i + PARTITION_SIZE] for i in range(0, len(ids), PARTITION_SIZE)]
 
 
-def score_partition(run_id, record_ids):
+def score_partition(run_id, record_ids, **shared):
     from django.db.models import F
 
-    verdicts = score_records(record_ids)
+    verdicts = score_records(record_ids, **shared)
     CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + len(record_ids))
     return verdicts
 
 
-def finish_run(run_id, verdicts):
+def finish_run(run_id, verdicts, records=None):
     run = CrossrefRun.objects.get(pk=run_id)
     if run.status == CrossrefRun.Status.DONE:
         return run
     try:
-        summary = apply_verdicts(verdicts, user=run.started_by)
+        summary = apply_verdicts(verdicts, user=run.started_by, records=records)
     except Exception as error:
         CrossrefRun.objects.filter(pk=run_id).update(
             status=CrossrefRun.Status.FAILED, message=f"比对失败，未写入任何结果：{error}", finished_at=timezone.now()
@@ -627,7 +640,7 @@ def give_up(run, deaths):
 def run_in_process(user=None):
     """The whole run here and now (the command, and tests without a broker)."""
     run = start_run(user)
-    verdicts = []
+    shared, verdicts = in_process(), []
     for ids in partitions_for(run.pk):
-        verdicts.extend(score_partition(run.pk, ids))
-    return finish_run(run.pk, verdicts)
+        verdicts.extend(score_partition(run.pk, ids, **shared))
+    return finish_run(run.pk, verdicts, records=shared["loaded"])
