@@ -290,10 +290,10 @@ class WorkList:
     def __init__(self, base: QuerySet, buckets: list[Q], first_count: Q):
         self.base = base.select_related("township")
         self.buckets = buckets
-        self._counts: dict[int, int] = {}
+        self._last = len(buckets) - 1
         totals = self.base.aggregate(total=Count("pk"), first=Count("pk", filter=first_count))
         self._total = totals["total"]
-        self._counts[0] = totals["first"]
+        self._counts: dict[int, int] = {0: totals["first"]}
 
     def count(self) -> int:
         return self._total
@@ -305,29 +305,50 @@ class WorkList:
         if index not in self._counts:
             # Past the first bucket, count the middle ones in one pass; the buckets split the list
             # without overlap, so the last one is what is left.
-            middle = range(1, len(self.buckets) - 1)
+            middle = range(1, self._last)
             counts = self.base.aggregate(**{f"b{i}": Count("pk", filter=self.buckets[i]) for i in middle})
             self._counts.update({i: counts[f"b{i}"] for i in middle})
-            self._counts[len(self.buckets) - 1] = self._total - sum(self._counts.values())
+            self._counts[self._last] = self._total - sum(self._counts.values())
         return self._counts[index]
 
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self[key : key + 1][0]
         start, stop = key.start or 0, self._total if key.stop is None else min(key.stop, self._total)
+        if start >= max(self._counts[0], self._total // 2):
+            tail = self._tail(start, stop)
+            if tail is not None:
+                return tail
         rows, offset = [], 0
-        for index, bucket in enumerate(self.buckets):
+        for index in range(len(self.buckets)):
             if start >= stop:
                 break
             size = self._bucket_count(index)
             if start < offset + size:
-                chunk = self._read(bucket, size, start - offset, min(stop - offset, size))
-                for employer in chunk:
-                    employer.priority = index
+                chunk = self._rows(index, start - offset, min(stop - offset, size))
                 rows += chunk
                 start += len(chunk)
             offset += size
         return rows
+
+    def _tail(self, start, stop):
+        """Rows start:stop read from the end of the list, or None if the last bucket does not hold
+        them all. Reading the last bucket backwards, skipping total - stop rows, returns all the rows
+        asked for exactly when the bucket is that long; then they are the right rows, and no bucket
+        needed counting (the last pages of the county-wide list)."""
+        backwards = self.base.filter(self.buckets[self._last]).order_by(*(f"-{f}" for f in self.ORDER))
+        rows = list(backwards[self._total - stop : self._total - start])[::-1]
+        if len(rows) < stop - start:
+            return None
+        for employer in rows:
+            employer.priority = self._last
+        return rows
+
+    def _rows(self, index, low, high):
+        chunk = self._read(self.buckets[index], self._counts[index], low, high)
+        for employer in chunk:
+            employer.priority = index
+        return chunk
 
     def _read(self, bucket, size, low, high):
         """Rows low:high of one bucket. Past its middle the bucket is read backwards, so the database
