@@ -125,12 +125,15 @@ def run(report):
     as_inspector.force_login(inspector)
     as_cdc.force_login(cdc)
     last_page = -(-work_list(cdc).count() // PAGE_SIZE)
+    # 40% down the list lies in a middle priority bucket: every bucket before it must be counted.
+    middle_page = last_page * 2 // 5
     busy = Visit.objects.values_list("employer_id", flat=True).order_by("-employer_id").first()
     pages = [
         ("work list, inspector (one township)", as_inspector, "/inspections/"),
         ("work list, CDC, whole county", as_cdc, "/inspections/"),
         ("work list, CDC, page 20", as_cdc, "/inspections/?page=20"),
         ("work list, CDC, last page", as_cdc, f"/inspections/?page={last_page}"),
+        ("work list, CDC, page at 40% (a middle bucket)", as_cdc, f"/inspections/?page={middle_page}"),
         ("work list, CDC, one township", as_cdc, f"/inspections/?township={townships[3].pk}"),
         ("route sheet, one township (300 rows)", as_cdc, f"/inspections/route/?township={townships[3].pk}"),
         ("employer page with timeline", as_cdc, f"/employers/{busy}/"),
