@@ -4,17 +4,15 @@ Figures are the median server time of whole requests through the Django test cli
 
 import datetime
 import random
-import statistics
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 
+from bench.db import reset_tables
+from bench.pages import logged_in, make_user, median_ms
 from employers.models import Employer, Industry, Township
-from employers.services import load_reference
 from hezuo_shenbao import roles
 from inspections.models import Assignment, Visit
 from inspections.services import work_list
@@ -30,8 +28,7 @@ BATCH = 5000
 
 
 def _populate(rng):
-    if not Township.objects.exists():
-        load_reference()
+    reset_tables()  # each benchmark on its own data, whichever ran before it
     townships = list(Township.objects.all())
     industries = list(Industry.objects.filter(level=4).values_list("pk", flat=True))
     Employer.objects.bulk_create(
@@ -75,7 +72,7 @@ def _populate(rng):
     Visit.objects.bulk_create(visits, batch_size=BATCH)
     # bulk_create bypasses Visit.save(), as a data load would: catch 最近走访 up the way an operator does.
     call_command("refresh_last_visits", verbosity=0)
-    inspector = _user("bench_inspector", roles.INSPECTOR)
+    inspector = make_user("bench_inspector", roles.INSPECTOR)
     through = Visit.inspectors.through
     through.objects.bulk_create(
         [through(visit_id=pk, user_id=inspector.pk) for pk in Visit.objects.values_list("pk", flat=True)],
@@ -93,37 +90,15 @@ def _populate(rng):
     return inspector, townships
 
 
-def _user(username, role):
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(username=username, password="bench-pw-1")
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def _median_ms(client, url):
-    client.get(url)  # warm caches and the connection
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times)
-
-
 def run(report):
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.DEBUG = False
     rng = random.Random(20251125)
     started = time.perf_counter()
     inspector, townships = _populate(rng)
     report("fieldwork", "populate 100k employers + 300k visits", time.perf_counter() - started, "s")
 
-    cdc = _user("bench_cdc", roles.CDC)
-    as_inspector, as_cdc = Client(), Client()
-    as_inspector.force_login(inspector)
-    as_cdc.force_login(cdc)
+    cdc = make_user("bench_cdc", roles.CDC)
+    as_inspector, as_cdc = logged_in(inspector), logged_in(cdc)
     last_page = -(-work_list(cdc).count() // PAGE_SIZE)
     # 40% down the list lies in a middle priority bucket: every bucket before it must be counted.
     middle_page = last_page * 2 // 5
@@ -140,4 +115,4 @@ def run(report):
         ("employer page, inspector", as_inspector, f"/employers/{busy}/"),
     ]
     for label, client, url in pages:
-        report("fieldwork", f"{label} (median)", _median_ms(client, url), "ms", TARGET_MS)
+        report("fieldwork", f"{label} (median)", median_ms(client, url, REPEATS), "ms", TARGET_MS)

@@ -4,15 +4,14 @@ Figures are the median server time of whole requests through the Django test cli
 
 import datetime
 import random
-import statistics
 import time
 
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 
+from bench.db import reset_tables
+from bench.pages import logged_in, make_user, median_ms
 from employers.models import Declaration, Employer, Industry, Township
-from employers.services import load_reference
 from hezuo_shenbao import roles
 from inspections.models import Assignment, Visit
 from matching.models import ImportBatch, SourceRecord
@@ -26,8 +25,7 @@ CATEGORIES = ["粉尘", "化学因素", "物理因素"]
 
 
 def _populate(rng):
-    if not Township.objects.exists():
-        load_reference()
+    reset_tables()  # each benchmark on its own data, whichever ran before it
     townships = list(Township.objects.all())
     industries = list(Industry.objects.filter(level=4).values_list("pk", flat=True))
     Employer.objects.bulk_create(
@@ -107,38 +105,15 @@ def _populate(rng):
     return townships, ids
 
 
-def _user(username, role):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    user = get_user_model().objects.create_user(username=username, password="bench-pw-1")
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def _median_ms(client, url):
-    client.get(url)
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times)
-
-
 def run(report):
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.DEBUG = False
     rng = random.Random(20251125)
     started = time.perf_counter()
     townships, ids = _populate(rng)
     report("supervision", "populate", time.perf_counter() - started, "s")
-    cdc, inspector = _user("bench_s_cdc", roles.CDC), _user("bench_s_inspector", roles.INSPECTOR)
+    cdc, inspector = make_user("bench_s_cdc", roles.CDC), make_user("bench_s_inspector", roles.INSPECTOR)
     Assignment.objects.create(inspector=inspector, township=townships[0])
-    as_cdc, as_inspector = Client(), Client()
-    as_cdc.force_login(cdc)
-    as_inspector.force_login(inspector)
+    as_cdc, as_inspector = logged_in(cdc), logged_in(inspector)
     busy = Declaration.objects.values_list("employer_id", flat=True).first()
     pages = [
         ("分级分类, CDC, whole county", as_cdc, "/inspections/supervision/"),
@@ -151,4 +126,4 @@ def run(report):
         ("申报质量 export .xlsx, county", as_cdc, "/inspections/quality/export.xlsx"),
     ]
     for label, client, url in pages:
-        report("supervision", f"{label} (median)", _median_ms(client, url), "ms")
+        report("supervision", f"{label} (median)", median_ms(client, url, REPEATS), "ms")

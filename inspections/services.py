@@ -336,8 +336,7 @@ class WorkList:
         them all. Reading the last bucket backwards, skipping total - stop rows, returns all the rows
         asked for exactly when the bucket is that long; then they are the right rows, and no bucket
         needed counting (the last pages of the county-wide list)."""
-        backwards = self.base.filter(self.buckets[self._last]).order_by(*(f"-{f}" for f in self.ORDER))
-        rows = list(backwards[self._total - stop : self._total - start])[::-1]
+        rows = list(self._backwards(self.buckets[self._last])[self._total - stop : self._total - start])[::-1]
         if len(rows) < stop - start:
             return None
         for employer in rows:
@@ -354,11 +353,12 @@ class WorkList:
         """Rows low:high of one bucket. Past its middle the bucket is read backwards, so the database
         keeps only the rows wanted instead of sorting and skipping all those before them (the last
         page of the county-wide list)."""
-        rows = self.base.filter(bucket)
         if low <= size // 2:
-            return list(rows.order_by(*self.ORDER)[low:high])
-        backwards = [f"-{field}" for field in self.ORDER]
-        return list(rows.order_by(*backwards)[size - high : size - low])[::-1]
+            return list(self.base.filter(bucket).order_by(*self.ORDER)[low:high])
+        return list(self._backwards(bucket)[size - high : size - low])[::-1]
+
+    def _backwards(self, bucket):
+        return self.base.filter(bucket).order_by(*(f"-{field}" for field in self.ORDER))
 
     def __iter__(self):
         return iter(self[:])
