@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -107,12 +107,33 @@ def ten_plus_q():
     return Q(workers__gte=10)
 
 
+def open_case_q():
+    """Undeclared and still to be worked on: not excluded from the register, not deregistered."""
+    return (
+        Q(declaration_status=DeclarationStatus.UNDECLARED)
+        & ~Q(register_status=RegisterStatus.EXCLUDED)
+        & ~Q(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
+        & ~Q(open_reason=OpenReason.DEREGISTERED)
+    )
+
+
 def must_include_q(today=None):
     """Operating, or stopped for 6 months or less and not deregistered (plan 二(一)4)."""
     today = today or timezone.localdate()
     return Q(operating_status=OperatingStatus.ACTIVE) | Q(
         operating_status=OperatingStatus.SUSPENDED, suspended_since__gte=today - SUSPENSION_GRACE
     )
+
+
+# Kept by the visits themselves (Visit.save, VisitQuerySet.update/delete), so lists need not probe them.
+VISIT_DATES = ["last_visit_on", "follow_up_due"]
+
+
+def _visit_dates(prefix=""):
+    return {
+        "latest": Max(f"{prefix}date"),
+        "due": Min(f"{prefix}follow_up_on", filter=Q(**{f"{prefix}follow_up_open": True})),
+    }
 
 
 class EmployerQuerySet(models.QuerySet):
@@ -164,19 +185,23 @@ class EmployerQuerySet(models.QuerySet):
             employer.apply_declaration(latest.get(employer.pk))
         bulk_set_with_history(Employer, employers, fields, "申报记录")
 
-    def refresh_last_visit(self):
-        """Re-derive last_visit_on (最近走访) from the visits; returns how many employers were behind.
+    def refresh_visit_dates(self):
+        """Re-derive 最近走访 and 待复查 from the visits; returns how many employers were behind.
 
-        Saving or deleting a visit keeps it current; visits written in bulk (a data load, a restore)
-        are caught up by the refresh_last_visits command, which calls this."""
+        Saving, updating or deleting visits keeps them current; visits written in bulk (a data load,
+        a restore) are caught up by the refresh_last_visits command, which calls this."""
         from hezuo_shenbao.lib.bulk import bulk_set
 
         with transaction.atomic():
             # Lock first, as record_visit does, so a visit saved meanwhile is not overwritten with an older date.
             list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
-            rows = self.order_by().values_list("pk", "last_visit_on").annotate(latest=Max("visits__date"))
-            behind = [Employer(pk=pk, last_visit_on=latest) for pk, current, latest in rows if current != latest]
-            bulk_set(Employer, behind, ["last_visit_on"])
+            rows = self.order_by().values_list("pk", *VISIT_DATES).annotate(**_visit_dates("visits__"))
+            behind = [
+                Employer(pk=pk, last_visit_on=latest, follow_up_due=due)
+                for pk, *current, latest, due in rows
+                if current != [latest, due]
+            ]
+            bulk_set(Employer, behind, VISIT_DATES)
         return len(behind)
 
     def with_evidence(self):
@@ -244,13 +269,14 @@ class Employer(models.Model):
     # The latest visit's date, kept on the row so "never visited" is a column test for the work list
     # and the supervision list instead of a probe into 300,000 visits per employer.
     last_visit_on = models.DateField("最近走访", null=True, blank=True, editable=False)
+    follow_up_due = models.DateField("最早待复查日期", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     # Optimistic lock: an edit based on an older version is refused, not silently applied.
     version = models.PositiveIntegerField("版本", default=0, editable=False)
 
-    # last_visit_on follows the visits, which have their own history.
-    history = HistoricalRecords(excluded_fields=["updated_at", "last_visit_on"])
+    # The visit dates follow the visits, which have their own history.
+    history = HistoricalRecords(excluded_fields=["updated_at", *VISIT_DATES])
     objects = EmployerQuerySet.as_manager()
 
     class Meta:
@@ -260,7 +286,17 @@ class Employer(models.Model):
             ("confirm_employer", "确认或排除用人单位"),
             ("export_employer", "导出用人单位名单"),
         ]
-        indexes = [models.Index(fields=["township", "declaration_status"])]
+        indexes = [
+            models.Index(fields=["township", "declaration_status"]),
+            # The work list reads and counts the open cases from this index alone (index-only scans).
+            models.Index(
+                fields=["township", "name", "id"],
+                include=["industry", "workers", *VISIT_DATES],
+                condition=open_case_q(),
+                name="employer_open_case",
+            ),
+            models.Index(fields=["follow_up_due"], condition=Q(follow_up_due__isnull=False), name="employer_follow_up"),
+        ]
 
     def __str__(self):
         return self.name
@@ -269,10 +305,11 @@ class Employer(models.Model):
         self.code = normalize_code(self.code)
         self.code_valid = uscc_is_valid(self.code)
         update_fields = kwargs.get("update_fields")
-        if self.pk and (update_fields is None or "last_visit_on" in update_fields):
+        if self.pk and (update_fields is None or set(VISIT_DATES) & set(update_fields)):
             # Read from the visits, never from when this instance was loaded: an edit form, a visit being
             # recorded and a merge moving visits here all save an instance read before the visits changed.
-            self.last_visit_on = self.visits.aggregate(latest=Max("date"))["latest"]
+            dates = self.visits.aggregate(**_visit_dates())
+            self.last_visit_on, self.follow_up_due = dates["latest"], dates["due"]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -58,6 +58,10 @@ CHECKED_FIELDS = [
 ]
 
 
+# What Employer.last_visit_on and follow_up_due are derived from.
+DATED_FIELDS = {"employer", "employer_id", "date", "follow_up_on", "follow_up_open"}
+
+
 class VisitQuerySet(models.QuerySet):
     def between(self, start, end):
         return self.filter(date__gte=start, date__lte=end)
@@ -70,8 +74,20 @@ class VisitQuerySet(models.QuerySet):
         # The admin's "delete selected" comes here, not through Visit.delete().
         employer_ids = set(self.values_list("employer_id", flat=True))
         deleted = super().delete()
-        Employer.objects.filter(pk__in=employer_ids).refresh_last_visit()
+        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
         return deleted
+
+    @transaction.atomic
+    def update(self, **kwargs):
+        if not DATED_FIELDS & set(kwargs):
+            return super().update(**kwargs)
+        # Closing follow-ups or moving visits changes the employers' visit dates.
+        employer_ids = set(self.values_list("employer_id", flat=True))
+        updated = super().update(**kwargs)
+        moved_to = kwargs.get("employer_id", kwargs.get("employer"))
+        employer_ids.add(getattr(moved_to, "pk", moved_to))
+        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+        return updated
 
 
 class Visit(models.Model):
@@ -123,7 +139,7 @@ class Visit(models.Model):
             # An edit may move the visit to another employer, whose 最近走访 changes too.
             employer_ids.update(Visit.objects.filter(pk=self.pk).values_list("employer_id", flat=True))
         super().save(*args, **kwargs)
-        Employer.objects.filter(pk__in=employer_ids).refresh_last_visit()
+        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
 
     def get_absolute_url(self):
         return reverse("inspections:visit_detail", args=[self.pk])
@@ -131,7 +147,7 @@ class Visit(models.Model):
     @transaction.atomic
     def delete(self, *args, **kwargs):
         deleted = super().delete(*args, **kwargs)
-        Employer.objects.filter(pk=self.employer_id).refresh_last_visit()
+        Employer.objects.filter(pk=self.employer_id).refresh_visit_dates()
         return deleted
 
     def is_overdue(self, today=None):

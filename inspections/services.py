@@ -4,22 +4,19 @@ import datetime
 import random
 import secrets
 import uuid
+from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from employers.choices import (
-    DeclarationStatus,
     HazardCategory,
     IndustryRisk,
-    OpenReason,
-    OperatingStatus,
-    RegisterStatus,
     SourceKind,
 )
-from employers.models import Declaration, Employer, Industry, ten_plus_q
+from employers.models import Declaration, Employer, Industry, Township, open_case_q, ten_plus_q
 from matching.models import SourceRecord
 
 from .models import CHECKED_FIELDS, OPEN_REASON_FOR_OUTCOME, Assignment, VerificationSample, Visit, VisitType
@@ -255,15 +252,6 @@ PRIORITY_LABELS = {
 }
 
 
-def _open_undeclared_q():
-    return (
-        Q(declaration_status=DeclarationStatus.UNDECLARED)
-        & ~Q(register_status=RegisterStatus.EXCLUDED)
-        & ~Q(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
-        & ~Q(open_reason=OpenReason.DEREGISTERED)
-    )
-
-
 def _sampled_pending():
     """Employers drawn in a 双随机 sample and not visited since the draw."""
     through = VerificationSample.employers.through.objects
@@ -278,22 +266,30 @@ def _evidence_q():
 
 
 class WorkList:
-    """The employers a user should visit, most urgent first, one priority bucket after another.
+    """The employers a user should visit, most urgent first, one priority bucket after another,
+    each bucket by township code (no township last), then name.
 
-    Ranking every candidate in one ORDER BY CASE … means probing visits and evidence for tens of
-    thousands of rows; a page is instead read bucket by bucket, and a bucket is counted only when
-    the page lies beyond it. Each employer comes back with `priority` (0 = most urgent) set.
+    The list is made of disjoint parts, each a queryset with the priority of its rows as an
+    expression: the open cases, whose priority is a CASE over columns of the partial index
+    employer_open_case (township, name, id …), so PostgreSQL counts them from the index alone;
+    and, among the rest, employers with an overdue follow-up or a pending sample. One GROUP BY
+    per part sizes every (priority, township) segment. A page then lies in one or two segments,
+    each read in index order by name, so the database stops at the rows wanted instead of sorting
+    the bucket. Each employer comes back with `priority` (0 = most urgent) set.
     Works with Django's Paginator (count() and slicing)."""
 
-    ORDER = ("township__code", "name", "id")
-
-    def __init__(self, base: QuerySet, buckets: list[Q], first_count: Q):
-        self.base = base.select_related("township")
-        self.buckets = buckets
-        self._last = len(buckets) - 1
-        totals = self.base.aggregate(total=Count("pk"), first=Count("pk", filter=first_count))
-        self._total = totals["total"]
-        self._counts: dict[int, int] = {0: totals["first"]}
+    def __init__(self, parts: list[tuple[QuerySet, Case | Value]]):
+        self.parts = [part.annotate(priority=priority) for part, priority in parts]
+        self.fetch = Employer.objects.select_related("township")
+        # (priority, township id) → {part index: rows}
+        segments: dict[tuple, dict[int, int]] = defaultdict(dict)
+        for index, part in enumerate(self.parts):
+            for priority, township, n in part.order_by().values_list("priority", "township").annotate(n=Count("pk")):
+                segments[priority, township][index] = n
+        codes = dict(Township.objects.values_list("pk", "code"))
+        in_order = sorted(segments, key=lambda key: (key[0], key[1] is None, codes.get(key[1], "")))
+        self.segments = [(key, segments[key]) for key in in_order]
+        self._total = sum(sum(parts.values()) for parts in segments.values())
 
     def count(self) -> int:
         return self._total
@@ -301,64 +297,42 @@ class WorkList:
     def __len__(self) -> int:
         return self._total
 
-    def _bucket_count(self, index: int) -> int:
-        if index not in self._counts:
-            # Past the first bucket, count the middle ones in one pass; the buckets split the list
-            # without overlap, so the last one is what is left.
-            middle = range(1, self._last)
-            counts = self.base.aggregate(**{f"b{i}": Count("pk", filter=self.buckets[i]) for i in middle})
-            self._counts.update({i: counts[f"b{i}"] for i in middle})
-            self._counts[self._last] = self._total - sum(self._counts.values())
-        return self._counts[index]
-
     def __getitem__(self, key):
         if not isinstance(key, slice):
             return self[key : key + 1][0]
         start, stop = key.start or 0, self._total if key.stop is None else min(key.stop, self._total)
-        if start >= max(self._counts[0], self._total // 2):
-            tail = self._tail(start, stop)
-            if tail is not None:
-                return tail
-        rows, offset = [], 0
-        for index in range(len(self.buckets)):
-            if start >= stop:
-                break
-            size = self._bucket_count(index)
-            if start < offset + size:
-                chunk = self._rows(index, start - offset, min(stop - offset, size))
-                rows += chunk
+        ids, offset = [], 0
+        for (priority, township), parts in self.segments:
+            size = sum(parts.values())
+            if start < stop and start < offset + size:
+                chunk = self._read(priority, township, parts, start - offset, min(stop - offset, size))
+                ids += [(pk, priority) for pk in chunk]
                 start += len(chunk)
             offset += size
+        found = self.fetch.in_bulk([pk for pk, _ in ids])
+        rows = []
+        for pk, priority in ids:
+            if pk in found:  # else deleted since its id was read
+                found[pk].priority = priority
+                rows.append(found[pk])
         return rows
 
-    def _tail(self, start, stop):
-        """Rows start:stop read from the end of the list, or None if the last bucket does not hold
-        them all. Reading the last bucket backwards, skipping total - stop rows, returns all the rows
-        asked for exactly when the bucket is that long; then they are the right rows, and no bucket
-        needed counting (the last pages of the county-wide list)."""
-        rows = list(self._backwards(self.buckets[self._last])[self._total - stop : self._total - start])[::-1]
-        if len(rows) < stop - start:
-            return None
-        for employer in rows:
-            employer.priority = self._last
-        return rows
-
-    def _rows(self, index, low, high):
-        chunk = self._read(self.buckets[index], self._counts[index], low, high)
-        for employer in chunk:
-            employer.priority = index
-        return chunk
-
-    def _read(self, bucket, size, low, high):
-        """Rows low:high of one bucket. Past its middle the bucket is read backwards, so the database
-        keeps only the rows wanted instead of sorting and skipping all those before them (the last
-        page of the county-wide list)."""
-        if low <= size // 2:
-            return list(self.base.filter(bucket).order_by(*self.ORDER)[low:high])
-        return list(self._backwards(bucket)[size - high : size - low])[::-1]
-
-    def _backwards(self, bucket):
-        return self.base.filter(bucket).order_by(*(f"-{field}" for field in self.ORDER))
+    def _read(self, priority, township, parts, low, high):
+        """Ids low:high of one segment. Past its middle the segment is read backwards, so the
+        database reads only the rows wanted rather than all those before them (the last pages)."""
+        size = sum(parts.values())
+        backwards = low > size // 2
+        rows = [
+            self.parts[index].filter(priority=priority, township=township).order_by().values_list("pk", "name")
+            for index in parts
+        ]
+        first, *rest = rows
+        rows = (first.union(*rest, all=True) if rest else first).order_by(
+            *(("-name", "-pk") if backwards else ("name", "pk"))
+        )
+        if backwards:
+            return [pk for pk, _ in rows[size - high : size - low]][::-1]
+        return [pk for pk, _ in rows[low:high]]
 
     def __iter__(self):
         return iter(self[:])
@@ -367,29 +341,30 @@ class WorkList:
 def work_list(user, township=None, today: datetime.date | None = None) -> WorkList:
     """我的任务: open undeclared cases, overdue follow-ups and pending samples within the user's scope."""
     today = today or timezone.localdate()
-    serious_ids = list(Industry.objects.filter(risk=IndustryRisk.SERIOUS).values_list("pk", flat=True))
-    open_case = _open_undeclared_q()
-    urgent = open_case & Q(industry_id__in=serious_ids) & ten_plus_q()
-    evidence = _evidence_q()
-    # A column kept by the visits themselves, so no probe into the visits per row.
-    unvisited = Q(last_visit_on__isnull=True)
-    # Evidence, overdue follow-ups and pending samples are sets of a few thousand: IN (subquery) is
-    # hashed once per query.
-    overdue = Q(pk__in=Visit.objects.follow_up_overdue(today).values("employer_id"))
+    serious = Industry.objects.filter(risk=IndustryRisk.SERIOUS).values("pk")
+    # Columns kept by the visits themselves, so no probe into the visits per row. Evidence and
+    # pending samples are sets of a few thousand: IN (subquery) is hashed once per query.
+    overdue = Q(follow_up_due__lt=today)
     sampled = Q(pk__in=_sampled_pending())
-    earlier = open_case & (urgent | evidence | unvisited)
-    buckets = [
-        urgent,
-        open_case & ~urgent & evidence,
-        open_case & ~urgent & ~evidence & unvisited,
-        overdue & ~earlier,
-        sampled & ~overdue & ~earlier,
-        open_case & ~earlier & ~overdue & ~sampled,
-    ]
-    base = scope(user).filter(open_case | overdue | sampled)
+    scoped = scope(user)
     if township:
-        base = base.filter(township=township)
-    return WorkList(base, buckets, first_count=urgent)
+        scoped = scoped.filter(township=township)
+    priority = Case(
+        When(Q(industry_id__in=serious) & ten_plus_q(), then=0),
+        When(_evidence_q(), then=1),
+        When(last_visit_on__isnull=True, then=2),
+        When(overdue, then=3),
+        When(sampled, then=4),
+        default=5,
+    )
+    rest = scoped.exclude(open_case_q())
+    return WorkList(
+        [
+            (scoped.filter(open_case_q()), priority),
+            (rest.filter(overdue), Value(3)),
+            (rest.exclude(overdue).filter(sampled), Value(4)),
+        ]
+    )
 
 
 def page_details(employers, today: datetime.date | None = None) -> dict:
@@ -402,13 +377,15 @@ def page_details(employers, today: datetime.date | None = None) -> dict:
     evidence = set(
         SourceRecord.objects.filter(employer_id__in=ids, kind__in=EVIDENCE_KINDS).values_list("employer_id", flat=True)
     )
-    overdue = set(
-        Visit.objects.follow_up_overdue(today).filter(employer_id__in=ids).values_list("employer_id", flat=True)
-    )
     sampled = set(_sampled_pending().filter(employer_id__in=ids).values_list("employer_id", flat=True))
     return {
-        pk: {"last": latest.get(pk), "evidence": pk in evidence, "overdue": pk in overdue, "sampled": pk in sampled}
-        for pk in ids
+        e.pk: {
+            "last": latest.get(e.pk),
+            "evidence": e.pk in evidence,
+            "overdue": e.follow_up_due is not None and e.follow_up_due < today,
+            "sampled": e.pk in sampled,
+        }
+        for e in employers
     }
 
 

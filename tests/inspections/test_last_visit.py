@@ -1,4 +1,4 @@
-"""最近走访 (Employer.last_visit_on) follows the visits however they change."""
+"""最近走访 and 最早待复查 (Employer.last_visit_on, follow_up_due) follow the visits however they change."""
 
 import datetime
 
@@ -88,18 +88,40 @@ def test_a_merge_brings_the_other_employers_visits(cast):
     assert last_visit(keep) == D(2025, 6, 1)
 
 
+def follow_up_due(employer):
+    employer.refresh_from_db()
+    return employer.follow_up_due
+
+
+def test_the_earliest_open_follow_up_is_due_until_a_later_visit_closes_it(cast):
+    employer = make_employer()
+    first, _ = record_visit(
+        employer_id=employer.pk, user=cast.cdc, date=D(2025, 3, 1), outcome="承诺限期申报", follow_up_on=D(2025, 4, 1)
+    )
+    assert follow_up_due(employer) == D(2025, 4, 1)
+    # The follow-up visit closes the earlier one (a queryset update) and sets its own.
+    record_visit(
+        employer_id=employer.pk, user=cast.cdc, date=D(2025, 4, 2), outcome="承诺限期申报", follow_up_on=D(2025, 6, 1)
+    )
+    first.refresh_from_db()
+    assert not first.follow_up_open and follow_up_due(employer) == D(2025, 6, 1)
+    Visit.objects.filter(employer=employer).update(follow_up_open=False)
+    assert follow_up_due(employer) is None
+
+
 def test_the_command_catches_up_bulk_written_visits_and_can_run_again(db, capsys):
     visited, unvisited, wrong = make_employer(), make_employer(), make_employer()
     Visit.objects.bulk_create(
         [
             Visit(employer=visited, date=D(2025, 1, 1), outcome="其他"),
-            Visit(employer=visited, date=D(2025, 3, 1), outcome="其他"),
+            Visit(employer=visited, date=D(2025, 3, 1), outcome="其他", follow_up_on=D(2025, 5, 1), follow_up_open=True),
         ]
     )
-    Employer.objects.filter(pk=wrong.pk).update(last_visit_on=D(2025, 9, 9))
+    Employer.objects.filter(pk=wrong.pk).update(last_visit_on=D(2025, 9, 9), follow_up_due=D(2025, 9, 9))
     call_command("refresh_last_visits")
     assert "更正 2 家" in capsys.readouterr().out
     assert [last_visit(e) for e in (visited, unvisited, wrong)] == [D(2025, 3, 1), None, None]
+    assert [follow_up_due(e) for e in (visited, unvisited, wrong)] == [D(2025, 5, 1), None, None]
     call_command("refresh_last_visits")
     assert "更正 0 家" in capsys.readouterr().out
 

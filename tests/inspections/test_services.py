@@ -225,11 +225,15 @@ def test_the_work_list_pages_across_priority_buckets(cast):
     paged = [e for number in paginator.page_range for e in paginator.page(number)]
     assert [e.pk for e in paged] == [e.pk for e in everything]
     assert [e.name for e in work_list(cast.cdc)[2:5]] == ["甲2", "丙0", "丙1"]
-    # Beyond a bucket's middle it is read backwards: every slice must still be the same rows,
-    # also where an employer without a township sorts (NULLs first or last by database).
+    # Within a bucket: by township code, no township last, then by name. Beyond a segment's
+    # middle it is read backwards: every slice must still be the same rows.
     make_employer(name="丁", workers=5, industry=industry("5191"), township=None)
+    make_employer(name="戊", workers=5, industry=industry("5191"), township=township("老城镇"))
+    make_employer(name="子", workers=40, township=township("老城镇"))
     everything = list(work_list(cast.cdc))
-    assert [e.priority for e in everything] == [0, 0, 0, 2, 2, 2, 5, 5, 5]
+    assert [e.priority for e in everything] == [0, 0, 0, 0, 2, 2, 2, 2, 5, 5, 5]
+    by_township = sorted(everything, key=lambda e: (e.priority, e.township is None, e.township and e.township.code))
+    assert everything == by_township and everything[3].name == "子" and everything[7].name == "丁"
     for start in range(len(everything)):
         for stop in range(start + 1, len(everything) + 1):
             assert [e.pk for e in work_list(cast.cdc)[start:stop]] == [e.pk for e in everything[start:stop]]
