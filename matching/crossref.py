@@ -14,11 +14,14 @@ Scoring is read-only and partitioned, so a Celery group can share it; applying t
 clustering the new records and writing is one serial, atomic step.
 """
 
+import functools
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
@@ -56,12 +59,13 @@ def code_halves(code):
     return (code[:13], code[8:]) if len(code) == 18 else ()
 
 
+@functools.lru_cache(maxsize=200_000)
 def bigrams(text):
     """Character pairs, adjacent and one apart: 东通化工 and 东同化工 share 东_化 though no adjacent pair
     but the common 化工."""
     pairs = {text[i : i + 2] for i in range(len(text) - 1)}
     pairs |= {text[i] + "_" + text[i + 2] for i in range(len(text) - 2)}
-    return pairs or {text}
+    return frozenset(pairs or {text})
 
 
 @dataclass
@@ -118,7 +122,9 @@ class Index:
         """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
         those sharing half of the code. Rare pairs are read first; a common pair (有限, 化工) is read
         only while too few candidates have been found, since it says little and costs much."""
-        weights = Counter()
+        if not self.entries:  # a first run: nothing to compare with
+            return []
+        weights = defaultdict(float)  # a Counter, without its per-key Python __missing__
         blocks = sorted((block for gram in bigrams(core) if (block := self.blocks.get(gram))), key=len)
         for block in blocks:
             if len(block) > COMMON_BLOCK and len(weights) >= CANDIDATES:
@@ -126,7 +132,7 @@ class Index:
             share = 1.0 / len(block)
             for pk in block:
                 weights[pk] += share
-        found = [pk for pk, _ in weights.most_common(CANDIDATES)]
+        found = [pk for pk, _ in heapq.nlargest(CANDIDATES, weights.items(), key=itemgetter(1))]
         if len(code) == 18:
             halves = set().union(*(self.by_code_half.get(half, set()) for half in code_halves(code)))
             found += sorted(halves - set(found))
@@ -156,39 +162,52 @@ class CharWeights:
         total = max(1, len(cores))
         self.default = math.log(total + 1)
         self.weights = {char: math.log((total + 1) / (n + 1)) + 0.5 for char, n in counts.items()}
+        self.totals = {}
 
     def of(self, char):
         return self.weights.get(char, self.default)
 
+    def total(self, text):
+        """The weight of a whole name; each name is compared many times."""
+        value = self.totals.get(text)
+        if value is None:
+            value = self.totals[text] = sum(map(self.of, text))
+        return value
+
     def similarity(self, a, b):
         if a == b:
             return 1.0
-        total = max(sum(map(self.of, a)), sum(map(self.of, b))) or 1.0
+        total = max(self.total(a), self.total(b)) or 1.0
+        of = self.of
         cost = 0.0
         for op, i, j in Levenshtein.editops(a, b):
             if op == "replace":
-                cost += max(self.of(a[i]), self.of(b[j]))
+                cost += max(of(a[i]), of(b[j]))
             elif op == "delete":
-                cost += self.of(a[i])
+                cost += of(a[i])
             else:
-                cost += self.of(b[j])
+                cost += of(b[j])
         return max(0.0, 1.0 - cost / total)
 
 
 def compare(record, parts, entry, weights):
     """Score one record against one employer, saying what agreed and what did not."""
-    detail = {"name": round(weights.similarity(parts.core, entry.core), 3)}
-    score = detail["name"]
+    # Conflicting branch or region parts end the comparison before the costlier name similarity.
+    notes, penalties = {}, []
     if parts.branch != entry.branch:
-        detail["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
+        notes["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
         if not (parts.branch and entry.branch and Levenshtein.distance(parts.branch, entry.branch) == 1):
-            return 0.0, detail
-        score -= 0.05  # 西化池分公司 is a typo of 西华池分公司, not another branch
+            return 0.0, notes
+        penalties.append(0.05)  # 西化池分公司 is a typo of 西华池分公司, not another branch
     if parts.region != entry.region:
-        detail["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
+        notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
         if parts.region and entry.region:
-            return 0.0, detail
-        score -= 0.25
+            return 0.0, notes
+        penalties.append(0.25)
+    detail = {"name": round(weights.similarity(parts.core, entry.core), 3), **notes}
+    score = detail["name"]
+    for penalty in penalties:
+        score -= penalty
     code_bonus = 0.0
     if record.code_norm and entry.code:
         if record.code_valid and record.code_norm != entry.code:
@@ -296,6 +315,27 @@ APPLY_FIELDS = (
 )
 
 
+class Row:
+    """A source record as a run reads and writes it. A run handles tens of thousands: building model
+    instances for them would cost more than scoring them."""
+
+    __slots__ = (*APPLY_FIELDS, "link_status", "link_method", "link_score", "link_detail", "link_version", "linked_at")
+
+    def __init__(self, fields, values):
+        for name, value in zip(fields, values):
+            setattr(self, name, value)
+
+
+def read_rows(record_ids, fields=APPLY_FIELDS):
+    """Rows for these record ids, in id order, in chunks a database takes as query parameters."""
+    record_ids = sorted(record_ids)
+    step = 5000 if connection.vendor == "postgresql" else 900
+    for start in range(0, len(record_ids), step):
+        chunk = SourceRecord.objects.filter(pk__in=record_ids[start : start + step]).order_by("pk")
+        for values in chunk.values_list(*fields):
+            yield Row(fields, values)
+
+
 def pending():
     """Records still to decide: never linked, or under review with no candidate left (merged away).
     A record under review keeps its proposal until a person decides, so re-running changes nothing."""
@@ -312,9 +352,7 @@ def score_records(record_ids, index=None, decisions=None, loaded=None):
     index = Index.of_register() if index is None else index
     decisions = remembered_decisions() if decisions is None else decisions
     verdicts = []
-    fields = RECORD_FIELDS if loaded is None else APPLY_FIELDS
-    records = SourceRecord.objects.filter(pk__in=record_ids).only(*fields).order_by("pk")
-    for record in records.iterator(chunk_size=5000):
+    for record in read_rows(record_ids, RECORD_FIELDS if loaded is None else APPLY_FIELDS):
         verdicts.append(decide(record, index, decisions).__dict__)
         if loaded is not None:
             loaded[record.pk] = record
@@ -340,7 +378,7 @@ def apply_verdicts(verdicts, user=None, records=None):
     `records`: the verdicts' records by id, when the scoring in this process has them already."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
     if records is None:
-        records = SourceRecord.objects.only(*APPLY_FIELDS).in_bulk([v.record_id for v in verdicts])
+        records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
@@ -515,7 +553,7 @@ def absorb(records, known=None):
         key = (employer.pk, record.kind, record.department)
         if key not in existing_sources:
             existing_sources.add(key)
-            sources.append(EmployerSource(employer=employer, kind=record.kind, department=record.department))
+            sources.append(EmployerSource(employer_id=employer.pk, kind=record.kind, department=record.department))
         if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
             aliases.add((employer.pk, record.name))
             new_aliases.append(

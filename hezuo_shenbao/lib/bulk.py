@@ -7,6 +7,7 @@ values are COPied into a temporary table and applied with one UPDATE … FROM (e
 SQLite), and the historical rows are copied from the table itself with INSERT … SELECT, exactly
 as save() would have recorded them."""
 
+import datetime
 import io
 from operator import attrgetter
 
@@ -26,6 +27,17 @@ def _preparer(field, adding):
     rows times thirty fields make Django's general preparation the larger part of a bulk write."""
     if isinstance(field, PLAIN_FIELDS) and type(field).pre_save is models.Field.pre_save:
         return attrgetter(field.attname)
+    if isinstance(field, models.DateField):  # and DateTimeField: COPY reads their ISO form
+        if not (field.auto_now or (field.auto_now_add and adding)):
+            return attrgetter(field.attname)
+        # One time stamp for the whole write, set on each object as save() would.
+        now = timezone.now() if isinstance(field, models.DateTimeField) else datetime.date.today()
+
+        def stamp(obj):
+            setattr(obj, field.attname, now)
+            return now
+
+        return stamp
     # The connection itself rather than django.db.connection, a proxy that looks it up on every use.
     db = connections[DEFAULT_DB_ALIAS]
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, adding), db)
