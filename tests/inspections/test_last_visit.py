@@ -114,7 +114,9 @@ def test_the_command_catches_up_bulk_written_visits_and_can_run_again(db, capsys
     Visit.objects.bulk_create(
         [
             Visit(employer=visited, date=D(2025, 1, 1), outcome="其他"),
-            Visit(employer=visited, date=D(2025, 3, 1), outcome="其他", follow_up_on=D(2025, 5, 1), follow_up_open=True),
+            Visit(
+                employer=visited, date=D(2025, 3, 1), outcome="其他", follow_up_on=D(2025, 5, 1), follow_up_open=True
+            ),
         ]
     )
     Employer.objects.filter(pk=wrong.pk).update(last_visit_on=D(2025, 9, 9), follow_up_due=D(2025, 9, 9))
