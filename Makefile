@@ -25,7 +25,7 @@ lint: setup
 	$(PY) -m ruff format --check .
 
 check: setup
-	$(PY) manage.py check
+	$(PY) manage.py check --database default
 	$(PY) manage.py makemigrations --check --dry-run
 
 # The whole suite: SQLite with eager tasks, then PostgreSQL with Redis and a real Celery worker,

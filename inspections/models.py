@@ -84,9 +84,11 @@ class VisitQuerySet(models.QuerySet):
         # Closing follow-ups or moving visits changes the employers' visit dates.
         employer_ids = set(self.values_list("employer_id", flat=True))
         updated = super().update(**kwargs)
-        moved_to = kwargs.get("employer_id", kwargs.get("employer"))
-        employer_ids.add(getattr(moved_to, "pk", moved_to))
-        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+        if updated:
+            moved_to = kwargs.get("employer_id", kwargs.get("employer"))
+            if moved_to is not None:
+                employer_ids.add(getattr(moved_to, "pk", moved_to))
+            Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
         return updated
 
 

@@ -329,7 +329,7 @@ class Row:
 def read_rows(record_ids, fields=APPLY_FIELDS):
     """Rows for these record ids, in id order, in chunks a database takes as query parameters."""
     record_ids = sorted(record_ids)
-    step = 5000 if connection.vendor == "postgresql" else 900
+    step = connection.features.max_query_params or 5000
     for start in range(0, len(record_ids), step):
         chunk = SourceRecord.objects.filter(pk__in=record_ids[start : start + step]).order_by("pk")
         for values in chunk.values_list(*fields):

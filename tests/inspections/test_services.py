@@ -230,8 +230,14 @@ def test_the_work_list_pages_across_priority_buckets(cast):
     make_employer(name="丁", workers=5, industry=industry("5191"), township=None)
     make_employer(name="戊", workers=5, industry=industry("5191"), township=township("老城镇"))
     make_employer(name="子", workers=40, township=township("老城镇"))
+    # One segment read from two parts: an open case and a declared employer, both overdue.
+    for name in ("寅", "卯"):
+        late = make_employer(name=name, workers=5, industry=industry("5191"))
+        make_visit(late, date=D(2025, 3, 1), follow_up_on=D(2025, 4, 1), follow_up_open=True)
+    make_declaration(late)
     everything = list(work_list(cast.cdc))
-    assert [e.priority for e in everything] == [0, 0, 0, 0, 2, 2, 2, 2, 5, 5, 5]
+    assert [e.priority for e in everything] == [0, 0, 0, 0, 2, 2, 2, 2, 3, 3, 5, 5, 5]
+    assert [e.name for e in everything if e.priority == 3] == ["卯", "寅"]
     by_township = sorted(everything, key=lambda e: (e.priority, e.township is None, e.township and e.township.code))
     assert everything == by_township and everything[3].name == "子" and everything[7].name == "丁"
     for start in range(len(everything)):
