@@ -215,8 +215,14 @@ class EmployerQuerySet(models.QuerySet):
         term = term.strip()
         if not term:
             return self
+        # icontains compares UPPER(name) row by row, which costs more than the LIKE itself; a term with
+        # no letters that have a case (most Chinese names) matches the same rows without it. Codes are
+        # stored normalised (upper case), as normalize_code makes the term.
+        lookup = "icontains" if term.lower() != term.upper() else "contains"
         return self.filter(
-            Q(name__icontains=term) | Q(code__icontains=normalize_code(term)) | Q(aliases__name__icontains=term)
+            Q(**{f"name__{lookup}": term})
+            | Q(code__contains=normalize_code(term))
+            | Q(**{f"aliases__name__{lookup}": term})
         ).distinct()
 
 

@@ -100,6 +100,12 @@ def test_it_searches_by_partial_name_code_or_alias(cdc_client, county, term, exp
     assert names(cdc_client.get(URL, {"q": term})) == expected
 
 
+def test_latin_letters_in_a_name_match_in_either_case(cdc_client, county):
+    make_employer(name="合水县ABC建材有限公司")
+    assert names(cdc_client.get(URL, {"q": "abc建材"})) == ["合水县ABC建材有限公司"]
+    assert names(cdc_client.get(URL, {"q": "建材"})) == ["合水县ABC建材有限公司"]
+
+
 def test_it_lists_an_employer_once_even_with_several_matching_aliases(cdc_client, county):
     garage = county["合水县子午汽车修理厂"]
     EmployerAlias.objects.create(employer=garage, name="老城汽修二部")
