@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,7 +11,7 @@ from hezuo_shenbao.lib.xlsx import xlsx_response
 
 from .filters import EmployerFilter
 from .forms import EmployerForm, RegisterDecisionForm
-from .models import Employer
+from .models import Declaration, Employer
 from .services import EXPORT_HEADERS, export_rows
 
 PAGE_SIZE = 50
@@ -81,7 +82,11 @@ def employer_export(request):
 
 @require_perm("employers.view_employer")
 def employer_detail(request, pk):
-    employer = get_object_or_404(Employer.objects.select_related("township", "industry__parent__parent"), pk=pk)
+    # Prefetched: the work timeline on the same page reads the sources and declarations again.
+    employers = Employer.objects.select_related("township", "industry__parent__parent").prefetch_related(
+        "sources", Prefetch("declarations", Declaration.objects.select_related("industry"))
+    )
+    employer = get_object_or_404(employers, pk=pk)
     return render(
         request,
         "employers/detail.html",
@@ -89,7 +94,7 @@ def employer_detail(request, pk):
             "employer": employer,
             "sources": employer.sources.all(),
             "aliases": employer.aliases.all(),
-            "declarations": employer.declarations.select_related("industry"),
+            "declarations": employer.declarations.all(),
             "history": change_log(employer),
             "register_form": RegisterDecisionForm(
                 initial={"status": employer.register_status, "version": employer.version}
