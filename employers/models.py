@@ -209,7 +209,8 @@ class EmployerQuerySet(models.QuerySet):
         return self.filter(source_records__kind__in=EVIDENCE_KINDS).distinct()
 
     def from_source(self, kind):
-        return self.filter(sources__kind=kind).distinct()
+        # A semi-join (IN), not a join: no DISTINCT to sort away, and a page's total is a plain count.
+        return self.filter(pk__in=EmployerSource.objects.filter(kind=kind).values("employer_id"))
 
     def search(self, term):
         term = term.strip()
@@ -219,11 +220,8 @@ class EmployerQuerySet(models.QuerySet):
         # no letters that have a case (most Chinese names) matches the same rows without it. Codes are
         # stored normalised (upper case), as normalize_code makes the term.
         lookup = "icontains" if term.lower() != term.upper() else "contains"
-        return self.filter(
-            Q(**{f"name__{lookup}": term})
-            | Q(code__contains=normalize_code(term))
-            | Q(**{f"aliases__name__{lookup}": term})
-        ).distinct()
+        aliases = EmployerAlias.objects.filter(**{f"name__{lookup}": term}).values("employer_id")
+        return self.filter(Q(**{f"name__{lookup}": term}) | Q(code__contains=normalize_code(term)) | Q(pk__in=aliases))
 
 
 class Employer(models.Model):
