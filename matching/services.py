@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -137,6 +138,8 @@ def check_batch(batch_id):
     except readers.FileProblem as problem:
         _fail(batch, str(problem))
         return batch
+    if len(outcome.records) <= KEEP_CHECKED_RECORDS:
+        cache.set(_checked_key(batch), outcome, KEEP_CHECKED_SECONDS)
     with transaction.atomic():
         batch.issues.all().delete()
         ImportIssue.objects.bulk_create(_bound(outcome.issues, batch), batch_size=2000)
@@ -181,7 +184,11 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True
         raise NotReady("同一文件此前已导入过：如确需再次导入，请明确确认。")
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0)
     try:
-        outcome = read_file(batch)
+        outcome = cache.get(_checked_key(batch))
+        if outcome is None:
+            outcome = read_file(batch)
+        else:
+            batch.set_progress(outcome.rows, outcome.rows)
         with transaction.atomic():
             batch.records.all().delete()
             records = SourceRecord.objects.bulk_create(_bound(outcome.records, batch), batch_size=2000)
@@ -198,11 +205,27 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True
     except Exception:
         _fail(batch, "导入中断，未写入任何数据。")
         raise
+    cache.delete(_checked_key(batch))
     discard_upload(batch)
     return batch
 
 
+# What the dry run read is kept for the confirmation, which would otherwise read the whole file again:
+# an exam file of 100,000 rows is a few thousand employer aggregates. Lists are a record per row, so
+# a large one is read again rather than held. Without a shared cache (REDIS_URL) a confirmation run by
+# another worker process finds nothing kept and reads the file.
+KEEP_CHECKED_RECORDS = 20_000
+KEEP_CHECKED_SECONDS = 24 * 3600
+
+
+def _checked_key(batch):
+    # Upload time and hash as well as the id: a reused id (a restored database) or a replaced upload
+    # never finds another file's reading.
+    return f"import-checked:{batch.pk}:{batch.created_at.timestamp()}:{batch.file_sha256}"
+
+
 def cancel_batch(batch):
+    cache.delete(_checked_key(batch))
     discard_upload(batch)
     batch.delete()
 

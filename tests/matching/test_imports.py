@@ -214,6 +214,28 @@ def test_reimporting_the_same_file_is_detected(db, tmp_path):
     assert Employer.objects.count() == 1
 
 
+def test_the_confirmation_imports_what_the_dry_run_read_without_reading_again(db, tmp_path, monkeypatch):
+    from matching import services
+
+    headers, rows = rows_for("exam", 4)
+    path = write(tmp_path / "exam.xlsx", headers, rows)
+    reads = []
+    read_file = services.read_file
+    monkeypatch.setattr(services, "read_file", lambda batch: reads.append(batch.pk) or read_file(batch))
+    batch = services.check_batch(services.create_batch(path, path.name, "exam").pk)
+    assert SourceRecord.objects.count() == 0
+    batch = services.commit_batch(batch.pk)
+    assert batch.status == "done" and reads == [batch.pk]
+    assert SourceRecord.objects.filter(batch=batch).count() == batch.summary["records"] == 2
+    # A large list is a record per row: it is read again rather than kept.
+    monkeypatch.setattr(services, "KEEP_CHECKED_RECORDS", 1)
+    headers, rows = rows_for("register", 3)
+    path = write(tmp_path / "list.xlsx", headers, rows)
+    listed = services.check_batch(services.create_batch(path, path.name, "register").pk)
+    services.commit_batch(listed.pk, accept_rejected=True)
+    assert reads == [batch.pk, listed.pk, listed.pk]
+
+
 def test_exam_import_keeps_no_personal_data(db, tmp_path, settings):
     from django.apps import apps
     from django.core import serializers
