@@ -232,12 +232,11 @@ class EmployerQuerySet(models.QuerySet):
 class Employer(models.Model):
     """用人单位: an employer that may expose workers to occupational hazards."""
 
-    name = models.CharField("单位名称", max_length=200, validators=[validate_no_markup], db_index=True)
+    name = models.CharField("单位名称", max_length=200, validators=[validate_no_markup])
     code = models.CharField(
         "统一社会信用代码",
         max_length=30,
         blank=True,
-        db_index=True,
         help_text="按录入原样保存（全角转半角、去空格、大写）",
     )
     code_valid = models.BooleanField("代码校验通过", default=False, editable=False)
@@ -257,7 +256,7 @@ class Employer(models.Model):
     )
     suspended_since = models.DateField("停产停业日期", null=True, blank=True)
     register_status = models.CharField(
-        "名单状态", max_length=4, choices=RegisterStatus.choices, default=RegisterStatus.PENDING, db_index=True
+        "名单状态", max_length=4, choices=RegisterStatus.choices, default=RegisterStatus.PENDING
     )
     register_reason = models.CharField("确认/排除理由", max_length=300, blank=True)
     register_by = models.ForeignKey(
@@ -269,7 +268,6 @@ class Employer(models.Model):
         max_length=4,
         choices=DeclarationStatus.choices,
         default=DeclarationStatus.UNDECLARED,
-        db_index=True,
     )
     declared_on = models.DateField("最近申报日期", null=True, blank=True)
     open_reason = models.CharField("未申报原因", max_length=8, choices=OpenReason.choices, blank=True)
@@ -285,7 +283,10 @@ class Employer(models.Model):
     version = models.PositiveIntegerField("版本", default=0, editable=False)
 
     # The visit dates follow the visits, which have their own history.
-    history = HistoricalRecords(excluded_fields=["updated_at", *VISIT_DATES])
+    # No query looks history rows up by township, industry or reviewer; each index would cost every write.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", *VISIT_DATES], no_db_index=["township", "industry", "register_by"]
+    )
     objects = EmployerQuerySet.as_manager()
 
     class Meta:
@@ -295,7 +296,14 @@ class Employer(models.Model):
             ("confirm_employer", "确认或排除用人单位"),
             ("export_employer", "导出用人单位名单"),
         ]
+        # Declared here rather than with db_index, which on PostgreSQL adds a second, LIKE-pattern index
+        # to each text column that no query uses (searches are LIKE '%…%'), and a data comparison
+        # writes tens of thousands of employers at once.
         indexes = [
+            models.Index(fields=["name"], name="employer_name"),
+            models.Index(fields=["code"], name="employer_code"),
+            models.Index(fields=["register_status"], name="employer_register_status"),
+            models.Index(fields=["declaration_status"], name="employer_declaration_status"),
             models.Index(fields=["township", "declaration_status"]),
             # The work list reads and counts the open cases from this index alone (index-only scans).
             models.Index(
@@ -396,8 +404,11 @@ class EmployerAlias(models.Model):
 class EmployerSource(models.Model):
     """A list an employer was found in: 市级下发, a department, enforcement, data comparison …"""
 
-    employer = models.ForeignKey(Employer, models.CASCADE, related_name="sources", verbose_name="用人单位")
-    kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices, db_index=True)
+    # Indexed by the unique constraint, which leads with it.
+    employer = models.ForeignKey(
+        Employer, models.CASCADE, related_name="sources", verbose_name="用人单位", db_index=False
+    )
+    kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices)
     department = models.CharField("来源部门", max_length=20, blank=True)
     first_seen = models.DateTimeField("首次出现", default=timezone.now)
 
@@ -406,6 +417,7 @@ class EmployerSource(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["employer", "kind", "department"], name="employer_source_unique")
         ]
+        indexes = [models.Index(fields=["kind"], name="employer_source_kind")]
 
     def __str__(self):
         label = self.get_kind_display()
@@ -425,7 +437,7 @@ class Declaration(models.Model):
     hazard_categories = models.JSONField("申报危害因素类别", default=list, blank=True)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["declared_on", "industry"])
 
     class Meta:
         verbose_name = verbose_name_plural = "申报记录"

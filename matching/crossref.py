@@ -180,7 +180,7 @@ class CharWeights:
         total = max(self.total(a), self.total(b)) or 1.0
         of = self.of
         cost = 0.0
-        for op, i, j in Levenshtein.editops(a, b):
+        for op, i, j in Levenshtein.editops(a, b).as_list():  # a list of tuples iterates faster
             if op == "replace":
                 cost += max(of(a[i]), of(b[j]))
             elif op == "delete":
@@ -298,8 +298,8 @@ RECORD_FIELDS = (
 )
 
 
-# What writing verdicts reads. Not `data` (an exam record's aggregates, large): declarations fetch
-# the one key they need themselves.
+# What writing verdicts reads. Not `data` (an exam record's aggregates, large): only the one key
+# declarations need.
 APPLY_FIELDS = (
     *RECORD_FIELDS,
     "batch_id",
@@ -312,7 +312,10 @@ APPLY_FIELDS = (
     "employer_id",
     "candidate_id",
     "link_rule",
+    "declaration_type",
 )
+# Row attributes read from elsewhere than the column of that name (SourceRecord has the same properties).
+LOOKUPS = {"declaration_type": "data__declaration_type"}
 
 
 class Row:
@@ -332,7 +335,7 @@ def read_rows(record_ids, fields=APPLY_FIELDS):
     step = connection.features.max_query_params or 5000
     for start in range(0, len(record_ids), step):
         chunk = SourceRecord.objects.filter(pk__in=record_ids[start : start + step]).order_by("pk")
-        for values in chunk.values_list(*fields):
+        for values in chunk.values_list(*(LOOKUPS.get(name, name) for name in fields)):
             yield Row(fields, values)
 
 
@@ -510,12 +513,15 @@ def _create_candidates(records, now):
     return created, reviews, {employer.pk: employer for employer in employers}
 
 
+SOURCE_LABELS = dict(SourceKind.choices)
+
+
 def _employer_from(group, industries, now):
     best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
     codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
     code = codes.most_common(1)[0][0] if codes else best.code_norm
     industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)  # an id
-    return Employer(
+    employer = Employer(
         name=best.name[:200],
         code=code,
         code_valid=uscc_is_valid(code),
@@ -526,9 +532,12 @@ def _employer_from(group, industries, now):
         exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
         register_status=RegisterStatus.PENDING,
         register_reason="数据比对发现："
-        + "、".join(sorted(SourceKind(kind).label for kind in {r.kind for r in group})),
+        + "、".join(sorted(SOURCE_LABELS[kind] for kind in {r.kind for r in group})),
         created_at=now,
     )
+    # Its declarations are written after it; its status is set now, rather than by a second write.
+    employer.apply_declaration(_latest_filing(group))
+    return employer
 
 
 def absorb(records, known=None):
@@ -546,6 +555,7 @@ def absorb(records, known=None):
     )
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
     sources, new_aliases, declared = [], [], set()
+    now = timezone.now()
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
     for record in records:
@@ -553,7 +563,9 @@ def absorb(records, known=None):
         key = (employer.pk, record.kind, record.department)
         if key not in existing_sources:
             existing_sources.add(key)
-            sources.append(EmployerSource(employer_id=employer.pk, kind=record.kind, department=record.department))
+            sources.append(
+                EmployerSource(employer_id=employer.pk, kind=record.kind, department=record.department, first_seen=now)
+            )
         if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
             aliases.add((employer.pk, record.name))
             new_aliases.append(
@@ -576,7 +588,7 @@ def absorb(records, known=None):
             "名单导入补充信息",
         )
     if declared:
-        _record_declarations([r for r in records if r.pk in declared], industries)
+        _record_declarations([r for r in records if r.pk in declared], industries, created=set(known or ()))
 
 
 def _fill_blanks(employer, record, industries, changed):
@@ -594,20 +606,36 @@ def _fill_blanks(employer, record, industries, changed):
             changed[employer.pk] = employer
 
 
-def _record_declarations(records, industries):
-    """Declarations found in the declaration system's export; each employer's status follows from them."""
+def _filing(record):
+    """What makes a declaration record one filing: its date and type (an employer files one of each)."""
+    return record.record_date, record.declaration_type or "初次申报"
+
+
+def _latest_filing(records):
+    """The filing an employer's status follows, as refresh_declarations would read it back once
+    _record_declarations has written these records: the latest date, and on one date the last written."""
+    filings = {}
+    for record in records:
+        if record.kind == SourceKind.DECLARATION and record.record_date:
+            filings.setdefault(_filing(record), len(filings))
+    if not filings:
+        return None
+    (declared_on, declaration_type), _ = max(filings.items(), key=lambda item: (item[0][0], item[1]))
+    return Declaration(declared_on=declared_on, declaration_type=declaration_type)
+
+
+def _record_declarations(records, industries, created):
+    """Declarations found in the declaration system's export; each employer's status follows from them.
+    `created`: ids of employers created in this run, whose status _employer_from has set already."""
     employer_ids = {r.employer_id for r in records}
     existing = set(
-        Declaration.objects.filter(employer_id__in=employer_ids).values_list(
+        Declaration.objects.filter(employer_id__in=employer_ids - created).values_list(
             "employer_id", "declared_on", "declaration_type"
         )
     )
-    declaration_type = dict(
-        SourceRecord.objects.filter(pk__in=[r.pk for r in records]).values_list("pk", "data__declaration_type")
-    )
     new = []
     for record in records:
-        key = (record.employer_id, record.record_date, declaration_type[record.pk] or "初次申报")
+        key = (record.employer_id, *_filing(record))
         if key in existing:
             continue
         existing.add(key)
@@ -625,7 +653,7 @@ def _record_declarations(records, industries):
     if not new:
         return
     create_with_history(Declaration, new, "申报系统导出")
-    Employer.objects.refresh_declarations({d.employer_id for d in new})
+    Employer.objects.refresh_declarations({d.employer_id for d in new} - created)
 
 
 PARTITION_SIZE = 20000

@@ -112,8 +112,15 @@ class SourceRecord(models.Model):
     workers = models.PositiveIntegerField("职工人数", null=True, blank=True)
     exposed_workers = models.PositiveIntegerField("接害人数", null=True, blank=True)
     department = models.CharField("来源部门", max_length=20, blank=True)
+    # No index: nothing looks records up by township, and townships (reference data) are not deleted.
     township = models.ForeignKey(
-        "employers.Township", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所属乡镇"
+        "employers.Township",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属乡镇",
+        db_index=False,
     )
     record_date = models.DateField("日期", null=True, blank=True)
     # Non-personal fields of the row (operating status, declaration type, hazard factor,
@@ -131,25 +138,36 @@ class SourceRecord(models.Model):
     linked_at = models.DateTimeField("关联时间", null=True, blank=True)
     # While under review: the employer proposed, and what agreed and what did not.
     candidate = models.ForeignKey(
-        Employer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="候选单位"
+        Employer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="候选单位", db_index=False
     )
     link_detail = models.JSONField("比对依据", default=dict, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "来源记录"
         ordering = ["batch", "row_number"]
-        # Declared here rather than with db_index: on PostgreSQL db_index on a CharField adds a second,
-        # LIKE-pattern index that no query uses, and a run rewrites every record it links, so each index
-        # costs time on every write. (kind, link_status) also serves queries on kind alone.
+        # A run rewrites every record it links, and PostgreSQL adds an entry to every index for each
+        # rewritten row: so as few indexes as the queries need. (kind, link_status) also serves queries on
+        # kind alone. The records still to link or to review, and those with a proposed employer, are
+        # few once a run is done: partial indexes hold only them, and linking a record adds nothing to them.
         indexes = [
             models.Index(fields=["kind", "link_status"]),
-            models.Index(fields=["link_status"]),
-            models.Index(fields=["name_norm"]),
-            models.Index(fields=["code_norm"]),
+            models.Index(
+                fields=["link_status", "-link_score"],
+                condition=models.Q(link_status__in=["unlinked", "review"]),
+                name="source_record_open",
+            ),
+            models.Index(
+                fields=["candidate"], condition=models.Q(candidate__isnull=False), name="source_record_candidate"
+            ),
         ]
 
     def __str__(self):
         return f"{self.batch.file_name} 第{self.row_number}行 {self.name}"
+
+    @property
+    def declaration_type(self):
+        """申报类型 as the declaration system's export gave it (declaration records only)."""
+        return self.data.get("declaration_type")
 
     @property
     def rows(self):

@@ -71,7 +71,7 @@ class NameParts:
     form: str
     branch: str
 
-    @property
+    @functools.cached_property  # read for every comparison of a name, computed once
     def key(self) -> str:
         """The canonical name: equal keys mean the same employer as far as the name can tell."""
         return "|".join(part for part in (self.region, self.core, self.branch) if part) or self.core

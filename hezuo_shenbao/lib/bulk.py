@@ -9,6 +9,7 @@ as save() would have recorded them."""
 
 import datetime
 import io
+import json
 from operator import attrgetter
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -38,6 +39,9 @@ def _preparer(field, adding):
             return now
 
         return stamp
+    if isinstance(field, models.JSONField):  # as Django adapts it (json.dumps), without an adapter object per value
+        read = attrgetter(field.attname)
+        return lambda obj: json.dumps(read(obj), cls=field.encoder)
     # The connection itself rather than django.db.connection, a proxy that looks it up on every use.
     db = connections[DEFAULT_DB_ALIAS]
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, adding), db)
