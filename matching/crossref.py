@@ -531,8 +531,7 @@ def _employer_from(group, industries, now):
         workers=max((r.workers for r in group if r.workers is not None), default=None),
         exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
         register_status=RegisterStatus.PENDING,
-        register_reason="数据比对发现："
-        + "、".join(sorted(SOURCE_LABELS[kind] for kind in {r.kind for r in group})),
+        register_reason="数据比对发现：" + "、".join(sorted(SOURCE_LABELS[kind] for kind in {r.kind for r in group})),
         created_at=now,
     )
     # Its declarations are written after it; its status is set now, rather than by a second write.
