@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, create_with_history
+from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history, create_with_history, insert_select
 
 from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -549,22 +549,13 @@ def absorb(records, known=None):
     # Employers created in this run have no sources or former names yet: only the others are read.
     earlier = employer_ids - employers.keys()
     employers.update(Employer.objects.in_bulk(earlier))
-    existing_sources = set(
-        EmployerSource.objects.filter(employer_id__in=earlier).values_list("employer_id", "kind", "department")
-    )
+    _add_sources([r.pk for r in records])
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
-    sources, new_aliases, declared = [], [], set()
-    now = timezone.now()
+    new_aliases, declared = [], set()
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
     for record in records:
         employer = employers[record.employer_id]
-        key = (employer.pk, record.kind, record.department)
-        if key not in existing_sources:
-            existing_sources.add(key)
-            sources.append(
-                EmployerSource(employer_id=employer.pk, kind=record.kind, department=record.department, first_seen=now)
-            )
         if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
             aliases.add((employer.pk, record.name))
             new_aliases.append(
@@ -574,10 +565,6 @@ def absorb(records, known=None):
             declared.add(record.pk)
         if record.kind in LIST_KINDS:
             _fill_blanks(employer, record, industries, changed)
-    # Another run may add the same source to an earlier employer meanwhile (the constraint keeps one);
-    # no other transaction can see the employers created in this one, so theirs are copied in directly.
-    EmployerSource.objects.bulk_create([s for s in sources if s.employer_id in earlier], ignore_conflicts=True)
-    bulk_insert(EmployerSource, [s for s in sources if s.employer_id not in earlier])
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
     if changed:
         bulk_set_with_history(
@@ -588,6 +575,19 @@ def absorb(records, known=None):
         )
     if declared:
         _record_declarations([r for r in records if r.pk in declared], industries, created=set(known or ()))
+
+
+def _add_sources(record_ids):
+    """Each list a linked record comes from (kind and department) as a source of its employer, once.
+    The database reads them from the records just written; the constraint keeps one of each, also when
+    another run adds the same source meanwhile."""
+    insert_select(
+        f"INSERT INTO {EmployerSource._meta.db_table} (employer_id, kind, department, first_seen) "
+        f"SELECT DISTINCT employer_id, kind, department, %s FROM {SourceRecord._meta.db_table} "
+        "WHERE employer_id IS NOT NULL AND {} ON CONFLICT DO NOTHING",
+        [timezone.now()],
+        record_ids,
+    )
 
 
 def _fill_blanks(employer, record, industries, changed):

@@ -77,13 +77,22 @@ class NameParts:
         return "|".join(part for part in (self.region, self.core, self.branch) if part) or self.core
 
 
-def _strip_prefix(text, prefixes):
-    for prefix in prefixes:
-        if text.startswith(prefix):
-            # Longest prefix first; never fall back to a shorter one inside it (合水县砖 is not 县砖).
-            rest = text[len(prefix) :]
-            return (prefix, rest) if len(rest) >= 2 else ("", text)
-    return "", text
+def _prefix_pattern(prefixes):
+    """The first of these prefixes a name starts with, in their order (a regex tries alternatives in order)."""
+    return re.compile("|".join(map(re.escape, prefixes)))
+
+
+HOME_PREFIX = _prefix_pattern(HOME_REGIONS)
+OTHER_PREFIX = _prefix_pattern(OTHER_REGIONS)
+
+
+def _strip_prefix(text, pattern):
+    match = pattern.match(text)
+    if not match:
+        return "", text
+    # Longest prefix first; never fall back to a shorter one inside it (合水县砖 is not 县砖).
+    rest = text[match.end() :]
+    return (match.group(), rest) if len(rest) >= 2 else ("", text)
 
 
 COUNTY_PREFIX = re.compile(r"^(..)(县|区)")
@@ -128,11 +137,11 @@ def name_parts(value) -> NameParts:
     region = ""
     main = _mend_region(main)
     while True:
-        home, rest = _strip_prefix(main, HOME_REGIONS)
+        home, rest = _strip_prefix(main, HOME_PREFIX)
         if not home:
             break
         main = rest
-    region, main = _strip_prefix(main, OTHER_REGIONS)
+    region, main = _strip_prefix(main, OTHER_PREFIX)
     # 西峰 and 西峰区 are one region.
     region = region.rstrip("区县市省") if region else ""
     return NameParts(region=region, core=main, form=form, branch=branch)

@@ -111,6 +111,23 @@ def _copy_text(value):
     return str(value).translate(COPY_ESCAPES)
 
 
+def pk_in(column, pks):
+    """(condition, params) pieces that together select the rows whose `column` is one of `pks`: one array
+    parameter on PostgreSQL, IN lists of CHUNK elsewhere (SQLite limits a statement's parameters)."""
+    pks = list(pks)
+    if connection.vendor == "postgresql":
+        return [(f"{column} = ANY(%s)", [pks])] if pks else []
+    chunks = (pks[start : start + CHUNK] for start in range(0, len(pks), CHUNK))
+    return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk) for chunk in chunks]
+
+
+def insert_select(sql, params, pks, column="id"):
+    """Run INSERT … SELECT … WHERE {} once per piece of pk_in(column, pks); `sql` has {} for the condition."""
+    with connection.cursor() as cursor:
+        for condition, values in pk_in(column, pks):
+            cursor.execute(sql.format(condition), [*params, *values])
+
+
 def record_history(model, pks, history_type, reason, user=None):
     """One django-simple-history row per object, copied from its current state ('+' created, '~' changed)."""
     history = model.history.model
@@ -119,18 +136,10 @@ def record_history(model, pks, history_type, reason, user=None):
     extra = ["history_date", "history_type", "history_change_reason", "history_user_id"]
     sql = (
         f"INSERT INTO {_quote(history._meta.db_table)} ({copied}, {', '.join(_quote(c) for c in extra)}) "
-        f"SELECT {copied}, %s, %s, %s, %s FROM {_quote(model._meta.db_table)} "
-        f"WHERE {_quote(model._meta.pk.column)} IN ({{}})"
+        f"SELECT {copied}, %s, %s, %s, %s FROM {_quote(model._meta.db_table)} WHERE {{}}"
     )
-    now = timezone.now()
-    pks = list(pks)
-    with connection.cursor() as cursor:
-        for start in range(0, len(pks), CHUNK):
-            chunk = pks[start : start + CHUNK]
-            cursor.execute(
-                sql.format(", ".join(["%s"] * len(chunk))),
-                [now, history_type, reason, user.pk if user else None, *chunk],
-            )
+    params = [timezone.now(), history_type, reason, user.pk if user else None]
+    insert_select(sql, params, pks, _quote(model._meta.pk.column))
 
 
 def bulk_set_with_history(model, objects, fields, reason, user=None):
