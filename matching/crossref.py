@@ -17,8 +17,8 @@ clustering the new records and writing is one serial, atomic step.
 import functools
 import heapq
 import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict, namedtuple
+from dataclasses import dataclass, make_dataclass
 from operator import itemgetter
 
 from django.db import connection, transaction
@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history, create_with_history, insert_select
+from hezuo_shenbao.lib.bulk import builder, bulk_set, bulk_set_with_history, create_with_history, insert_select
 
 from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -314,19 +314,20 @@ APPLY_FIELDS = (
     "link_rule",
     "declaration_type",
 )
+LINK_STATE = ("link_status", "link_method", "link_score", "link_detail", "link_version", "linked_at")
 # Row attributes read from elsewhere than the column of that name (SourceRecord has the same properties).
 LOOKUPS = {"declaration_type": "data__declaration_type"}
 
 
-class Row:
-    """A source record as a run reads and writes it. A run handles tens of thousands: building model
-    instances for them would cost more than scoring them."""
-
-    __slots__ = (*APPLY_FIELDS, "link_status", "link_method", "link_score", "link_detail", "link_version", "linked_at")
-
-    def __init__(self, fields, values):
-        for name, value in zip(fields, values):
-            setattr(self, name, value)
+# A source record as a run reads and writes it. A run handles tens of thousands: building model instances
+# for them would cost more than scoring them. Built positionally from APPLY_FIELDS (or its prefix
+# RECORD_FIELDS); the link fields are set when verdicts are applied.
+Row = make_dataclass(
+    "Row",
+    [(name, object, None) for name in (*APPLY_FIELDS, *LINK_STATE)],
+    slots=True,
+    eq=False,
+)
 
 
 def read_rows(record_ids, fields=APPLY_FIELDS):
@@ -336,7 +337,7 @@ def read_rows(record_ids, fields=APPLY_FIELDS):
     for start in range(0, len(record_ids), step):
         chunk = SourceRecord.objects.filter(pk__in=record_ids[start : start + step]).order_by("pk")
         for values in chunk.values_list(*(LOOKUPS.get(name, name) for name in fields)):
-            yield Row(fields, values)
+            yield Row(*values)
 
 
 def pending():
@@ -493,13 +494,13 @@ def _create_candidates(records, now):
         if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
     }
     industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
-    roots, employers = [], []
+    roots, employers, build = [], [], builder(Employer)
     for root, group in sorted(clusters.items()):
         target = doubtful.get(root)
         if target and find(target[1]) not in doubtful:
             continue
         roots.append(root)
-        employers.append(_employer_from(group, industries, now))
+        employers.append(_employer_from(group, industries, now, build))
     employers = create_with_history(Employer, employers, "数据比对发现")
     employer_of = {root: employer.pk for root, employer in zip(roots, employers)}
     created, reviews = {}, {}
@@ -516,12 +517,12 @@ def _create_candidates(records, now):
 SOURCE_LABELS = dict(SourceKind.choices)
 
 
-def _employer_from(group, industries, now):
+def _employer_from(group, industries, now, build):
     best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
     codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
     code = codes.most_common(1)[0][0] if codes else best.code_norm
     industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)  # an id
-    employer = Employer(
+    employer = build(
         name=best.name[:200],
         code=code,
         code_valid=uscc_is_valid(code),
@@ -605,6 +606,10 @@ def _fill_blanks(employer, record, industries, changed):
             changed[employer.pk] = employer
 
 
+# What Employer.apply_declaration reads of a Declaration.
+Filing = namedtuple("Filing", ["declared_on", "declaration_type"])
+
+
 def _filing(record):
     """What makes a declaration record one filing: its date and type (an employer files one of each)."""
     return record.record_date, record.declaration_type or "初次申报"
@@ -620,7 +625,7 @@ def _latest_filing(records):
     if not filings:
         return None
     (declared_on, declaration_type), _ = max(filings.items(), key=lambda item: (item[0][0], item[1]))
-    return Declaration(declared_on=declared_on, declaration_type=declaration_type)
+    return Filing(declared_on, declaration_type)
 
 
 def _record_declarations(records, industries, created):
