@@ -17,10 +17,13 @@ clustering the new records and writing is one serial, atomic step.
 import functools
 import heapq
 import math
+from bisect import bisect_left
 from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass, make_dataclass
+from itertools import islice
 from operator import itemgetter
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,6 +33,7 @@ from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import builder, bulk_set, bulk_set_with_history, create_with_history, insert_select
+from hezuo_shenbao.lib.compute import fork_map, gc_paused
 
 from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -82,12 +86,15 @@ class Entry:
 
 
 class Index:
-    def __init__(self):
+    def __init__(self, ordered=False):
+        """`ordered`: entries are added in id order, each name once, and a search may be limited to the
+        entries added before a given id (clustering new records, see _earlier_matches)."""
         self.entries = {}
         self.by_code = defaultdict(set)
-        self.by_code_half = defaultdict(set)
         self.by_key = defaultdict(set)
-        self.blocks = defaultdict(set)
+        self.by_code_half = defaultdict(list if ordered else set)
+        self.blocks = defaultdict(list if ordered else set)
+        self._put = list.append if ordered else set.add
 
     @classmethod
     def of_register(cls):
@@ -109,32 +116,38 @@ class Index:
             # A mistyped code differs in one place, so one of its halves still agrees:
             # area + the first part of the organisation code, or the organisation code + check.
             for half in code_halves(code):
-                self.by_code_half[half].add(pk)
+                self._put(self.by_code_half[half], pk)
         self.add_name(pk, name, parts)
 
     def add_name(self, pk, name, parts=None):
         parts = parts or name_parts(name)
         self.by_key[parts.key].add(pk)
         for gram in bigrams(parts.core):
-            self.blocks[gram].add(pk)
+            self._put(self.blocks[gram], pk)
 
-    def candidates(self, core, code=""):
+    def candidates(self, core, code="", before=None):
         """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
         those sharing half of the code. Rare pairs are read first; a common pair (有限, 化工) is read
-        only while too few candidates have been found, since it says little and costs much."""
+        only while too few candidates have been found, since it says little and costs much.
+        `before` (an ordered index only): only entries with a smaller id."""
         if not self.entries:  # a first run: nothing to compare with
             return []
         weights = defaultdict(float)  # a Counter, without its per-key Python __missing__
-        blocks = sorted((block for gram in bigrams(core) if (block := self.blocks.get(gram))), key=len)
-        for block in blocks:
-            if len(block) > COMMON_BLOCK and len(weights) >= CANDIDATES:
+        blocks = [block for gram in bigrams(core) if (block := self.blocks.get(gram))]
+        sized = [(len(block) if before is None else bisect_left(block, before), block) for block in blocks]
+        for size, block in sorted(sized, key=itemgetter(0)):
+            if not size:
+                continue
+            if size > COMMON_BLOCK and len(weights) >= CANDIDATES:
                 break
-            share = 1.0 / len(block)
-            for pk in block:
+            share = 1.0 / size
+            for pk in block if size == len(block) else islice(block, size):
                 weights[pk] += share
         found = [pk for pk, _ in heapq.nlargest(CANDIDATES, weights.items(), key=itemgetter(1))]
         if len(code) == 18:
-            halves = set().union(*(self.by_code_half.get(half, set()) for half in code_halves(code)))
+            halves = set().union(*(self.by_code_half.get(half, ()) for half in code_halves(code)))
+            if before is not None:
+                halves = {pk for pk in halves if pk < before}
             found += sorted(halves - set(found))
         return found
 
@@ -348,6 +361,7 @@ def pending():
     )
 
 
+@gc_paused()
 def score_records(record_ids, index=None, decisions=None, loaded=None):
     """The read-only part of a run, for one partition: verdicts as plain dicts.
 
@@ -376,17 +390,19 @@ def link_records(record_ids, user=None, partitions=None):
     return apply_verdicts(verdicts, user=user, records=shared["loaded"])
 
 
+@gc_paused()
 @transaction.atomic
-def apply_verdicts(verdicts, user=None, records=None):
+def apply_verdicts(verdicts, user=None, records=None, processes=1):
     """Write the verdicts: links, reviews, and one candidate employer per cluster of new records.
-    `records`: the verdicts' records by id, when the scoring in this process has them already."""
+    `records`: the verdicts' records by id, when the scoring in this process has them already;
+    `processes`: how many processes may share the clustering (see _earlier_matches)."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
     if records is None:
         records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
-    created, reviews, candidates = _create_candidates([records[v.record_id] for v in new], now)
+    created, reviews, candidates = _create_candidates([records[v.record_id] for v in new], now, processes)
     for verdict in new:
         if verdict.record_id in reviews:
             verdict.status = Status.REVIEW
@@ -433,7 +449,7 @@ LINK_FIELDS = [
 ]
 
 
-def _create_candidates(records, now):
+def _create_candidates(records, now, processes=1):
     """Cluster unmatched records (same valid code, same canonical name, or near-identical name)
     and create one 待确认 employer per cluster.
 
@@ -457,9 +473,7 @@ def _create_candidates(records, now):
         if a != b:
             parent[max(a, b)] = min(a, b)
 
-    by_key, by_code, resembles = {}, {}, {}
-    local = Index()
-    local.weights = CharWeights([name_parts(r.name).core for r in records])
+    by_key, by_code, firsts = {}, {}, []
     for record in sorted(records, key=lambda r: r.pk):
         parts = name_parts(record.name)
         if record.code_valid and uscc_is_valid(record.code_norm):
@@ -469,22 +483,15 @@ def _create_candidates(records, now):
             by_code.setdefault(record.code_norm, record)
         if parts.key in by_key:
             union(by_key[parts.key].pk, record.pk)
-            continue
-        by_key[parts.key] = record
-        division = record.industry_code[:2] if record.industry_code else ""
-        code = record.code_norm if record.code_valid else ""
-        best = (0.0, None, {})
-        for pk in local.candidates(parts.core, code):
-            score, detail = compare(record, parts, local.entries[pk], local.weights)
-            if score >= LINK:
-                union(pk, record.pk)
-                break
-            if score > best[0]:
-                best = (score, pk, detail)
         else:
-            if best[0] >= REVIEW_EVIDENCE:
-                resembles[record.pk] = best
-        local.add(record.pk, record.name, code, record.township_id, division)
+            by_key[parts.key] = record
+            firsts.append(record)
+    resembles = {}
+    for pk, other, best in _earlier_matches(records, firsts, processes):
+        if other is not None:
+            union(other, pk)
+        else:
+            resembles[pk] = best
     clusters = defaultdict(list)
     for record in records:
         clusters[find(record.pk)].append(record)
@@ -512,6 +519,39 @@ def _create_candidates(records, now):
                 score, other, detail = doubtful[root]
                 reviews[record.pk] = (employer_of[find(other)], score, detail)
     return created, reviews, {employer.pk: employer for employer in employers}
+
+
+def _earlier_matches(records, firsts, processes):
+    """Each first record of a name (in id order) compared with the earlier ones: (its id, the id of the
+    first that links with it, None) or, failing that, (its id, None, the best in the review band).
+
+    Each comparison reads only the index of all first records, so they can be shared out among
+    `processes` forked processes; the result is the same as comparing them one by one."""
+    index = Index(ordered=True)
+    index.weights = CharWeights([name_parts(r.name).core for r in records])
+    for record in firsts:
+        code = record.code_norm if record.code_valid else ""
+        division = record.industry_code[:2] if record.industry_code else ""
+        index.add(record.pk, record.name, code, record.township_id, division)
+    return fork_map(_match_earlier, (index, firsts), len(firsts), processes)
+
+
+def _match_earlier(index, firsts, start, stop):
+    found = []
+    for record in firsts[start:stop]:
+        parts = name_parts(record.name)
+        best = (0.0, None, {})
+        for pk in index.candidates(parts.core, record.code_norm if record.code_valid else "", before=record.pk):
+            score, detail = compare(record, parts, index.entries[pk], index.weights)
+            if score >= LINK:
+                found.append((record.pk, pk, None))
+                break
+            if score > best[0]:
+                best = (score, pk, detail)
+        else:
+            if best[0] >= REVIEW_EVIDENCE:
+                found.append((record.pk, None, best))
+    return found
 
 
 SOURCE_LABELS = dict(SourceKind.choices)
@@ -681,12 +721,12 @@ def score_partition(run_id, record_ids, **shared):
     return verdicts
 
 
-def finish_run(run_id, verdicts, records=None):
+def finish_run(run_id, verdicts, records=None, processes=1):
     run = CrossrefRun.objects.get(pk=run_id)
     if run.status == CrossrefRun.Status.DONE:
         return run
     try:
-        summary = apply_verdicts(verdicts, user=run.started_by, records=records)
+        summary = apply_verdicts(verdicts, user=run.started_by, records=records, processes=processes)
     except Exception as error:
         CrossrefRun.objects.filter(pk=run_id).update(
             status=CrossrefRun.Status.FAILED, message=f"比对失败，未写入任何结果：{error}", finished_at=timezone.now()
@@ -713,4 +753,4 @@ def run_in_process(user=None):
     shared, verdicts = in_process(), []
     for ids in partitions_for(run.pk):
         verdicts.extend(score_partition(run.pk, ids, **shared))
-    return finish_run(run.pk, verdicts, records=shared["loaded"])
+    return finish_run(run.pk, verdicts, records=shared["loaded"], processes=settings.CROSSREF_PROCESSES)

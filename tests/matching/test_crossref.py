@@ -6,9 +6,11 @@ import io
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 
 from employers.models import Employer
+from hezuo_shenbao.lib import compute
 from matching import crossref
 from matching.models import LinkDecision, SourceRecord
 from matching.normalize import canonical_name, name_parts
@@ -65,6 +67,22 @@ def test_synthetic_county_meets_the_quality_targets(db, tmp_path):
     after = export_links(tmp_path)
     assert sorted(tuple(line.values()) for line in after) == [tuple(x) for x in before]
     assert Employer.objects.count() == employers
+
+
+def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_path, settings, monkeypatch):
+    county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
+    for kind, path in county.files:
+        run_import(kind, path, "--defer-linking")
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    results = []
+    for processes in (1, 2):
+        settings.CROSSREF_PROCESSES = processes
+        with transaction.atomic():
+            summary = crossref.run_in_process().summary
+            results.append((summary, export_links(tmp_path), list(Employer.objects.values_list("name", "code"))))
+            transaction.set_rollback(True)
+    assert results[0] == results[1]
+    assert results[0][0]["new_employers"] > 250 and results[0][0]["review"] > 0
 
 
 def test_export_links_columns_and_rows(db, tmp_path):

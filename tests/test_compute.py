@@ -1,0 +1,32 @@
+import gc
+import os
+
+from hezuo_shenbao.lib import compute
+
+
+def _squares_and_pids(numbers, start, stop):
+    return [(n * n, os.getpid()) for n in numbers[start:stop]]
+
+
+def test_fork_map_shares_the_slices_among_processes_and_keeps_their_order(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    numbers = list(range(1000))
+    result = compute.fork_map(_squares_and_pids, (numbers,), len(numbers), 2)
+    assert [square for square, _ in result] == [n * n for n in numbers]
+    assert os.getpid() not in {pid for _, pid in result}
+
+
+def test_fork_map_runs_small_work_here():
+    result = compute.fork_map(_squares_and_pids, ([1, 2, 3],), 3, 2)
+    assert result == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
+
+
+def test_gc_paused_pauses_collection_and_restores_it():
+    @compute.gc_paused()
+    def inner():
+        return gc.isenabled()
+
+    with compute.gc_paused():
+        assert not gc.isenabled() and not inner()
+        assert not gc.isenabled()  # the inner pause does not end the outer one
+    assert gc.isenabled()
