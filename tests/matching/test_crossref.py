@@ -203,6 +203,25 @@ def test_merge_and_split_keep_history(cast, as_user, tmp_path):
     assert LinkDecision.objects.filter(employer=keep, accepted=False, name_norm=record.name_norm).exists()
 
 
+def test_a_declaration_of_an_unknown_employer_creates_it_declared_with_one_history_row(db, tmp_path):
+    rows = [
+        ["合水县新见建材有限公司", "", "初次申报", "2024-05-01"],
+        ["合水县新见建材有限公司", "", "年度更新", "2025-05-01"],
+        ["合水县新见建材有限公司", "", "变更申报", "2025-05-01"],
+        ["合水县新见建材有限公司", "", "年度更新", "2025-05-01"],
+    ]
+    headers = ["单位名称", "信用代码", "申报类型", "申报日期"]
+    run_import("declaration", write(tmp_path / "申报.xlsx", headers, rows))
+    employer = Employer.objects.get()
+    # The latest date; on that date the last filing written (a repeated filing is written once).
+    assert employer.is_declared and str(employer.declared_on) == "2025-05-01"
+    assert employer.declaration_type == "变更申报"
+    assert employer.declarations.count() == 3
+    assert [h.history_type for h in employer.history.all()] == ["+"]
+    employer.refresh_declaration()
+    assert employer.declaration_type == "变更申报"
+
+
 def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_path):
     declared = make_employer(name="合水县已申报建材有限公司", code=valid_code(21))
     silent = make_employer(name="合水县未申报砖瓦有限公司", code=valid_code(22))
