@@ -69,6 +69,15 @@ def test_synthetic_county_meets_the_quality_targets(db, tmp_path):
     assert Employer.objects.count() == employers
 
 
+def _clusters(lines):
+    """The export's lines with each employer named by its first line (ids differ between rolled-back runs
+    on PostgreSQL, whose sequences do not roll back)."""
+    first = {}
+    for line in lines:
+        first.setdefault(line["employer_id"], (line["file"], line["row"]))
+    return [{**line, "employer_id": first[line["employer_id"]] if line["employer_id"] else ""} for line in lines]
+
+
 def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_path, settings, monkeypatch):
     county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
     for kind, path in county.files:
@@ -79,7 +88,8 @@ def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_pat
         settings.CROSSREF_PROCESSES = processes
         with transaction.atomic():
             summary = crossref.run_in_process().summary
-            results.append((summary, export_links(tmp_path), list(Employer.objects.values_list("name", "code"))))
+            employers = sorted(Employer.objects.values_list("name", "code"))
+            results.append((summary, _clusters(export_links(tmp_path)), employers))
             transaction.set_rollback(True)
     assert results[0] == results[1]
     assert results[0][0]["new_employers"] > 250 and results[0][0]["review"] > 0
