@@ -11,7 +11,8 @@ At ≥ LINK the record links, between REVIEW and LINK it waits for a person, bel
 New records cluster among themselves and each cluster becomes one candidate employer (待确认).
 
 Scoring is read-only and partitioned, so a Celery group can share it; applying the scores,
-clustering the new records and writing is one serial, atomic step.
+clustering the new records and writing is one atomic step (whose comparisons among new records
+`manage.py crossref` shares out among forked processes, see _earlier_matches).
 """
 
 import functools
