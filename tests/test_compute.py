@@ -30,3 +30,12 @@ def test_gc_paused_pauses_collection_and_restores_it():
         assert not gc.isenabled() and not inner()
         assert not gc.isenabled()  # the inner pause does not end the outer one
     assert gc.isenabled()
+
+
+def test_gc_paused_as_a_decorator_restores_collection_after_recursion():
+    @compute.gc_paused()
+    def countdown(n):
+        return countdown(n - 1) if n else gc.isenabled()
+
+    assert countdown(3) is False
+    assert gc.isenabled()

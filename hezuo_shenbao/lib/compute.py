@@ -7,7 +7,7 @@ its finalisers, so a transaction open in the parent is not disturbed."""
 
 import gc
 import multiprocessing
-from contextlib import ContextDecorator
+from contextlib import contextmanager
 
 # Below this many items a fork costs more than it saves.
 FORK_FROM = 5000
@@ -41,15 +41,17 @@ def _run(start, stop):
     return function(*shared, start, stop)
 
 
-class gc_paused(ContextDecorator):
+@contextmanager
+def gc_paused():
     """No cyclic garbage collection inside: a run builds hundreds of thousands of objects that it keeps,
     and each collection would walk them all again (about a tenth of a city's run) to find no cycles.
-    Reference counting still frees what is dropped; collection resumes on the way out."""
-
-    def __enter__(self):
-        self.enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self.enabled:
+    Reference counting still frees what is dropped; collection resumes on the way out of the outermost
+    pause. Each entry keeps its own state (also as a decorator), so nested and concurrent pauses end
+    with collection on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
             gc.enable()
