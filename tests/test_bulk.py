@@ -58,6 +58,8 @@ def test_create_with_history_sets_ids_defaults_and_one_history_row_each():
     assert (first.name, first.workers) == (AWKWARD, 12) and first.created_at is not None
     assert first.register_status == Employer._meta.get_field("register_status").default
     assert [h.history_change_reason for h in first.history.all()] == ["数据比对发现"]
+    second = Employer.objects.get(pk=created[1].pk)
+    assert (second.registered_address, second.workers, second.code_valid) == ("", None, False)
     # The sequence moved on: the next ordinary save gets a fresh id.
     assert make_employer(name="之后").pk > max(e.pk for e in created)
 
