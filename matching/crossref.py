@@ -33,7 +33,16 @@ from rapidfuzz.distance import Levenshtein
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import builder, bulk_set, bulk_set_with_history, create_with_history, insert_select
+from hezuo_shenbao.lib.bulk import (
+    builder,
+    bulk_set,
+    bulk_set_with_history,
+    create_with_history,
+    insert_select,
+    reserve_ids,
+    run_now,
+    writes_behind,
+)
 from hezuo_shenbao.lib.compute import fork_map, gc_paused
 
 from .models import CrossrefRun, LinkDecision, SourceRecord
@@ -403,12 +412,13 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
-    created, reviews, candidates = _create_candidates([records[v.record_id] for v in new], now, processes)
+    founding, doubtful = _cluster([records[v.record_id] for v in new], processes)
+    ids = reserve_ids(Employer, len(founding)) if founding else []
+    created = {record.pk: pk for pk, group in zip(ids, founding) for record in group}
     for verdict in new:
-        if verdict.record_id in reviews:
-            verdict.status = Status.REVIEW
-            verdict.employer_id, verdict.score, verdict.detail = reviews[verdict.record_id]
-            verdict.method = "fuzzy"
+        if verdict.record_id in doubtful:
+            group, verdict.score, verdict.detail = doubtful[verdict.record_id]
+            verdict.status, verdict.employer_id, verdict.method = Status.REVIEW, ids[group], "fuzzy"
     touched = []
     for verdict in verdicts:
         record = records[verdict.record_id]
@@ -425,15 +435,23 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         else:
             record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
         touched.append(record)
-    bulk_set(SourceRecord, touched, LINK_FIELDS)
     linked = [r for r in touched if r.employer_id]
-    absorb(linked, known=candidates)
+    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
+    # The links go to the database while the new employers are named: their ids are reserved, and
+    # foreign keys are checked at commit.
+    with writes_behind() as behind:
+        bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
+        _add_sources([r.pk for r in linked], run=behind)
+        build = builder(Employer)
+        employers = [_employer_from(group, industries, now, build, pk) for pk, group in zip(ids, founding)]
+        create_with_history(Employer, employers, "数据比对发现", run=behind)
+    _absorb_facts(linked, known={employer.pk: employer for employer in employers})
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],
         "review": counts[Status.REVIEW],
         "new_records": counts[Status.NEW],
-        "new_employers": len(set(created.values())),
+        "new_employers": len(founding),
     }
 
 
@@ -450,17 +468,17 @@ LINK_FIELDS = [
 ]
 
 
-def _create_candidates(records, now, processes=1):
-    """Cluster unmatched records (same valid code, same canonical name, or near-identical name)
-    and create one 待确认 employer per cluster.
+def _cluster(records, processes=1):
+    """Cluster unmatched records (same valid code, same canonical name, or near-identical name);
+    each cluster founds one 待确认 employer.
 
     A cluster of exam, monitoring, radiation or declaration records that only resembles another
     cluster (a score in the review band) gets no employer of its own: it waits for review against
     that cluster's employer, so a typo does not put a declared employer on the undeclared list.
     Lists (市级下发, departments, enforcement) always found an employer.
-    Returns (record id → employer id, record id → (candidate employer id, score, detail), employer id → employer)."""
+    Returns (the founding clusters, record id → (the index of the founding cluster it resembles, score, detail))."""
     if not records:
-        return {}, {}, {}
+        return [], {}
     parent = {r.pk: r.pk for r in records}
 
     def find(x):
@@ -501,25 +519,17 @@ def _create_candidates(records, now, processes=1):
         for root, group in clusters.items()
         if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
     }
-    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
-    roots, employers, build = [], [], builder(Employer)
-    for root, group in sorted(clusters.items()):
+    founding = {}
+    for root in sorted(clusters):
         target = doubtful.get(root)
-        if target and find(target[1]) not in doubtful:
-            continue
-        roots.append(root)
-        employers.append(_employer_from(group, industries, now, build))
-    employers = create_with_history(Employer, employers, "数据比对发现")
-    employer_of = {root: employer.pk for root, employer in zip(roots, employers)}
-    created, reviews = {}, {}
-    for root, group in clusters.items():
-        for record in group:
-            if root in employer_of:
-                created[record.pk] = employer_of[root]
-            else:
-                score, other, detail = doubtful[root]
-                reviews[record.pk] = (employer_of[find(other)], score, detail)
-    return created, reviews, {employer.pk: employer for employer in employers}
+        if not (target and find(target[1]) not in doubtful):
+            founding[root] = len(founding)
+    reviews = {}
+    for root in doubtful.keys() - founding.keys():
+        score, other, detail = doubtful[root]
+        for record in clusters[root]:
+            reviews[record.pk] = (founding[find(other)], score, detail)
+    return [clusters[root] for root in founding], reviews
 
 
 def _earlier_matches(records, firsts, processes):
@@ -558,12 +568,13 @@ def _match_earlier(index, firsts, start, stop):
 SOURCE_LABELS = dict(SourceKind.choices)
 
 
-def _employer_from(group, industries, now, build):
+def _employer_from(group, industries, now, build, pk):
     best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
     codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
     code = codes.most_common(1)[0][0] if codes else best.code_norm
     industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)  # an id
     employer = build(
+        id=pk,
         name=best.name[:200],
         code=code,
         code_valid=uscc_is_valid(code),
@@ -581,9 +592,14 @@ def _employer_from(group, industries, now, build):
     return employer
 
 
-def absorb(records, known=None):
-    """What linked records tell about their employers: sources, former names, declarations, blank facts.
-    `known`: employers already in memory (just created), by id."""
+def absorb(records):
+    """What linked records tell about their employers: sources, former names, declarations, blank facts."""
+    _add_sources([r.pk for r in records])
+    _absorb_facts(records)
+
+
+def _absorb_facts(records, known=None):
+    """absorb, but the sources. `known`: employers already in memory (just created), by id."""
     if not records:
         return
     employer_ids = {r.employer_id for r in records}
@@ -591,7 +607,6 @@ def absorb(records, known=None):
     # Employers created in this run have no sources or former names yet: only the others are read.
     earlier = employer_ids - employers.keys()
     employers.update(Employer.objects.in_bulk(earlier))
-    _add_sources([r.pk for r in records])
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
     new_aliases, declared = [], set()
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
@@ -619,7 +634,7 @@ def absorb(records, known=None):
         _record_declarations([r for r in records if r.pk in declared], industries, created=set(known or ()))
 
 
-def _add_sources(record_ids):
+def _add_sources(record_ids, run=run_now):
     """Each list a linked record comes from (kind and department) as a source of its employer, once.
     The database reads them from the records just written; the constraint keeps one of each, also when
     another run adds the same source meanwhile."""
@@ -629,6 +644,7 @@ def _add_sources(record_ids):
         "WHERE employer_id IS NOT NULL AND {} ON CONFLICT DO NOTHING",
         [timezone.now()],
         record_ids,
+        run=run,
     )
 
 

@@ -11,6 +11,8 @@ import csv
 import datetime
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from operator import attrgetter
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -52,7 +54,52 @@ def _quote(name):
     return connection.ops.quote_name(name)
 
 
-def bulk_set(model, objects, fields):
+def run_now(work):
+    """Run work(cursor) on this thread's connection, now: the default for every writer here."""
+    with connection.cursor() as cursor:
+        work(cursor)
+
+
+@contextmanager
+def writes_behind():
+    """Yields `behind(work)`, which queues work(cursor) to run, in order, on this transaction's connection in
+    a thread of its own while the caller goes on computing. PostgreSQL does the work in a process of its
+    own, so on two cores a run's writes and its Python overlap.
+
+    The caller sends no query of its own before the block ends (psycopg2 lets another thread's query in
+    between a COPY's statement and its data): one raises TransactionManagementError. Ending the block waits
+    for the queue and raises the first failure; ending it by an error drops what has not started and waits for
+    what has, so that nothing runs after the transaction is rolled back. Elsewhere than PostgreSQL (SQLite
+    allows one statement at a time per connection) work runs at once."""
+    if connection.vendor != "postgresql":
+        yield run_now
+        return
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("writes_behind() needs a transaction to write in")
+    # The connection object itself is shared: Django's wrapper is per thread, psycopg2's is thread-safe.
+    raw = connection.connection
+    with connection.execute_wrapper(_refuse), ThreadPoolExecutor(1, thread_name_prefix="writes-behind") as pool:
+        futures = []
+        try:
+            yield lambda work: futures.append(pool.submit(_on_cursor, raw, work))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        for future in futures:
+            future.result()
+
+
+def _refuse(execute, sql, params, many, context):
+    raise transaction.TransactionManagementError(f"a query while writes are behind: {sql[:80]}")
+
+
+def _on_cursor(raw, work):
+    with raw.cursor() as cursor:
+        work(cursor)
+
+
+def bulk_set(model, objects, fields, run=run_now):
     """UPDATE model SET <fields> = <each object's values> WHERE pk = <its pk>."""
     if not objects:
         return
@@ -60,34 +107,44 @@ def bulk_set(model, objects, fields):
     prepare = [_preparer(field, adding=False) for field in columns]
     params = [[read(obj) for read in prepare] + [obj.pk] for obj in objects]
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        # A temporary table costs a few catalogue locks held to the end of the transaction: worth it
-        # for many rows, not for the one or two of a visit being saved (thousands of those in one
-        # transaction would run out of lock slots).
-        if connection.vendor == "postgresql" and len(params) >= COPY_FROM:
-            _update_from_copy(cursor.cursor, model, columns, params)
-        else:
-            assignments = ", ".join(f"{_quote(f.column)} = %s" for f in columns)
+    # A temporary table costs a few catalogue locks held to the end of the transaction: worth it
+    # for many rows, not for the one or two of a visit being saved (thousands of those in one
+    # transaction would run out of lock slots).
+    if connection.vendor == "postgresql" and len(params) >= COPY_FROM:
+        work = _update_from_copy(model, columns, params)
+    else:
+        assignments = ", ".join(f"{_quote(f.column)} = %s" for f in columns)
+
+        def work(cursor):
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", params)
 
+    with transaction.atomic(savepoint=False):
+        run(work)
 
-def _update_from_copy(cursor, model, columns, params):
+
+def _update_from_copy(model, columns, params):
     """COPY the new values into a temporary table, then one UPDATE … FROM it: for tens of thousands
     of rows this is several times faster than sending them as VALUES lists."""
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
     names = [f"c{i}" for i in range(len(columns))]
     types = [f.db_type(connection) for f in columns] + [model._meta.pk.db_type(connection)]
     definition = ", ".join(f"{n} {t}" for n, t in zip([*names, "pk"], types))
-    cursor.execute(f"CREATE TEMPORARY TABLE bulk_set_values ({definition}) ON COMMIT DROP")
-    _copy(cursor, "bulk_set_values", [*names, "pk"], [f.null for f in columns] + [False], params)
+    copy = _copy("bulk_set_values", [*names, "pk"], [f.null for f in columns] + [False], params)
     assignments = ", ".join(f"{_quote(f.column)} = v.{n}" for f, n in zip(columns, names))
-    cursor.execute(f"UPDATE {table} SET {assignments} FROM bulk_set_values AS v WHERE {table}.{pk} = v.pk")
-    cursor.execute("DROP TABLE bulk_set_values")
+
+    def work(cursor):
+        cursor.execute(f"CREATE TEMPORARY TABLE bulk_set_values ({definition}) ON COMMIT DROP")
+        copy(cursor)
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM bulk_set_values AS v WHERE {table}.{pk} = v.pk")
+        cursor.execute("DROP TABLE bulk_set_values")
+
+    return work
 
 
-def _copy(cursor, table, columns, nullable, rows):
-    """COPY rows (sequences of values as get_db_prep_save gives them) into table(columns), in CSV written
-    by the csv module's C writer: tens of thousands of rows times thirty values.
+def _copy(table, columns, nullable, rows):
+    """work(cursor) that COPies rows (sequences of values as get_db_prep_save gives them) into
+    table(columns), in CSV written now by the csv module's C writer: tens of thousands of rows times
+    thirty values.
 
     Text is always quoted and numbers (booleans too: True) never. None is written quoted-empty, which
     FORCE_NULL reads as NULL in the `nullable` columns; no nullable column holds text (Django stores a
@@ -98,7 +155,10 @@ def _copy(cursor, table, columns, nullable, rows):
     options = "FORMAT csv"
     if forced := [column for column, null in zip(columns, nullable) if null]:
         options += f", FORCE_NULL ({', '.join(forced)})"
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})", buffer)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})"
+    # In one read: psycopg2 takes the GIL back for every read of the buffer, and behind (writes_behind)
+    # each take waits for the computing thread to let go of it.
+    return lambda cursor: cursor.copy_expert(sql, buffer, len(buffer.getvalue()) + 1)
 
 
 def pk_in(column, pks):
@@ -111,14 +171,18 @@ def pk_in(column, pks):
     return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk) for chunk in chunks]
 
 
-def insert_select(sql, params, pks, column="id"):
+def insert_select(sql, params, pks, column="id", run=run_now):
     """Run INSERT … SELECT … WHERE {} once per piece of pk_in(column, pks); `sql` has {} for the condition."""
-    with connection.cursor() as cursor:
-        for condition, values in pk_in(column, pks):
-            cursor.execute(sql.format(condition), [*params, *values])
+    statements = [(sql.format(condition), [*params, *values]) for condition, values in pk_in(column, pks)]
+
+    def work(cursor):
+        for statement in statements:
+            cursor.execute(*statement)
+
+    run(work)
 
 
-def record_history(model, pks, history_type, reason, user=None):
+def record_history(model, pks, history_type, reason, user=None, run=run_now):
     """One django-simple-history row per object, copied from its current state ('+' created, '~' changed)."""
     history = model.history.model
     columns = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
@@ -129,7 +193,7 @@ def record_history(model, pks, history_type, reason, user=None):
         f"SELECT {copied}, %s, %s, %s, %s FROM {_quote(model._meta.db_table)} WHERE {{}}"
     )
     params = [timezone.now(), history_type, reason, user.pk if user else None]
-    insert_select(sql, params, pks, _quote(model._meta.pk.column))
+    insert_select(sql, params, pks, _quote(model._meta.pk.column), run)
 
 
 def bulk_set_with_history(model, objects, fields, reason, user=None):
@@ -162,36 +226,56 @@ def builder(model):
     return build
 
 
-def bulk_insert(model, objects):
-    """bulk_create for new objects (no pk yet); sets their pks. On PostgreSQL the ids are drawn from
-    the table's sequence first and the rows COPied in, which at tens of thousands of rows takes a
+def reserve_ids(model, count):
+    """`count` ids for new rows of model, drawn now, so that rows referring to them can be written before
+    them (Django's foreign keys are checked at commit)."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [value for (value,) in cursor.fetchall()]
+        # SQLite (Django's AUTOINCREMENT keys): moving the table's counter on takes the database's write
+        # lock, so no other connection inserts until this transaction ends.
+        if not connection.in_atomic_block:
+            raise transaction.TransactionManagementError("reserve_ids() needs a transaction")
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        last = found[0] if found else 0
+        if found:
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last + count, table])
+        else:
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last + count])
+        return list(range(last + 1, last + count + 1))
+
+
+def bulk_insert(model, objects, run=run_now):
+    """bulk_create for new objects; sets the pks of those without one. On PostgreSQL the ids are drawn
+    from the table's sequence first and the rows COPied in, which at tens of thousands of rows takes a
     fraction of the time of INSERT statements."""
     if connection.vendor != "postgresql" or not objects:
         created = model.objects.bulk_create(objects, batch_size=CHUNK)
         if created and created[0].pk is None:  # backends that do not return ids from bulk inserts
             created = list(model.objects.order_by("-pk")[: len(created)])[::-1]
         return created
-    table, pk = model._meta.db_table, model._meta.pk
     fields = model._meta.concrete_fields
     prepare = [_preparer(field, adding=True) for field in fields]
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, len(objects)],
-        )
-        for obj, (value,) in zip(objects, cursor.fetchall()):
-            obj.pk = value
-        rows = ([read(obj) for read in prepare] for obj in objects)
-        columns = [_quote(field.column) for field in fields]
-        _copy(cursor.cursor, _quote(table), columns, [field.null for field in fields], rows)
+    missing = [obj for obj in objects if obj.pk is None]
+    for obj, pk in zip(missing, reserve_ids(model, len(missing)) if missing else ()):
+        obj.pk = pk
+    rows = ([read(obj) for read in prepare] for obj in objects)
+    columns = [_quote(field.column) for field in fields]
+    with transaction.atomic(savepoint=False):
+        run(_copy(_quote(model._meta.db_table), columns, [field.null for field in fields], rows))
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
     return objects
 
 
-def create_with_history(model, objects, reason, user=None):
+def create_with_history(model, objects, reason, user=None, run=run_now):
     """bulk_insert, then one '+' history row per created object."""
     with transaction.atomic(savepoint=False):
-        created = bulk_insert(model, objects)
-        record_history(model, [obj.pk for obj in created], "+", reason, user)
+        created = bulk_insert(model, objects, run)
+        record_history(model, [obj.pk for obj in created], "+", reason, user, run)
     return created
