@@ -50,9 +50,23 @@ LEGAL_FORMS = {
     "合作社": "合作社",
     "厂": "厂",
 }
-BRANCH_PATTERN = re.compile(
-    r"((?:第[一二三四五六七八九十\d]+)?(?:分公司|分厂|分店|分部|项目部|项目经理部|工区|作业区|采油厂|车间|营业部|办事处|门市部))$"
+BRANCH_MARKERS = (
+    "分公司",
+    "分厂",
+    "分店",
+    "分部",
+    "项目部",
+    "项目经理部",
+    "工区",
+    "作业区",
+    "采油厂",
+    "车间",
+    "营业部",
+    "办事处",
+    "门市部",
 )
+BRANCH_PATTERN = re.compile(rf"((?:第[一二三四五六七八九十\d]+)?(?:{'|'.join(BRANCH_MARKERS)}))$")
+FOLDS = [(suffix, folded, "分" + suffix) for suffix, folded in LEGAL_FORMS.items()]
 BRACKET_NOTE = re.compile(r"\(([^()]*)\)")
 
 
@@ -60,8 +74,7 @@ def fold_text(value) -> str:
     """NFKC (full-width → half-width), unified brackets, all whitespace removed."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value)).translate(BRACKETS)
-    return re.sub(r"\s+", "", text)
+    return "".join(unicodedata.normalize("NFKC", str(value)).translate(BRACKETS).split())
 
 
 @dataclass(frozen=True)
@@ -113,11 +126,13 @@ def _mend_region(text):
 def name_parts(value) -> NameParts:
     text = fold_text(value)
     # A bracketed note in the middle, e.g. 合水县(西华池)宏达建材: keep its words, drop the brackets.
-    text = BRACKET_NOTE.sub(lambda m: m.group(1), text)
+    if "(" in text:
+        text = BRACKET_NOTE.sub(lambda m: m.group(1), text)
     branch = ""
     main = text
     # Branch first: 宏达建材有限公司西华池分公司 → main 宏达建材有限公司, branch 西华池分公司.
-    match = BRANCH_PATTERN.search(text)
+    # (The regular expression is tried at every character: most names end in no marker at all.)
+    match = text.endswith(BRANCH_MARKERS) and BRANCH_PATTERN.search(text)
     if match and match.start() > 0:
         head = text[: match.start()]
         for form in LEGAL_FORMS:
@@ -128,8 +143,8 @@ def name_parts(value) -> NameParts:
         else:
             main, branch = head, match.group(1)
     form = ""
-    for suffix, folded in LEGAL_FORMS.items():
-        if main.endswith("分" + suffix):
+    for suffix, folded, branch_form in FOLDS:
+        if main.endswith(branch_form):
             break
         if main.endswith(suffix) and len(main) > len(suffix):
             main, form = main[: -len(suffix)], folded
