@@ -37,6 +37,7 @@ from hezuo_shenbao.lib.bulk import (
     bulk_set,
     bulk_set_with_history,
     create_with_history,
+    insert_rows,
     insert_select,
     reserve_ids,
     run_now,
@@ -416,33 +417,28 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
     founding, doubtful = _cluster([records[v.record_id] for v in new], processes)
     ids = reserve_ids(Employer, len(founding)) if founding else []
     created = {record.pk: pk for pk, group in zip(ids, founding) for record in group}
+    created_ids = set(ids)
     for verdict in new:
         if verdict.record_id in doubtful:
             group, verdict.score, verdict.detail = doubtful[verdict.record_id]
             verdict.status, verdict.employer_id, verdict.method = Status.REVIEW, ids[group], "fuzzy"
-    touched = []
-    for verdict in verdicts:
-        record = records[verdict.record_id]
-        record.link_method = verdict.method
-        record.link_score = verdict.score
-        record.link_detail = verdict.detail
-        record.link_version = VERSION
-        record.link_rule = rule if verdict.method != "review" else record.link_rule or rule
-        record.linked_at = now
-        if verdict.status == Status.LINKED:
-            record.link_status, record.employer_id, record.candidate_id = Status.LINKED, verdict.employer_id, None
-        elif verdict.status == Status.REVIEW:
-            record.link_status, record.employer_id, record.candidate_id = Status.REVIEW, None, verdict.employer_id
-        else:
-            record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
-        touched.append(record)
-    linked = [r for r in touched if r.employer_id]
     industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
-    # The links go to the database while the new employers are named: their ids are reserved, and
-    # foreign keys are checked at commit.
+    linked = []
+    # The links go to the database a slice at a time, while the next slice and then the new employers
+    # are worked out: the employers' ids are reserved, and foreign keys are checked at commit.
     with writes_behind() as behind:
-        bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
-        _add_sources([r.pk for r in linked], run=behind)
+        for start in range(0, len(verdicts), WRITE_SLICE):
+            touched = [
+                _link(records[v.record_id], v, created, now, rule) for v in verdicts[start : start + WRITE_SLICE]
+            ]
+            bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
+            linked += [r for r in touched if r.employer_id]
+        _add_sources([r.pk for r in linked if r.employer_id not in created_ids], run=behind)
+        # Nobody else can have given an employer created in this transaction a source.
+        sources = {(r.employer_id, r.kind, r.department) for r in linked if r.employer_id in created_ids}
+        insert_rows(
+            EmployerSource, ["employer", "kind", "department", "first_seen"], [(*s, now) for s in sources], behind
+        )
         build = builder(Employer)
         employers = [_employer_from(group, industries, now, build, pk) for pk, group in zip(ids, founding)]
         create_with_history(Employer, employers, "数据比对发现", run=behind)
@@ -454,6 +450,26 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         "new_records": counts[Status.NEW],
         "new_employers": len(founding),
     }
+
+
+WRITE_SLICE = 10000
+
+
+def _link(record, verdict, created, now, rule):
+    """Set the record's link as the verdict says; `created`: record id → id of the employer it founds."""
+    record.link_method = verdict.method
+    record.link_score = verdict.score
+    record.link_detail = verdict.detail
+    record.link_version = VERSION
+    record.link_rule = rule if verdict.method != "review" else record.link_rule or rule
+    record.linked_at = now
+    if verdict.status == Status.LINKED:
+        record.link_status, record.employer_id, record.candidate_id = Status.LINKED, verdict.employer_id, None
+    elif verdict.status == Status.REVIEW:
+        record.link_status, record.employer_id, record.candidate_id = Status.REVIEW, None, verdict.employer_id
+    else:
+        record.link_status, record.employer_id, record.candidate_id = Status.NEW, created[record.pk], None
+    return record
 
 
 LINK_FIELDS = [

@@ -273,6 +273,28 @@ def bulk_insert(model, objects, run=run_now):
     return objects
 
 
+def insert_rows(model, fields, rows, run=run_now):
+    """INSERT rows (tuples of values for `fields`) into model's table, with no instances built and ids
+    left to the database."""
+    if not rows:
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    db = connections[DEFAULT_DB_ALIAS]
+    rows = [[field.get_db_prep_save(value, db) for field, value in zip(columns, row)] for row in rows]
+    table, names = _quote(model._meta.db_table), [_quote(field.column) for field in columns]
+    if connection.vendor == "postgresql":
+        work = _copy(table, names, [field.null for field in columns], rows)
+    else:
+
+        def work(cursor):
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})", rows
+            )
+
+    with transaction.atomic(savepoint=False):
+        run(work)
+
+
 def create_with_history(model, objects, reason, user=None, run=run_now):
     """bulk_insert, then one '+' history row per created object."""
     with transaction.atomic(savepoint=False):
