@@ -1,17 +1,19 @@
 """The bulk writers behind imports and 数据比对: what they write must read back exactly as save() would."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from employers.models import Employer
+from employers.models import Employer, EmployerSource
 from hezuo_shenbao.lib import bulk
-from hezuo_shenbao.lib.bulk import bulk_set, create_with_history
+from hezuo_shenbao.lib.bulk import bulk_set, create_with_history, insert_rows, reserve_ids, writes_behind
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import make_employer
 
 pytestmark = pytest.mark.django_db
 
+SOURCE_FIELDS = ["employer", "kind", "department", "first_seen"]
 AWKWARD = 'tab\there, back\\slash, "quote", new\nline, \\N, 合水县'
 
 
@@ -81,3 +83,50 @@ def test_small_updates_do_not_pile_up_locks_in_a_transaction():
         employer.workers = n
         bulk_set(Employer, [employer], ["workers"])
     assert locks() <= before
+
+
+def test_reserved_ids_are_new_and_the_table_moves_past_them():
+    existing = make_employer(name="已有单位")
+    with transaction.atomic():
+        ids = reserve_ids(Employer, 3)
+        create_with_history(Employer, [Employer(pk=pk, name=f"预留{pk}") for pk in ids], "数据比对发现")
+    assert len(set(ids)) == 3 and min(ids) > existing.pk
+    assert sorted(Employer.objects.filter(name__startswith="预留").values_list("pk", flat=True)) == ids
+    assert make_employer(name="之后").pk > max(ids)
+
+
+def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_them():
+    batch = ImportBatch.objects.create(kind="exam", file_name="a.xlsx", file_sha256="x")
+    records = [_record(batch), _record(batch)]
+    with transaction.atomic():
+        (pk,) = reserve_ids(Employer, 1)
+        with writes_behind() as behind:
+            for record in records:
+                record.employer_id, record.link_rule = pk, "先"
+            bulk_set(SourceRecord, records, ["employer", "link_rule"], run=behind)
+            records[0].link_rule = "后"
+            bulk_set(SourceRecord, records[:1], ["link_rule"], run=behind)
+            insert_rows(EmployerSource, SOURCE_FIELDS, [(pk, "exam", "", timezone.now())], behind)
+            create_with_history(Employer, [Employer(pk=pk, name="后写入的单位")], "数据比对发现", run=behind)
+    employer = Employer.objects.get(pk=pk)
+    assert list(SourceRecord.objects.order_by("pk").values_list("employer_id", "link_rule")) == [(pk, "后"), (pk, "先")]
+    assert list(EmployerSource.objects.filter(employer=employer).values_list("kind", flat=True)) == ["exam"]
+    assert employer.history.count() == 1
+
+
+def test_a_failed_write_behind_fails_the_block_and_nothing_is_kept():
+    employer = make_employer()
+    row = (employer.pk, "exam", "", timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic(), writes_behind() as behind:
+        insert_rows(EmployerSource, SOURCE_FIELDS, [row], behind)
+        insert_rows(EmployerSource, SOURCE_FIELDS, [row], behind)  # the same source twice
+    assert not EmployerSource.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="elsewhere writes are never behind")
+def test_a_query_while_writes_are_behind_is_refused_and_nothing_is_kept():
+    employer = make_employer()
+    with pytest.raises(TransactionManagementError), transaction.atomic(), writes_behind() as behind:
+        insert_rows(EmployerSource, SOURCE_FIELDS, [(employer.pk, "exam", "", timezone.now())], behind)
+        Employer.objects.count()
+    assert not EmployerSource.objects.exists()

@@ -86,8 +86,9 @@ def writes_behind():
             for future in futures:
                 future.cancel()
             raise
-        for future in futures:
-            future.result()
+        with connection.wrap_database_errors:  # psycopg2's errors as Django's, as its own cursors raise them
+            for future in futures:
+                future.result()
 
 
 def _refuse(execute, sql, params, many, context):
