@@ -25,7 +25,9 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from rapidfuzz.distance import Levenshtein
 
@@ -39,6 +41,7 @@ from hezuo_shenbao.lib.bulk import (
     create_with_history,
     insert_rows,
     insert_select,
+    pk_in,
     reserve_ids,
     run_now,
     writes_behind,
@@ -341,7 +344,7 @@ APPLY_FIELDS = (
 )
 LINK_STATE = ("link_status", "link_method", "link_score", "link_detail", "link_version", "linked_at")
 # Row attributes read from elsewhere than the column of that name (SourceRecord has the same properties).
-LOOKUPS = {"declaration_type": "data__declaration_type"}
+LOOKUPS = {"declaration_type": KT("data__declaration_type")}
 
 
 # A source record as a run reads and writes it. A run handles tens of thousands: building model instances
@@ -356,11 +359,11 @@ Row = make_dataclass(
 
 
 def read_rows(record_ids, fields=APPLY_FIELDS):
-    """Rows for these record ids, in id order, in chunks a database takes as query parameters."""
-    record_ids = sorted(record_ids)
-    step = connection.features.max_query_params or 5000
-    for start in range(0, len(record_ids), step):
-        chunk = SourceRecord.objects.filter(pk__in=record_ids[start : start + step]).order_by("pk")
+    """Rows for these record ids, in id order. The ids go as one array where the database takes one
+    (pk_in): Django prepares each element of an __in list, which costs more than reading the row."""
+    column = f"{connection.ops.quote_name(SourceRecord._meta.db_table)}.{connection.ops.quote_name('id')}"
+    for condition, values in pk_in(column, sorted(record_ids)):
+        chunk = SourceRecord.objects.filter(RawSQL(condition, values, output_field=BooleanField())).order_by("pk")
         for values in chunk.values_list(*(LOOKUPS.get(name, name) for name in fields)):
             yield Row(*values)
 
