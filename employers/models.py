@@ -381,9 +381,17 @@ class Employer(models.Model):
         self.save(update_fields=["declaration_status", "declared_on", "declaration_type"])
 
     def apply_declaration(self, latest):
-        self.declaration_status = DeclarationStatus.DECLARED if latest else DeclarationStatus.UNDECLARED
-        self.declared_on = latest.declared_on if latest else None
-        self.declaration_type = latest.declaration_type if latest else ""
+        for field, value in self.declaration_state(latest).items():
+            setattr(self, field, value)
+
+    @staticmethod
+    def declaration_state(latest):
+        """What the latest declaration (or None) makes of an employer's declaration fields."""
+        return {
+            "declaration_status": DeclarationStatus.DECLARED if latest else DeclarationStatus.UNDECLARED,
+            "declared_on": latest.declared_on if latest else None,
+            "declaration_type": latest.declaration_type if latest else "",
+        }
 
 
 class EmployerAlias(models.Model):

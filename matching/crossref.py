@@ -35,13 +35,14 @@ from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import (
-    builder,
+    RowBuilder,
     bulk_set,
     bulk_set_with_history,
     create_with_history,
     insert_rows,
     insert_select,
     pk_in,
+    record_history,
     reserve_ids,
     run_now,
     writes_behind,
@@ -265,17 +266,21 @@ def compare(record, parts, entry, weights):
     return round(min(score + code_bonus, 1.0), 3), detail
 
 
+NOTHING = frozenset()
+
+
 def decide(record, index, decisions):
     """The verdict for one record against the register index (read-only)."""
     parts = name_parts(record.name)
-    remembered = decisions.get((record.name_norm, record.code_norm), {})
-    accepted = [pk for pk, ok in remembered.items() if ok and pk in index.entries]
-    if accepted:
-        return Verdict(record.pk, Status.LINKED, accepted[0], "review", 1.0, {"decision": "人工确认"})
-    rejected = {pk for pk, ok in remembered.items() if not ok}
+    rejected = NOTHING
+    if remembered := decisions.get((record.name_norm, record.code_norm)):
+        accepted = [pk for pk, ok in remembered.items() if ok and pk in index.entries]
+        if accepted:
+            return Verdict(record.pk, Status.LINKED, accepted[0], "review", 1.0, {"decision": "人工确认"})
+        rejected = {pk for pk, ok in remembered.items() if not ok}
 
-    if record.code_valid and uscc_is_valid(record.code_norm):
-        for pk in sorted(index.by_code.get(record.code_norm, set()) - rejected):
+    if record.code_valid and uscc_is_valid(record.code_norm) and (same_code := index.by_code.get(record.code_norm)):
+        for pk in sorted(same_code - rejected):
             entry = index.entries[pk]
             if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
                 similarity = index.weights.similarity(parts.core, entry.core)
@@ -283,7 +288,7 @@ def decide(record, index, decisions):
                     record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
                 )
 
-    for pk in sorted(index.by_key.get(parts.key, set()) - rejected):
+    for pk in sorted(index.by_key.get(parts.key, NOTHING) - rejected):
         entry = index.entries[pk]
         conflict = record.code_valid and entry.code and entry.code != record.code_norm
         if conflict and uscc_is_valid(record.code_norm) and not parts.branch:
@@ -439,13 +444,14 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         _add_sources([r.pk for r in linked if r.employer_id not in created_ids], run=behind)
         # Nobody else can have given an employer created in this transaction a source.
         sources = {(r.employer_id, r.kind, r.department) for r in linked if r.employer_id in created_ids}
-        insert_rows(
-            EmployerSource, ["employer", "kind", "department", "first_seen"], [(*s, now) for s in sources], behind
-        )
-        build = builder(Employer)
-        employers = [_employer_from(group, industries, now, build, pk) for pk, group in zip(ids, founding)]
-        create_with_history(Employer, employers, "数据比对发现", run=behind)
-    _absorb_facts(linked, known={employer.pk: employer for employer in employers})
+        build = RowBuilder(EmployerSource, pk=False)
+        rows = [build(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
+        insert_rows(EmployerSource, build.fields, rows, behind)
+        build = RowBuilder(Employer)
+        rows = [_employer_row(group, industries, build, pk) for pk, group in zip(ids, founding)]
+        insert_rows(Employer, build.fields, rows, behind)
+        record_history(Employer, ids, "+", "数据比对发现", run=behind)
+    _absorb_facts(linked, created=created_ids)
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],
@@ -588,12 +594,13 @@ def _match_earlier(index, firsts, start, stop):
 SOURCE_LABELS = dict(SourceKind.choices)
 
 
-def _employer_from(group, industries, now, build, pk):
+def _employer_row(group, industries, build, pk):
+    """The database row of the employer a cluster founds (RowBuilder(Employer))."""
     best = min(group, key=lambda r: (NAME_PRIORITY.get(r.kind, 9), r.pk))
     codes = Counter(r.code_norm for r in group if r.code_valid and uscc_is_valid(r.code_norm))
     code = codes.most_common(1)[0][0] if codes else best.code_norm
     industry = next((industries[r.industry_code] for r in group if r.industry_code in industries), None)  # an id
-    employer = build(
+    return build(
         id=pk,
         name=best.name[:200],
         code=code,
@@ -605,11 +612,9 @@ def _employer_from(group, industries, now, build, pk):
         exposed_workers=max((r.exposed_workers for r in group if r.exposed_workers is not None), default=None),
         register_status=RegisterStatus.PENDING,
         register_reason="数据比对发现：" + "、".join(sorted(SOURCE_LABELS[kind] for kind in {r.kind for r in group})),
-        created_at=now,
+        # Its declarations are written after it; its status is set now, rather than by a second write.
+        **Employer.declaration_state(_latest_filing(group)),
     )
-    # Its declarations are written after it; its status is set now, rather than by a second write.
-    employer.apply_declaration(_latest_filing(group))
-    return employer
 
 
 def absorb(records):
@@ -618,28 +623,28 @@ def absorb(records):
     _absorb_facts(records)
 
 
-def _absorb_facts(records, known=None):
-    """absorb, but the sources. `known`: employers already in memory (just created), by id."""
+def _absorb_facts(records, created=NOTHING):
+    """absorb, but the sources. `created`: ids of employers created in this run from these very records,
+    which have no former names yet and whose blanks the records could not fill (_employer_row)."""
     if not records:
         return
-    employer_ids = {r.employer_id for r in records}
-    employers = dict(known or {})
-    # Employers created in this run have no sources or former names yet: only the others are read.
-    earlier = employer_ids - employers.keys()
-    employers.update(Employer.objects.in_bulk(earlier))
+    earlier = {r.employer_id for r in records} - created
+    employers = Employer.objects.in_bulk(earlier)
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
     new_aliases, declared = [], set()
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
     for record in records:
-        employer = employers[record.employer_id]
+        if record.kind == SourceKind.DECLARATION and record.record_date:
+            declared.add(record.pk)
+        employer = employers.get(record.employer_id)
+        if employer is None:  # created in this run
+            continue
         if record.link_method == "code" and record.name != employer.name and (employer.pk, record.name) not in aliases:
             aliases.add((employer.pk, record.name))
             new_aliases.append(
                 EmployerAlias(employer=employer, name=record.name[:200], note=f"{record.batch_id}号批次")
             )
-        if record.kind == SourceKind.DECLARATION and record.record_date:
-            declared.add(record.pk)
         if record.kind in LIST_KINDS:
             _fill_blanks(employer, record, industries, changed)
     EmployerAlias.objects.bulk_create(new_aliases, ignore_conflicts=True)
@@ -651,7 +656,7 @@ def _absorb_facts(records, known=None):
             "名单导入补充信息",
         )
     if declared:
-        _record_declarations([r for r in records if r.pk in declared], industries, created=set(known or ()))
+        _record_declarations([r for r in records if r.pk in declared], industries, created)
 
 
 def _add_sources(record_ids, run=run_now):

@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from employers.models import Employer, EmployerSource
 from hezuo_shenbao.lib import bulk
-from hezuo_shenbao.lib.bulk import bulk_set, create_with_history, insert_rows, reserve_ids, writes_behind
+from hezuo_shenbao.lib.bulk import RowBuilder, bulk_set, create_with_history, insert_rows, reserve_ids, writes_behind
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import make_employer
 
 pytestmark = pytest.mark.django_db
 
-SOURCE_FIELDS = ["employer", "kind", "department", "first_seen"]
+SOURCE = RowBuilder(EmployerSource, pk=False)
 AWKWARD = 'tab\there, back\\slash, "quote", new\nline, \\N, 合水县'
 
 
@@ -95,6 +95,20 @@ def test_reserved_ids_are_new_and_the_table_moves_past_them():
     assert make_employer(name="之后").pk > max(ids)
 
 
+def test_built_rows_read_back_with_the_defaults_and_time_stamps_save_would_give():
+    build = RowBuilder(Employer)
+    with transaction.atomic():
+        first, second = reserve_ids(Employer, 2)
+        rows = [build(id=first, name=AWKWARD, workers=12, hazard_categories=["粉尘"]), build(id=second, name="乙")]
+        insert_rows(Employer, build.fields, rows)
+    made = Employer.objects.get(pk=first)
+    assert (made.name, made.workers, made.hazard_categories, made.code_valid) == (AWKWARD, 12, ["粉尘"], False)
+    other = Employer.objects.get(pk=second)
+    assert (other.workers, other.hazard_categories, other.registered_address) == (None, [], "")
+    assert other.register_status == Employer._meta.get_field("register_status").default
+    assert other.created_at is not None and other.updated_at is not None
+
+
 def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_them():
     batch = ImportBatch.objects.create(kind="exam", file_name="a.xlsx", file_sha256="x")
     records = [_record(batch), _record(batch)]
@@ -106,7 +120,7 @@ def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_the
             bulk_set(SourceRecord, records, ["employer", "link_rule"], run=behind)
             records[0].link_rule = "后"
             bulk_set(SourceRecord, records[:1], ["link_rule"], run=behind)
-            insert_rows(EmployerSource, SOURCE_FIELDS, [(pk, "exam", "", timezone.now())], behind)
+            insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=pk, kind="exam")], behind)
             create_with_history(Employer, [Employer(pk=pk, name="后写入的单位")], "数据比对发现", run=behind)
     employer = Employer.objects.get(pk=pk)
     assert list(SourceRecord.objects.order_by("pk").values_list("employer_id", "link_rule")) == [(pk, "后"), (pk, "先")]
@@ -116,10 +130,10 @@ def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_the
 
 def test_a_failed_write_behind_fails_the_block_and_nothing_is_kept():
     employer = make_employer()
-    row = (employer.pk, "exam", "", timezone.now())
+    row = SOURCE(employer_id=employer.pk, kind="exam")
     with pytest.raises(IntegrityError), transaction.atomic(), writes_behind() as behind:
-        insert_rows(EmployerSource, SOURCE_FIELDS, [row], behind)
-        insert_rows(EmployerSource, SOURCE_FIELDS, [row], behind)  # the same source twice
+        insert_rows(EmployerSource, SOURCE.fields, [row], behind)
+        insert_rows(EmployerSource, SOURCE.fields, [row], behind)  # the same source twice
     assert not EmployerSource.objects.exists()
 
 
@@ -127,6 +141,6 @@ def test_a_failed_write_behind_fails_the_block_and_nothing_is_kept():
 def test_a_query_while_writes_are_behind_is_refused_and_nothing_is_kept():
     employer = make_employer()
     with pytest.raises(TransactionManagementError), transaction.atomic(), writes_behind() as behind:
-        insert_rows(EmployerSource, SOURCE_FIELDS, [(employer.pk, "exam", "", timezone.now())], behind)
+        insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=employer.pk, kind="exam")], behind)
         Employer.objects.count()
     assert not EmployerSource.objects.exists()

@@ -29,11 +29,7 @@ PLAIN_FIELDS = (models.CharField, models.IntegerField, models.BooleanField, mode
 def _preparer(field, adding):
     """How to read one field's database value from an object, as save() would: tens of thousands of
     rows times thirty fields make Django's general preparation the larger part of a bulk write."""
-    if isinstance(field, PLAIN_FIELDS) and type(field).pre_save is models.Field.pre_save:
-        return attrgetter(field.attname)
-    if isinstance(field, models.DateField):  # and DateTimeField: COPY reads their ISO form
-        if not (field.auto_now or (field.auto_now_add and adding)):
-            return attrgetter(field.attname)
+    if isinstance(field, models.DateField) and (field.auto_now or (field.auto_now_add and adding)):
         # One time stamp for the whole write, set on each object as save() would.
         now = timezone.now() if isinstance(field, models.DateTimeField) else datetime.date.today()
 
@@ -42,12 +38,24 @@ def _preparer(field, adding):
             return now
 
         return stamp
+    if type(field).pre_save is not models.Field.pre_save and not isinstance(field, models.DateField):
+        db = connections[DEFAULT_DB_ALIAS]
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, adding), db)
+    read, convert = attrgetter(field.attname), _converter(field)
+    return read if convert is None else lambda obj: convert(read(obj))
+
+
+def _converter(field):
+    """How to turn a value of the field into the database's, or None where the value is that already."""
+    if isinstance(field, PLAIN_FIELDS):
+        return None
+    if isinstance(field, models.DateField):  # and DateTimeField: COPY reads their ISO form
+        return None
     if isinstance(field, models.JSONField):  # as Django adapts it (json.dumps), without an adapter object per value
-        read = attrgetter(field.attname)
-        return lambda obj: json.dumps(read(obj), cls=field.encoder)
+        return lambda value: json.dumps(value, cls=field.encoder)
     # The connection itself rather than django.db.connection, a proxy that looks it up on every use.
     db = connections[DEFAULT_DB_ALIAS]
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, adding), db)
+    return lambda value: field.get_db_prep_save(value, db)
 
 
 def _quote(name):
@@ -203,28 +211,26 @@ def bulk_set_with_history(model, objects, fields, reason, user=None):
         record_history(model, [obj.pk for obj in objects], "~", reason, user)
 
 
-def builder(model):
-    """A constructor of new instances for a bulk write: builder(Employer)(name=…, township_id=…).
+class RowBuilder:
+    """New rows for insert_rows(model, builder.fields, …): builder(name=…, township_id=…) gives the database
+    values of the model's fields (without the primary key unless `pk`), each one not given as save()
+    would write it: its default, or one time stamp for auto_now(_add).
 
-    Keyword construction resolves every field's default for every instance; at tens of thousands of
-    instances that costs more than writing them. Here the constant defaults are resolved once and each
-    instance is built positionally, as Model.from_db builds instances read from the database. Callable
-    defaults (a new dict, the time) are still called per instance unless a value is given."""
-    fields = model._meta.concrete_fields
-    position = {field.attname: i for i, field in enumerate(fields)}
-    template = [None if callable(field.default) else field.get_default() for field in fields]
-    per_instance = [(i, field) for i, field in enumerate(fields) if callable(field.default)]
+    No model instance is built per row: at tens of thousands of rows building them costs more than
+    writing them. The values given are taken as save() would take them from an instance."""
 
-    def build(**values):
-        row = template.copy()
-        for i, field in per_instance:
-            if field.attname not in values:
-                row[i] = field.get_default()
+    def __init__(self, model, pk=True):
+        self.fields = [field for field in model._meta.concrete_fields if pk or not field.primary_key]
+        sample = model()
+        self.template = [_preparer(field, adding=True)(sample) for field in self.fields]
+        self.place = {field.attname: (i, _converter(field)) for i, field in enumerate(self.fields)}
+
+    def __call__(self, **values):
+        row = self.template.copy()
         for name, value in values.items():
-            row[position[name]] = value
-        return model(*row)
-
-    return build
+            i, convert = self.place[name]
+            row[i] = value if convert is None else convert(value)
+        return row
 
 
 def reserve_ids(model, count):
@@ -275,16 +281,12 @@ def bulk_insert(model, objects, run=run_now):
 
 
 def insert_rows(model, fields, rows, run=run_now):
-    """INSERT rows (tuples of values for `fields`) into model's table, with no instances built and ids
-    left to the database."""
+    """INSERT rows (lists of database values for `fields`, see RowBuilder) into model's table."""
     if not rows:
         return
-    columns = [model._meta.get_field(name) for name in fields]
-    db = connections[DEFAULT_DB_ALIAS]
-    rows = [[field.get_db_prep_save(value, db) for field, value in zip(columns, row)] for row in rows]
-    table, names = _quote(model._meta.db_table), [_quote(field.column) for field in columns]
+    table, names = _quote(model._meta.db_table), [_quote(field.column) for field in fields]
     if connection.vendor == "postgresql":
-        work = _copy(table, names, [field.null for field in columns], rows)
+        work = _copy(table, names, [field.null for field in fields], rows)
     else:
 
         def work(cursor):
