@@ -38,7 +38,6 @@ from hezuo_shenbao.lib.bulk import (
     RowBuilder,
     bulk_set,
     bulk_set_with_history,
-    create_with_history,
     insert_rows,
     insert_select,
     pk_in,
@@ -451,7 +450,10 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         rows = [_employer_row(group, industries, build, pk) for pk, group in zip(ids, founding)]
         insert_rows(Employer, build.fields, rows, behind)
         record_history(Employer, ids, "+", "数据比对发现", run=behind)
+    filings, filing_ids = _new_filings(linked, created_ids)
+    _write_declarations(filings, filing_ids, industries)
     _absorb_facts(linked, created=created_ids)
+    Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],
@@ -620,23 +622,25 @@ def _employer_row(group, industries, build, pk):
 def absorb(records):
     """What linked records tell about their employers: sources, former names, declarations, blank facts."""
     _add_sources([r.pk for r in records])
+    filings, ids = _new_filings(records)
+    _write_declarations(filings, ids, dict(Industry.objects.filter(level=4).values_list("code", "pk")))
     _absorb_facts(records)
+    Employer.objects.refresh_declarations({r.employer_id for r in filings})
 
 
 def _absorb_facts(records, created=NOTHING):
-    """absorb, but the sources. `created`: ids of employers created in this run from these very records,
-    which have no former names yet and whose blanks the records could not fill (_employer_row)."""
-    if not records:
-        return
+    """Former names and blank facts (see absorb). `created`: ids of employers created in this run from
+    these very records, which have no former names yet and whose blanks the records could not fill
+    (_employer_row)."""
     earlier = {r.employer_id for r in records} - created
+    if not earlier:
+        return
     employers = Employer.objects.in_bulk(earlier)
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
-    new_aliases, declared = [], set()
+    new_aliases = []
     industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
     for record in records:
-        if record.kind == SourceKind.DECLARATION and record.record_date:
-            declared.add(record.pk)
         employer = employers.get(record.employer_id)
         if employer is None:  # created in this run
             continue
@@ -655,8 +659,6 @@ def _absorb_facts(records, created=NOTHING):
             ["township", "industry", "workers", "exposed_workers", "registered_address"],
             "名单导入补充信息",
         )
-    if declared:
-        _record_declarations([r for r in records if r.pk in declared], industries, created)
 
 
 def _add_sources(record_ids, run=run_now):
@@ -699,7 +701,7 @@ def _filing(record):
 
 def _latest_filing(records):
     """The filing an employer's status follows, as refresh_declarations would read it back once
-    _record_declarations has written these records: the latest date, and on one date the last written."""
+    _write_declarations has written these records: the latest date, and on one date the last written."""
     filings = {}
     for record in records:
         if record.kind == SourceKind.DECLARATION and record.record_date:
@@ -710,36 +712,44 @@ def _latest_filing(records):
     return Filing(declared_on, declaration_type)
 
 
-def _record_declarations(records, industries, created):
-    """Declarations found in the declaration system's export; each employer's status follows from them.
-    `created`: ids of employers created in this run, whose status _employer_from has set already."""
-    employer_ids = {r.employer_id for r in records}
+def _new_filings(records, created=NOTHING):
+    """The declaration system's records among these that are filings their employers do not have yet,
+    and an id reserved for each one's Declaration. `created`: ids of employers created in this run,
+    which have none yet."""
+    records = [r for r in records if r.kind == SourceKind.DECLARATION and r.record_date]
     existing = set(
-        Declaration.objects.filter(employer_id__in=employer_ids - created).values_list(
+        Declaration.objects.filter(employer_id__in={r.employer_id for r in records} - created).values_list(
             "employer_id", "declared_on", "declaration_type"
         )
     )
     new = []
     for record in records:
         key = (record.employer_id, *_filing(record))
-        if key in existing:
-            continue
-        existing.add(key)
-        new.append(
-            Declaration(
-                employer_id=key[0],
-                declared_on=key[1],
-                declaration_type=key[2],
-                receipt_no=f"导入{record.batch_id}-{record.row_number}",
-                industry_id=industries.get(record.industry_code),
-                workers=record.workers,
-                exposed_workers=record.exposed_workers,
-            )
+        if key not in existing:
+            existing.add(key)
+            new.append(record)
+    return new, reserve_ids(Declaration, len(new)) if new else []
+
+
+def _write_declarations(records, ids, industries, run=run_now):
+    """The Declarations of _new_filings. Each employer's status follows from them: refresh_declarations,
+    or for an employer created in this run, _employer_row."""
+    build = RowBuilder(Declaration)
+    rows = [
+        build(
+            id=pk,
+            employer_id=record.employer_id,
+            declared_on=record.record_date,
+            declaration_type=_filing(record)[1],
+            receipt_no=f"导入{record.batch_id}-{record.row_number}",
+            industry_id=industries.get(record.industry_code),
+            workers=record.workers,
+            exposed_workers=record.exposed_workers,
         )
-    if not new:
-        return
-    create_with_history(Declaration, new, "申报系统导出")
-    Employer.objects.refresh_declarations({d.employer_id for d in new} - created)
+        for pk, record in zip(ids, records)
+    ]
+    insert_rows(Declaration, build.fields, rows, run)
+    record_history(Declaration, ids, "+", "申报系统导出", run=run)
 
 
 PARTITION_SIZE = 20000

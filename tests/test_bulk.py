@@ -7,13 +7,14 @@ from django.utils import timezone
 
 from employers.models import Employer, EmployerSource
 from hezuo_shenbao.lib import bulk
-from hezuo_shenbao.lib.bulk import RowBuilder, bulk_set, create_with_history, insert_rows, reserve_ids, writes_behind
+from hezuo_shenbao.lib.bulk import RowBuilder, bulk_set, insert_rows, reserve_ids, writes_behind
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import make_employer
 
 pytestmark = pytest.mark.django_db
 
 SOURCE = RowBuilder(EmployerSource, pk=False)
+EMPLOYER = RowBuilder(Employer)
 AWKWARD = 'tab\there, back\\slash, "quote", new\nline, \\N, 合水县'
 
 
@@ -49,23 +50,6 @@ def test_bulk_set_writes_awkward_text_json_nulls_and_dates(copy_from, monkeypatc
     assert (second.link_rule, second.link_score, second.code_valid, second.employer) == ("", 0.875, True, None)
 
 
-def test_create_with_history_sets_ids_defaults_and_one_history_row_each():
-    existing = make_employer(name="已有单位")
-    new = [Employer(name=AWKWARD, workers=12), Employer(name="合水县乙公司", registered_address="")]
-
-    created = create_with_history(Employer, new, "数据比对发现")
-
-    assert [e.pk for e in created] == [e.pk for e in Employer.objects.exclude(pk=existing.pk).order_by("pk")]
-    first = Employer.objects.get(pk=created[0].pk)
-    assert (first.name, first.workers) == (AWKWARD, 12) and first.created_at is not None
-    assert first.register_status == Employer._meta.get_field("register_status").default
-    assert [h.history_change_reason for h in first.history.all()] == ["数据比对发现"]
-    second = Employer.objects.get(pk=created[1].pk)
-    assert (second.registered_address, second.workers, second.code_valid) == ("", None, False)
-    # The sequence moved on: the next ordinary save gets a fresh id.
-    assert make_employer(name="之后").pk > max(e.pk for e in created)
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock table")
 def test_small_updates_do_not_pile_up_locks_in_a_transaction():
     """A visit saved updates its employer's 最近走访 through bulk_set: thousands in one transaction
@@ -85,28 +69,27 @@ def test_small_updates_do_not_pile_up_locks_in_a_transaction():
     assert locks() <= before
 
 
-def test_reserved_ids_are_new_and_the_table_moves_past_them():
+def _write_employers(rows, run=bulk.run_now):
+    insert_rows(Employer, EMPLOYER.fields, rows, run)
+    bulk.record_history(Employer, [row[0] for row in rows], "+", "数据比对发现", run=run)
+
+
+def test_built_rows_read_back_with_defaults_time_stamps_and_one_history_row_each():
     existing = make_employer(name="已有单位")
     with transaction.atomic():
-        ids = reserve_ids(Employer, 3)
-        create_with_history(Employer, [Employer(pk=pk, name=f"预留{pk}") for pk in ids], "数据比对发现")
-    assert len(set(ids)) == 3 and min(ids) > existing.pk
-    assert sorted(Employer.objects.filter(name__startswith="预留").values_list("pk", flat=True)) == ids
-    assert make_employer(name="之后").pk > max(ids)
-
-
-def test_built_rows_read_back_with_the_defaults_and_time_stamps_save_would_give():
-    build = RowBuilder(Employer)
-    with transaction.atomic():
         first, second = reserve_ids(Employer, 2)
-        rows = [build(id=first, name=AWKWARD, workers=12, hazard_categories=["粉尘"]), build(id=second, name="乙")]
-        insert_rows(Employer, build.fields, rows)
-    made = Employer.objects.get(pk=first)
+        _write_employers(
+            [EMPLOYER(id=first, name=AWKWARD, workers=12, hazard_categories=["粉尘"]), EMPLOYER(id=second, name="乙")]
+        )
+    assert min(first, second) > existing.pk
+    made, other = Employer.objects.get(pk=first), Employer.objects.get(pk=second)
     assert (made.name, made.workers, made.hazard_categories, made.code_valid) == (AWKWARD, 12, ["粉尘"], False)
-    other = Employer.objects.get(pk=second)
     assert (other.workers, other.hazard_categories, other.registered_address) == (None, [], "")
     assert other.register_status == Employer._meta.get_field("register_status").default
     assert other.created_at is not None and other.updated_at is not None
+    assert [h.history_change_reason for h in made.history.all()] == ["数据比对发现"]
+    # The table's sequence moved past the reserved ids: the next ordinary save gets a fresh one.
+    assert make_employer(name="之后").pk > max(first, second)
 
 
 def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_them():
@@ -121,7 +104,7 @@ def test_writes_behind_run_in_order_and_rows_may_refer_to_rows_written_after_the
             records[0].link_rule = "后"
             bulk_set(SourceRecord, records[:1], ["link_rule"], run=behind)
             insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=pk, kind="exam")], behind)
-            create_with_history(Employer, [Employer(pk=pk, name="后写入的单位")], "数据比对发现", run=behind)
+            _write_employers([EMPLOYER(id=pk, name="后写入的单位")], behind)
     employer = Employer.objects.get(pk=pk)
     assert list(SourceRecord.objects.order_by("pk").values_list("employer_id", "link_rule")) == [(pk, "后"), (pk, "先")]
     assert list(EmployerSource.objects.filter(employer=employer).values_list("kind", flat=True)) == ["exam"]

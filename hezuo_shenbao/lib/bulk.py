@@ -257,29 +257,6 @@ def reserve_ids(model, count):
         return list(range(last + 1, last + count + 1))
 
 
-def bulk_insert(model, objects, run=run_now):
-    """bulk_create for new objects; sets the pks of those without one. On PostgreSQL the ids are drawn
-    from the table's sequence first and the rows COPied in, which at tens of thousands of rows takes a
-    fraction of the time of INSERT statements."""
-    if connection.vendor != "postgresql" or not objects:
-        created = model.objects.bulk_create(objects, batch_size=CHUNK)
-        if created and created[0].pk is None:  # backends that do not return ids from bulk inserts
-            created = list(model.objects.order_by("-pk")[: len(created)])[::-1]
-        return created
-    fields = model._meta.concrete_fields
-    prepare = [_preparer(field, adding=True) for field in fields]
-    missing = [obj for obj in objects if obj.pk is None]
-    for obj, pk in zip(missing, reserve_ids(model, len(missing)) if missing else ()):
-        obj.pk = pk
-    rows = ([read(obj) for read in prepare] for obj in objects)
-    columns = [_quote(field.column) for field in fields]
-    with transaction.atomic(savepoint=False):
-        run(_copy(_quote(model._meta.db_table), columns, [field.null for field in fields], rows))
-    for obj in objects:
-        obj._state.adding, obj._state.db = False, connection.alias
-    return objects
-
-
 def insert_rows(model, fields, rows, run=run_now):
     """INSERT rows (lists of database values for `fields`, see RowBuilder) into model's table."""
     if not rows:
@@ -296,11 +273,3 @@ def insert_rows(model, fields, rows, run=run_now):
 
     with transaction.atomic(savepoint=False):
         run(work)
-
-
-def create_with_history(model, objects, reason, user=None, run=run_now):
-    """bulk_insert, then one '+' history row per created object."""
-    with transaction.atomic(savepoint=False):
-        created = bulk_insert(model, objects, run)
-        record_history(model, [obj.pk for obj in created], "+", reason, user, run)
-    return created
