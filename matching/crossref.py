@@ -270,6 +270,8 @@ NOTHING = frozenset()
 
 def decide(record, index, decisions):
     """The verdict for one record against the register index (read-only)."""
+    if not index.entries:  # a first run: no employer to compare with, nor any decision about one
+        return Verdict(record.pk, Status.NEW, None, "new", None, {})
     parts = name_parts(record.name)
     rejected = NOTHING
     if remembered := decisions.get((record.name_norm, record.code_norm)):
