@@ -789,7 +789,24 @@ def finish_run(run_id, verdicts, records=None, processes=1):
     run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
     run.records_done = run.records_total
     run.save()
+    if summary["new_records"] + summary["linked"] >= ANALYZE_FROM:
+        refresh_statistics()
     return run
+
+
+# Records written by a run beyond which PostgreSQL's statistics are refreshed at once.
+ANALYZE_FROM = 5000
+
+
+def refresh_statistics():
+    """ANALYZE the tables a large run fills. Until autovacuum gets to them, PostgreSQL plans with the sizes
+    it knew before: after a first run over a city (28,000 employers where there were none) the undeclared
+    list took 20 s instead of 0.1 s."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (Employer, EmployerSource, Declaration))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def give_up(run, deaths):
