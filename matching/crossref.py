@@ -736,6 +736,8 @@ def _new_filings(records, created=NOTHING):
 def _write_declarations(records, ids, industries, run=run_now):
     """The Declarations of _new_filings. Each employer's status follows from them: refresh_declarations,
     or for an employer created in this run, _employer_row."""
+    if not records:
+        return
     build = RowBuilder(Declaration)
     rows = [
         build(

@@ -1,11 +1,12 @@
 """Writing many rows at once, with their change history.
 
-Django's bulk_update builds one CASE expression per field and row, and django-simple-history's
-bulk helpers build a model instance per historical row; at tens of thousands of rows building
-them costs more than the work recorded. Here the database does the work: on PostgreSQL the new
-values are COPied into a temporary table and applied with one UPDATE … FROM (executemany on
-SQLite), and the historical rows are copied from the table itself with INSERT … SELECT, exactly
-as save() would have recorded them."""
+Django's bulk_create and bulk_update take a model instance per row (and build one CASE expression per field
+and row), and django-simple-history's bulk helpers an instance per historical row; at tens of thousands
+of rows building them costs more than the work recorded. Here the database does the work: on PostgreSQL
+new rows (RowBuilder, lists of values rather than instances) and new values for existing rows are COPied
+in, the latter through a temporary table and one UPDATE … FROM (executemany on SQLite), and the historical
+rows are copied from the table itself with INSERT … SELECT, exactly as save() would have recorded them.
+Every writer takes `run`: now by default, or behind the caller's Python (writes_behind)."""
 
 import csv
 import datetime
@@ -160,6 +161,7 @@ def _copy(table, columns, nullable, rows):
     blank CharField as ''), so an empty string is never taken for a NULL."""
     buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
+    size = buffer.tell() + 1
     buffer.seek(0)
     options = "FORMAT csv"
     if forced := [column for column, null in zip(columns, nullable) if null]:
@@ -167,7 +169,7 @@ def _copy(table, columns, nullable, rows):
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH ({options})"
     # In one read: psycopg2 takes the GIL back for every read of the buffer, and behind (writes_behind)
     # each take waits for the computing thread to let go of it.
-    return lambda cursor: cursor.copy_expert(sql, buffer, len(buffer.getvalue()) + 1)
+    return lambda cursor: cursor.copy_expert(sql, buffer, size)
 
 
 def pk_in(column, pks):
