@@ -143,8 +143,6 @@ class Index:
         those sharing half of the code. Rare pairs are read first; a common pair (有限, 化工) is read
         only while too few candidates have been found, since it says little and costs much.
         `before` (an ordered index only): only entries with a smaller id."""
-        if not self.entries:  # a first run: nothing to compare with
-            return []
         weights = defaultdict(float)  # a Counter, without its per-key Python __missing__
         blocks = [block for gram in bigrams(core) if (block := self.blocks.get(gram))]
         sized = [(len(block) if before is None else bisect_left(block, before), block) for block in blocks]
@@ -367,9 +365,10 @@ Row = make_dataclass(
 def read_rows(record_ids, fields=APPLY_FIELDS):
     """Rows for these record ids, in id order. The ids go as one array where the database takes one
     (pk_in): Django prepares each element of an __in list, which costs more than reading the row."""
-    column = f"{connection.ops.quote_name(SourceRecord._meta.db_table)}.{connection.ops.quote_name('id')}"
-    for condition, values in pk_in(column, sorted(record_ids)):
-        chunk = SourceRecord.objects.filter(RawSQL(condition, values, output_field=BooleanField())).order_by("pk")
+    quote, meta = connection.ops.quote_name, SourceRecord._meta
+    column = f"{quote(meta.db_table)}.{quote(meta.pk.column)}"
+    for condition, ids in pk_in(column, sorted(record_ids)):
+        chunk = SourceRecord.objects.filter(RawSQL(condition, ids, output_field=BooleanField())).order_by("pk")
         for values in chunk.values_list(*(LOOKUPS.get(name, name) for name in fields)):
             yield Row(*values)
 
@@ -454,7 +453,7 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         record_history(Employer, ids, "+", "数据比对发现", run=behind)
     filings, filing_ids = _new_filings(linked, created_ids)
     _write_declarations(filings, filing_ids, industries)
-    _absorb_facts(linked, created=created_ids)
+    _absorb_facts(linked, industries, created=created_ids)
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     counts = Counter(v.status for v in verdicts)
     return {
@@ -624,23 +623,23 @@ def _employer_row(group, industries, build, pk):
 def absorb(records):
     """What linked records tell about their employers: sources, former names, declarations, blank facts."""
     _add_sources([r.pk for r in records])
+    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
     filings, ids = _new_filings(records)
-    _write_declarations(filings, ids, dict(Industry.objects.filter(level=4).values_list("code", "pk")))
-    _absorb_facts(records)
+    _write_declarations(filings, ids, industries)
+    _absorb_facts(records, industries)
     Employer.objects.refresh_declarations({r.employer_id for r in filings})
 
 
-def _absorb_facts(records, created=NOTHING):
-    """Former names and blank facts (see absorb). `created`: ids of employers created in this run from
-    these very records, which have no former names yet and whose blanks the records could not fill
-    (_employer_row)."""
+def _absorb_facts(records, industries, created=NOTHING):
+    """Former names and blank facts (see absorb); `industries`: level-4 code → id. `created`: ids of
+    employers created in this run from these very records, which have no former names yet and whose
+    blanks the records could not fill (_employer_row)."""
     earlier = {r.employer_id for r in records} - created
     if not earlier:
         return
     employers = Employer.objects.in_bulk(earlier)
     aliases = set(EmployerAlias.objects.filter(employer_id__in=earlier).values_list("employer_id", "name"))
     new_aliases = []
-    industries = {i.code: i.pk for i in Industry.objects.filter(level=4)}
     changed = {}
     for record in records:
         employer = employers.get(record.employer_id)

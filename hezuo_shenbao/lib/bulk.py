@@ -6,7 +6,7 @@ of rows building them costs more than the work recorded. Here the database does 
 new rows (RowBuilder, lists of values rather than instances) and new values for existing rows are COPied
 in, the latter through a temporary table and one UPDATE … FROM (executemany on SQLite), and the historical
 rows are copied from the table itself with INSERT … SELECT, exactly as save() would have recorded them.
-Every writer takes `run`: now by default, or behind the caller's Python (writes_behind)."""
+The writers take `run`: now by default, or behind the caller's Python (writes_behind)."""
 
 import csv
 import datetime
@@ -50,8 +50,8 @@ def _converter(field):
     """How to turn a value of the field into the database's, or None where the value is that already."""
     if isinstance(field, PLAIN_FIELDS):
         return None
-    if isinstance(field, models.DateField):  # and DateTimeField: COPY reads their ISO form
-        return None
+    if isinstance(field, models.DateField) and connection.vendor == "postgresql":
+        return None  # and DateTimeField: COPY's CSV reads str() of them, time zone included
     if isinstance(field, models.JSONField):  # as Django adapts it (json.dumps), without an adapter object per value
         return lambda value: json.dumps(value, cls=field.encoder)
     # The connection itself rather than django.db.connection, a proxy that looks it up on every use.
@@ -77,9 +77,9 @@ def writes_behind():
 
     The caller sends no query of its own before the block ends (psycopg2 lets another thread's query in
     between a COPY's statement and its data): one raises TransactionManagementError. Ending the block waits
-    for the queue and raises the first failure; ending it by an error drops what has not started and waits for
-    what has, so that nothing runs after the transaction is rolled back. Elsewhere than PostgreSQL (SQLite
-    allows one statement at a time per connection) work runs at once."""
+    for the queue and raises the first failure; ending it by an error, or a failure behind, drops what has
+    not started and waits for what has, so that nothing runs after the transaction is rolled back. Elsewhere
+    than PostgreSQL (SQLite allows one statement at a time per connection) work runs at once."""
     if connection.vendor != "postgresql":
         yield run_now
         return
@@ -95,9 +95,14 @@ def writes_behind():
             for future in futures:
                 future.cancel()
             raise
-        with connection.wrap_database_errors:  # psycopg2's errors as Django's, as its own cursors raise them
-            for future in futures:
-                future.result()
+        try:
+            with connection.wrap_database_errors:  # psycopg2's errors as Django's, as its own cursors raise them
+                for future in futures:
+                    future.result()
+        except BaseException:
+            for future in futures:  # what a failed write would have sent into an aborted transaction
+                future.cancel()
+            raise
 
 
 def _refuse(execute, sql, params, many, context):
@@ -219,7 +224,8 @@ class RowBuilder:
     would write it: its default, or one time stamp for auto_now(_add).
 
     No model instance is built per row: at tens of thousands of rows building them costs more than
-    writing them. The values given are taken as save() would take them from an instance."""
+    writing them. The values given are converted as save() converts an instance's (a value given for an
+    auto_now field is kept)."""
 
     def __init__(self, model, pk=True):
         self.fields = [field for field in model._meta.concrete_fields if pk or not field.primary_key]
@@ -251,7 +257,8 @@ def reserve_ids(model, count):
             raise transaction.TransactionManagementError("reserve_ids() needs a transaction")
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
         found = cursor.fetchone()
-        last = found[0] if found else 0
+        cursor.execute(f"SELECT coalesce(max({_quote(column)}), 0) FROM {_quote(table)}")
+        last = max(found[0] if found else 0, cursor.fetchone()[0])
         if found:
             cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [last + count, table])
         else:
