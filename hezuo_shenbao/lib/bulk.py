@@ -91,16 +91,11 @@ def writes_behind():
         futures = []
         try:
             yield lambda work: futures.append(pool.submit(_on_cursor, raw, work))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-        try:
             with connection.wrap_database_errors:  # psycopg2's errors as Django's, as its own cursors raise them
                 for future in futures:
                     future.result()
         except BaseException:
-            for future in futures:  # what a failed write would have sent into an aborted transaction
+            for future in futures:  # the pool's exit then waits only for the statement under way
                 future.cancel()
             raise
 
