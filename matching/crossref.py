@@ -20,7 +20,7 @@ import math
 from bisect import bisect_left
 from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass, make_dataclass
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 
 from django.conf import settings
@@ -187,6 +187,7 @@ class CharWeights:
         self.default = math.log(total + 1)
         self.weights = {char: math.log((total + 1) / (n + 1)) + 0.5 for char, n in counts.items()}
         self.totals = {}
+        self.chars = {}
 
     def of(self, char):
         return self.weights.get(char, self.default)
@@ -197,6 +198,18 @@ class CharWeights:
         if value is None:
             value = self.totals[text] = sum(map(self.of, text))
         return value
+
+    def most_similar(self, a, b):
+        """An upper bound of similarity(a, b), at a fifth of its cost: each character of one name that the
+        other lacks takes an edit costing at least its weight."""
+        chars = self.chars
+        if (set_a := chars.get(a)) is None:
+            set_a = chars[a] = frozenset(a)
+        if (set_b := chars.get(b)) is None:
+            set_b = chars[b] = frozenset(b)
+        weight, default = self.weights.get, repeat(self.default)
+        missing = max(sum(map(weight, set_a - set_b, default)), sum(map(weight, set_b - set_a, default)))
+        return 1.0 - missing / (max(self.total(a), self.total(b)) or 1.0)
 
     def similarity(self, a, b):
         if a == b:
@@ -216,51 +229,65 @@ class CharWeights:
         return max(0.0, 1.0 - cost / total)
 
 
-def compare(record, parts, entry, weights):
-    """Score one record against one employer, saying what agreed and what did not."""
+def compare(record, parts, entry, weights, floor=None):
+    """Score one record against one employer, saying what agreed and what did not.
+
+    `floor`: a score the caller has no use for reaching; a comparison that cannot beat it returns None
+    without the name similarity (clustering compares most names with a handful that do not match)."""
     # Conflicting branch or region parts end the comparison before the costlier name similarity.
-    notes, penalties = {}, []
+    notes, steps = {}, []
     if parts.branch != entry.branch:
         notes["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
         if not (parts.branch and entry.branch and Levenshtein.distance(parts.branch, entry.branch) == 1):
-            return 0.0, notes
-        penalties.append(0.05)  # 西化池分公司 is a typo of 西华池分公司, not another branch
+            return None if floor is not None else (0.0, notes)
+        steps.append(-0.05)  # 西化池分公司 is a typo of 西华池分公司, not another branch
     if parts.region != entry.region:
         notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
         if parts.region and entry.region:
-            return 0.0, notes
-        penalties.append(0.25)
-    detail = {"name": round(weights.similarity(parts.core, entry.core), 3), **notes}
-    score = detail["name"]
-    for penalty in penalties:
-        score -= penalty
+            return None if floor is not None else (0.0, notes)
+        steps.append(-0.25)
     code_bonus = 0.0
     if record.code_norm and entry.code:
         if record.code_valid and record.code_norm != entry.code:
             if not parts.branch:
-                detail["code"] = "不同"
-                return min(score, 0.5) - 0.3, detail
+                if floor is not None and floor > 0.2:  # the most a conflicting code leaves
+                    return None
+                name = round(weights.similarity(parts.core, entry.core), 3)
+                return min(_adjusted(name, steps), 0.5) - 0.3, {"name": name, **notes, "code": "不同"}
             # Branches are often reported under their parent's code: not a conflict.
-            detail["code"] = "不同（分支机构常用上级代码）"
+            notes["code"] = "不同（分支机构常用上级代码）"
         distance = Levenshtein.distance(record.code_norm, entry.code)
         if distance <= 2:
-            detail["code"] = "一致" if distance == 0 else f"相差{distance}位"
+            notes["code"] = "一致" if distance == 0 else f"相差{distance}位"
             code_bonus = 0.15 if distance else 0.25
     if record.township_id and entry.township_id:
         same = record.township_id == entry.township_id
-        detail["township"] = "一致" if same else "不同"
-        score += 0.05 if same else -0.10
+        notes["township"] = "一致" if same else "不同"
+        steps.append(0.05 if same else -0.10)
     division = record.industry_code[:2] if record.industry_code else ""
     if division and entry.division:
         same = division == entry.division
-        detail["industry"] = "一致" if same else "不同"
-        score += 0.03 if same else -0.05
+        notes["industry"] = "一致" if same else "不同"
+        steps.append(0.03 if same else -0.05)
+    # The margin covers rounding the name similarity to three places.
+    if floor is not None and weights.most_similar(parts.core, entry.core) + sum(steps) + code_bonus < floor - 0.001:
+        return None
+    name = round(weights.similarity(parts.core, entry.core), 3)
+    detail = {"name": name, **notes}
+    score = _adjusted(name, steps)
     if parts.core[:2] != entry.core[:2]:
         # Another 字号: a long shared trade (石油技术服务) must not make 恒远 and 泽远 one employer.
         # A typo in the 字号 still reaches review; only a near-identical code carries it further.
         detail["brand"] = f"{parts.core[:2]} ≠ {entry.core[:2]}"
         score = min(score, LINK - 0.05)
     return round(min(score + code_bonus, 1.0), 3), detail
+
+
+def _adjusted(score, steps):
+    """The score with each penalty or bonus added in turn (the order the sum has always been rounded in)."""
+    for step in steps:
+        score += step
+    return score
 
 
 NOTHING = frozenset()
@@ -582,7 +609,11 @@ def _match_earlier(index, firsts, start, stop):
         parts = name_parts(record.name)
         best = (0.0, None, {})
         for pk in index.candidates(parts.core, record.code_norm if record.code_valid else "", before=record.pk):
-            score, detail = compare(record, parts, index.entries[pk], index.weights)
+            # Only a score in the review band or above, and above the best so far, changes the outcome.
+            compared = compare(record, parts, index.entries[pk], index.weights, floor=max(best[0], REVIEW_EVIDENCE))
+            if compared is None:
+                continue
+            score, detail = compared
             if score >= LINK:
                 found.append((record.pk, pk, None))
                 break

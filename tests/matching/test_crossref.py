@@ -95,6 +95,31 @@ def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_pat
     assert results[0][0]["new_employers"] > 250 and results[0][0]["review"] > 0
 
 
+def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, monkeypatch):
+    county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
+    for kind, path in county.files:
+        run_import(kind, path, "--defer-linking")
+    records = list(crossref.read_rows(crossref.pending().values_list("pk", flat=True)))
+    compare, outcomes = crossref.compare, []
+
+    def watched(record, parts, entry, weights, floor=None):
+        outcome = compare(record, parts, entry, weights, floor)
+        full = compare(record, parts, entry, weights)
+        # None only for a score below the floor; otherwise what comparing in full says.
+        assert full[0] < floor if outcome is None else outcome == full
+        assert weights.most_similar(parts.core, entry.core) >= weights.similarity(parts.core, entry.core)
+        outcomes.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(crossref, "compare", watched)
+    founding, reviews = crossref._cluster(records)
+    assert outcomes.count(None) > len(outcomes) / 2
+    monkeypatch.setattr(
+        crossref, "compare", lambda record, parts, entry, weights, floor: compare(record, parts, entry, weights)
+    )
+    assert crossref._cluster(records) == (founding, reviews)
+
+
 def test_export_links_columns_and_rows(db, tmp_path):
     hongda = make_employer(name="合水县宏达建材有限公司", code=valid_code(1))
     rows = [
