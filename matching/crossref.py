@@ -25,7 +25,7 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -389,15 +389,18 @@ Row = make_dataclass(
 )
 
 
+def _rows(queryset, fields):
+    for values in queryset.order_by("pk").values_list(*(LOOKUPS.get(name, name) for name in fields)):
+        yield Row(*values)
+
+
 def read_rows(record_ids, fields=APPLY_FIELDS):
     """Rows for these record ids, in id order. The ids go as one array where the database takes one
     (pk_in): Django prepares each element of an __in list, which costs more than reading the row."""
     quote, meta = connection.ops.quote_name, SourceRecord._meta
     column = f"{quote(meta.db_table)}.{quote(meta.pk.column)}"
     for condition, ids in pk_in(column, sorted(record_ids)):
-        chunk = SourceRecord.objects.filter(RawSQL(condition, ids, output_field=BooleanField())).order_by("pk")
-        for values in chunk.values_list(*(LOOKUPS.get(name, name) for name in fields)):
-            yield Row(*values)
+        yield from _rows(SourceRecord.objects.filter(RawSQL(condition, ids, output_field=BooleanField())), fields)
 
 
 def pending():
@@ -409,15 +412,16 @@ def pending():
 
 
 @gc_paused()
-def score_records(record_ids, index=None, decisions=None, loaded=None):
-    """The read-only part of a run, for one partition: verdicts as plain dicts.
+def score_records(rows, index=None, decisions=None, loaded=None):
+    """The read-only part of a run, for one partition's rows (RECORD_FIELDS at least): verdicts as plain dicts.
 
     A run done in one process passes the register `index` and `decisions` built once for all its
-    partitions, and a `loaded` dict that keeps the records read, so that applying need not read them again."""
+    partitions, and a `loaded` dict that keeps the records (read with APPLY_FIELDS), so that applying need
+    not read them again."""
     index = Index.of_register() if index is None else index
     decisions = remembered_decisions() if decisions is None else decisions
     verdicts = []
-    for record in read_rows(record_ids, RECORD_FIELDS if loaded is None else APPLY_FIELDS):
+    for record in rows:
         verdicts.append(decide(record, index, decisions).__dict__)
         if loaded is not None:
             loaded[record.pk] = record
@@ -433,7 +437,7 @@ def link_records(record_ids, user=None, partitions=None):
     """Score and apply in this process (imports, commands and the eager default)."""
     shared, verdicts = in_process(), []
     for chunk in partitions or [record_ids]:
-        verdicts.extend(score_records(chunk, **shared))
+        verdicts.extend(score_records(read_rows(chunk), **shared))
     return apply_verdicts(verdicts, user=user, records=shared["loaded"])
 
 
@@ -799,12 +803,14 @@ def partitions_for(run_id):
     return [ids[i : i + PARTITION_SIZE] for i in range(0, len(ids), PARTITION_SIZE)]
 
 
-def score_partition(run_id, record_ids, **shared):
-    from django.db.models import F
-
-    verdicts = score_records(record_ids, **shared)
-    CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + len(record_ids))
+def score_partition(run_id, record_ids):
+    verdicts = score_records(read_rows(record_ids, RECORD_FIELDS))
+    _done(run_id, len(record_ids))
     return verdicts
+
+
+def _done(run_id, count):
+    CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + count)
 
 
 def finish_run(run_id, verdicts, records=None, processes=1):
@@ -854,6 +860,10 @@ def run_in_process(user=None):
     """The whole run here and now (the command, and tests without a broker)."""
     run = start_run(user)
     shared, verdicts = in_process(), []
-    for ids in partitions_for(run.pk):
-        verdicts.extend(score_partition(run.pk, ids, **shared))
+    # All in one query: the records need not be cut by name as for other workers (partitions_for).
+    rows = list(_rows(pending(), APPLY_FIELDS))
+    for start in range(0, len(rows), PARTITION_SIZE):
+        part = rows[start : start + PARTITION_SIZE]
+        verdicts.extend(score_records(part, **shared))
+        _done(run.pk, len(part))
     return finish_run(run.pk, verdicts, records=shared["loaded"], processes=settings.CROSSREF_PROCESSES)
