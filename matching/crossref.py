@@ -12,13 +12,14 @@ New records cluster among themselves and each cluster becomes one candidate empl
 
 Scoring is read-only and partitioned, so a Celery group can share it; applying the scores,
 clustering the new records and writing is one atomic step (whose comparisons among new records
-`manage.py crossref` shares out among forked processes, see _earlier_matches).
+`manage.py crossref` shares out among forked processes, see Clustering.matching).
 """
 
 import functools
 import math
 from bisect import bisect_left
 from collections import Counter, defaultdict, namedtuple
+from contextlib import contextmanager
 from dataclasses import dataclass, make_dataclass
 from itertools import islice, repeat
 from operator import itemgetter
@@ -46,7 +47,7 @@ from hezuo_shenbao.lib.bulk import (
     run_now,
     writes_behind,
 )
-from hezuo_shenbao.lib.compute import fork_map, gc_paused
+from hezuo_shenbao.lib.compute import forked, gc_paused
 
 from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
@@ -101,7 +102,7 @@ class Entry:
 class Index:
     def __init__(self, ordered=False):
         """`ordered`: entries are added in id order, each name once, and a search may be limited to the
-        entries added before a given id (clustering new records, see _earlier_matches)."""
+        entries added before a given id (clustering new records, see Clustering.matching)."""
         self.entries = {}
         self.by_code = defaultdict(set)
         self.by_key = defaultdict(set)
@@ -446,32 +447,40 @@ def link_records(record_ids, user=None, partitions=None):
 def apply_verdicts(verdicts, user=None, records=None, processes=1):
     """Write the verdicts: links, reviews, and one candidate employer per cluster of new records.
     `records`: the verdicts' records by id, when the scoring in this process has them already;
-    `processes`: how many processes may share the clustering (see _earlier_matches)."""
+    `processes`: how many processes may share the clustering (see Clustering.matching)."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
     if records is None:
         records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
     now = timezone.now()
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
-    founding, doubtful = _cluster([records[v.record_id] for v in new], processes)
-    ids = reserve_ids(Employer, len(founding)) if founding else []
-    created = {record.pk: pk for pk, group in zip(ids, founding) for record in group}
-    created_ids = set(ids)
-    for verdict in new:
-        if verdict.record_id in doubtful:
-            group, verdict.score, verdict.detail = doubtful[verdict.record_id]
-            verdict.status, verdict.employer_id, verdict.method = Status.REVIEW, ids[group], "fuzzy"
+    clustering = Clustering([records[v.record_id] for v in new])
+    # An id for each cluster by code and name, drawn before anything is written (foreign keys are checked
+    # at commit). The fuzzy matching merges a few of these clusters and sends others to review; their ids
+    # then go unused, as a sequence's ids may.
+    ids = dict(zip(clustering.roots, reserve_ids(Employer, len(clustering.roots)))) if clustering.roots else {}
+    guessed = {pk: ids[root] for pk, root in clustering.root_of().items()}
     industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
-    linked = []
-    # The links go to the database a slice at a time, while the next slice and then the new employers
-    # are worked out: the employers' ids are reserved, and foreign keys are checked at commit.
-    with writes_behind() as behind:
-        for start in range(0, len(verdicts), WRITE_SLICE):
-            touched = [
-                _link(records[v.record_id], v, created, now, rule) for v in verdicts[start : start + WRITE_SLICE]
-            ]
+    # The links go to the database a slice at a time, each new record to its cluster by code and name,
+    # while the fuzzy matching runs in forked processes (or, in one process, here once the links are
+    # queued); then the records it moves are mended, and the new employers written.
+    with clustering.matching(processes) as matched, writes_behind() as behind:
+        for part in _slices(verdicts):
+            touched = [_link(records[v.record_id], v, guessed, now, rule) for v in part]
             bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
-            linked += [r for r in touched if r.employer_id]
+        founding, doubtful = clustering.settle(matched())
+        created = {record.pk: ids[root] for root, group in founding.items() for record in group}
+        created_ids = {ids[root] for root in founding}
+        mended = []
+        for verdict in new:
+            if verdict.record_id in doubtful:
+                root, verdict.score, verdict.detail = doubtful[verdict.record_id]
+                verdict.status, verdict.employer_id, verdict.method = Status.REVIEW, ids[root], "fuzzy"
+            elif created[verdict.record_id] == guessed[verdict.record_id]:
+                continue
+            mended.append(_link(records[verdict.record_id], verdict, created, now, rule))
+        bulk_set(SourceRecord, mended, LINK_FIELDS, run=behind)
+        linked = [record for v in verdicts if (record := records[v.record_id]).employer_id]
         _add_sources([r.pk for r in linked if r.employer_id not in created_ids], run=behind)
         # Nobody else can have given an employer created in this transaction a source.
         sources = {(r.employer_id, r.kind, r.department) for r in linked if r.employer_id in created_ids}
@@ -479,9 +488,10 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         rows = [build(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
         insert_rows(EmployerSource, build.fields, rows, behind)
         build = RowBuilder(Employer)
-        rows = [_employer_row(group, industries, build, pk) for pk, group in zip(ids, founding)]
-        insert_rows(Employer, build.fields, rows, behind)
-        record_history(Employer, ids, "+", "数据比对发现", run=behind)
+        for roots in _slices(list(founding)):
+            rows = [_employer_row(founding[root], industries, build, ids[root]) for root in roots]
+            insert_rows(Employer, build.fields, rows, behind)
+        record_history(Employer, [ids[root] for root in founding], "+", "数据比对发现", run=behind)
     filings, filing_ids = _new_filings(linked, created_ids)
     _write_declarations(filings, filing_ids, industries)
     _absorb_facts(linked, industries, created=created_ids)
@@ -495,7 +505,13 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
     }
 
 
+# Rows worked out while the slice before them is written.
 WRITE_SLICE = 10000
+
+
+def _slices(items):
+    for start in range(0, len(items), WRITE_SLICE):
+        yield items[start : start + WRITE_SLICE]
 
 
 def _link(record, verdict, created, now, rule):
@@ -528,83 +544,96 @@ LINK_FIELDS = [
 ]
 
 
-def _cluster(records, processes=1):
-    """Cluster unmatched records (same valid code, same canonical name, or near-identical name);
-    each cluster founds one 待确认 employer.
+class Clustering:
+    """Unmatched records clustered among themselves (same valid code, same canonical name, or near-identical
+    name); each cluster founds one 待确认 employer.
 
     A cluster of exam, monitoring, radiation or declaration records that only resembles another
     cluster (a score in the review band) gets no employer of its own: it waits for review against
     that cluster's employer, so a typo does not put a declared employer on the undeclared list.
     Lists (市级下发, departments, enforcement) always found an employer.
-    Returns (the founding clusters, record id → (the index of the founding cluster it resembles, score, detail))."""
-    if not records:
-        return [], {}
-    parent = {r.pk: r.pk for r in records}
 
-    def find(x):
+    In two steps: the clusters by code and name at once (`roots`, `root_of`), then the comparison of names
+    (`matching`, the costly part), whose matches `settle` merges."""
+
+    def __init__(self, records):
+        self.records = records  # in id order
+        self.parent = {r.pk: r.pk for r in records}
+        by_key, by_code, self.firsts = {}, {}, []
+        for record in records:
+            parts = name_parts(record.name)
+            if record.code_valid and uscc_is_valid(record.code_norm):
+                other = by_code.get(record.code_norm)
+                if other and name_parts(other.name).branch == parts.branch:
+                    self.union(other.pk, record.pk)
+                by_code.setdefault(record.code_norm, record)
+            if parts.key in by_key:
+                self.union(by_key[parts.key].pk, record.pk)
+            else:
+                by_key[parts.key] = record
+                self.firsts.append(record)
+        self.roots = sorted({self.find(pk) for pk in self.parent})
+
+    def find(self, x):
+        parent = self.parent
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    def union(a, b):
-        a, b = find(a), find(b)
+    def union(self, a, b):
+        a, b = self.find(a), self.find(b)
         if a != b:
-            parent[max(a, b)] = min(a, b)
+            self.parent[max(a, b)] = min(a, b)
 
-    by_key, by_code, firsts = {}, {}, []
-    for record in sorted(records, key=lambda r: r.pk):
-        parts = name_parts(record.name)
-        if record.code_valid and uscc_is_valid(record.code_norm):
-            other = by_code.get(record.code_norm)
-            if other and name_parts(other.name).branch == parts.branch:
-                union(other.pk, record.pk)
-            by_code.setdefault(record.code_norm, record)
-        if parts.key in by_key:
-            union(by_key[parts.key].pk, record.pk)
-        else:
-            by_key[parts.key] = record
-            firsts.append(record)
-    resembles = {}
-    for pk, other, best in _earlier_matches(records, firsts, processes):
-        if other is not None:
-            union(other, pk)
-        else:
-            resembles[pk] = best
-    clusters = defaultdict(list)
-    for record in records:
-        clusters[find(record.pk)].append(record)
-    doubtful = {
-        root: resembles[root]
-        for root, group in clusters.items()
-        if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
-    }
-    founding = {}
-    for root in sorted(clusters):
-        target = doubtful.get(root)
-        if not (target and find(target[1]) not in doubtful):
-            founding[root] = len(founding)
-    reviews = {}
-    for root in doubtful.keys() - founding.keys():
-        score, other, detail = doubtful[root]
-        for record in clusters[root]:
-            reviews[record.pk] = (founding[find(other)], score, detail)
-    return [clusters[root] for root in founding], reviews
+    def root_of(self):
+        """Record id → the first id of its cluster."""
+        return {pk: self.find(pk) for pk in self.parent}
 
+    @contextmanager
+    def matching(self, processes):
+        """Each first record of a name (in id order) compared with the earlier ones (_match_earlier), begun now:
+        yields a callable that returns the matches.
 
-def _earlier_matches(records, firsts, processes):
-    """Each first record of a name (in id order) compared with the earlier ones: (its id, the id of the
-    first that links with it, None) or, failing that, (its id, None, the best in the review band).
+        Each comparison reads only the index of all first records, so they can be shared out among
+        `processes` forked processes; the result is the same as comparing them one by one."""
+        index = Index(ordered=True)
+        index.weights = CharWeights([name_parts(r.name).core for r in self.records])
+        for record in self.firsts:
+            code = record.code_norm if record.code_valid else ""
+            division = record.industry_code[:2] if record.industry_code else ""
+            index.add(record.pk, record.name, code, record.township_id, division)
+        with forked(_match_earlier, (index, self.firsts), len(self.firsts), processes) as matched:
+            yield matched
 
-    Each comparison reads only the index of all first records, so they can be shared out among
-    `processes` forked processes; the result is the same as comparing them one by one."""
-    index = Index(ordered=True)
-    index.weights = CharWeights([name_parts(r.name).core for r in records])
-    for record in firsts:
-        code = record.code_norm if record.code_valid else ""
-        division = record.industry_code[:2] if record.industry_code else ""
-        index.add(record.pk, record.name, code, record.township_id, division)
-    return fork_map(_match_earlier, (index, firsts), len(firsts), processes)
+    def settle(self, matches):
+        """The clusters once merged by `matches`: (the founding clusters, root → records, in root order;
+        record id → (the root of the founding cluster it resembles, score, detail))."""
+        resembles = {}
+        for pk, other, best in matches:
+            if other is not None:
+                self.union(other, pk)
+            else:
+                resembles[pk] = best
+        clusters = defaultdict(list)
+        for record in self.records:
+            clusters[self.find(record.pk)].append(record)
+        doubtful = {
+            root: resembles[root]
+            for root, group in clusters.items()
+            if root in resembles and all(r.kind in EVIDENCE_KINDS for r in group)
+        }
+        founding = {}
+        for root in sorted(clusters):
+            target = doubtful.get(root)
+            if not (target and self.find(target[1]) not in doubtful):
+                founding[root] = clusters[root]
+        reviews = {}
+        for root in doubtful.keys() - founding.keys():
+            score, other, detail = doubtful[root]
+            for record in clusters[root]:
+                reviews[record.pk] = (self.find(other), score, detail)
+        return founding, reviews
 
 
 def _match_earlier(index, firsts, start, stop):

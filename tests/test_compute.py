@@ -16,6 +16,15 @@ def test_fork_map_shares_the_slices_among_processes_and_keeps_their_order(monkey
     assert os.getpid() not in {pid for _, pid in result}
 
 
+def test_forked_work_runs_while_this_process_goes_on(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    numbers = list(range(100))
+    with compute.forked(_squares_and_pids, (numbers,), len(numbers), 2) as result:
+        # Written while the children work: they inherited the list as it was at the fork.
+        numbers.append(-1)
+        assert [square for square, _ in result()] == [n * n for n in range(100)]
+
+
 def test_fork_map_runs_small_work_here():
     result = compute.fork_map(_squares_and_pids, ([1, 2, 3],), 3, 2)
     assert result == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]

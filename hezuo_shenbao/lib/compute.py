@@ -1,9 +1,10 @@
 """CPU-bound bulk work in Python: a data comparison over a city, on a 2-core server.
 
-fork_map shares work out among forked processes. The work's large read-only inputs are inherited by
-the forked processes rather than pickled to them; only the slices' bounds go out and their results
-come back. The children never touch the parent's database connection, and they end without running
-its finalisers, so a transaction open in the parent is not disturbed."""
+fork_map shares work out among forked processes; forked does too, while this process goes on with
+other work. The work's large read-only inputs are inherited by the forked processes rather than
+pickled to them; only the slices' bounds go out and their results come back. The children never
+touch the parent's database connection, and they end without running its finalisers, so a
+transaction open in the parent is not disturbed."""
 
 import gc
 import multiprocessing
@@ -19,8 +20,18 @@ _job = None
 def fork_map(function, shared, count, processes):
     """function(*shared, start, stop) over range(count) in slices, in up to `processes` forked processes;
     the slices' result lists joined in order. With one process or little work, it all runs here."""
+    with forked(function, shared, count, processes) as result:
+        return result()
+
+
+@contextmanager
+def forked(function, shared, count, processes):
+    """fork_map started now and awaited later: yields a callable that returns its result, so that this
+    process may do other work meanwhile. Fork before starting a thread of your own: a forked child has
+    only the forking thread. With one process or little work, the function runs when its result is asked."""
     if processes <= 1 or count < FORK_FROM:
-        return function(*shared, 0, count)
+        yield lambda: function(*shared, 0, count)
+        return
     global _job
     _job = (function, shared)
     step = -(-count // (processes * SLICES_PER_PROCESS))
@@ -29,11 +40,11 @@ def fork_map(function, shared, count, processes):
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            parts = pool.starmap(_run, [(start, min(start + step, count)) for start in range(0, count, step)], 1)
+            parts = pool.starmap_async(_run, [(start, min(start + step, count)) for start in range(0, count, step)], 1)
+            yield lambda: [item for part in parts.get() for item in part]
     finally:
         _job = None
         gc.unfreeze()
-    return [item for part in parts for item in part]
 
 
 def _run(start, stop):

@@ -112,12 +112,18 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
         return outcome
 
     monkeypatch.setattr(crossref, "compare", watched)
-    founding, reviews = crossref._cluster(records)
+    founding, reviews = _cluster(records)
     assert outcomes.count(None) > len(outcomes) / 2
     monkeypatch.setattr(
         crossref, "compare", lambda record, parts, entry, weights, floor: compare(record, parts, entry, weights)
     )
-    assert crossref._cluster(records) == (founding, reviews)
+    assert _cluster(records) == (founding, reviews)
+
+
+def _cluster(records):
+    clustering = crossref.Clustering(records)
+    with clustering.matching(processes=1) as matched:
+        return clustering.settle(matched())
 
 
 def test_export_links_columns_and_rows(db, tmp_path):
