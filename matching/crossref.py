@@ -39,6 +39,7 @@ from hezuo_shenbao.lib.bulk import (
     RowBuilder,
     bulk_set,
     bulk_set_with_history,
+    check_deferred,
     insert_rows,
     insert_select,
     pk_in,
@@ -493,7 +494,10 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
             insert_rows(Employer, build.fields, rows, behind)
         record_history(Employer, [ids[root] for root in founding], "+", "数据比对发现", run=behind)
     filings, filing_ids = _new_filings(linked, created_ids)
-    _write_declarations(filings, filing_ids, industries)
+    # The foreign keys of all that are checked while the declarations are worked out, not at commit.
+    with writes_behind() as behind:
+        check_deferred(run=behind)
+        _write_declarations(filings, filing_ids, industries, run=behind)
     _absorb_facts(linked, industries, created=created_ids)
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     counts = Counter(v.status for v in verdicts)

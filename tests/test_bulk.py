@@ -127,3 +127,24 @@ def test_a_query_while_writes_are_behind_is_refused_and_nothing_is_kept():
         insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=employer.pk, kind="exam")], behind)
         Employer.objects.count()
     assert not EmployerSource.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="elsewhere foreign keys are checked at commit")
+def test_deferred_checks_done_behind_find_a_dangling_reference_before_the_commit():
+    (pk,) = reserve_ids(Employer, 1)
+    checked = []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with writes_behind() as behind:
+            insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=pk, kind="exam")], behind)
+            bulk.check_deferred(run=behind)
+        checked.append("no error")
+    assert not checked and not EmployerSource.objects.exists()
+
+
+def test_after_the_deferred_checks_rows_may_again_refer_to_rows_written_after_them():
+    with transaction.atomic():
+        bulk.check_deferred()
+        (pk,) = reserve_ids(Employer, 1)
+        insert_rows(EmployerSource, SOURCE.fields, [SOURCE(employer_id=pk, kind="exam")])
+        _write_employers([EMPLOYER(id=pk, name="后写入的单位")])
+    assert EmployerSource.objects.get().employer.name == "后写入的单位"

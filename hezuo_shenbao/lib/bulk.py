@@ -109,6 +109,20 @@ def _on_cursor(raw, work):
         work(cursor)
 
 
+def check_deferred(run=run_now):
+    """The deferred foreign-key checks of what this transaction has written so far, done now rather than at
+    commit, the way Django's check_constraints() does them on PostgreSQL: behind (writes_behind), while the
+    caller works out what to write next. Elsewhere than PostgreSQL they stay at commit."""
+    if connection.vendor != "postgresql":
+        return
+
+    def work(cursor):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    run(work)
+
+
 def bulk_set(model, objects, fields, run=run_now):
     """UPDATE model SET <fields> = <each object's values> WHERE pk = <its pk>."""
     if not objects:
