@@ -40,6 +40,7 @@ from hezuo_shenbao.lib.bulk import (
     bulk_set,
     bulk_set_with_history,
     check_deferred,
+    delete_rows,
     insert_rows,
     insert_select,
     pk_in,
@@ -456,19 +457,24 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
     rule = user.get_username() if user else "自动"
     new = [v for v in verdicts if v.status == Status.NEW]
     clustering = Clustering([records[v.record_id] for v in new])
+    drafts = clustering.clusters()
     # An id for each cluster by code and name, drawn before anything is written (foreign keys are checked
-    # at commit). The fuzzy matching merges a few of these clusters and sends others to review; their ids
-    # then go unused, as a sequence's ids may.
-    ids = dict(zip(clustering.roots, reserve_ids(Employer, len(clustering.roots)))) if clustering.roots else {}
-    guessed = {pk: ids[root] for pk, root in clustering.root_of().items()}
+    # later). The comparison of names merges a few of these clusters and sends others to review: their
+    # employers are then deleted, and their ids go unused, as a sequence's ids may.
+    ids = dict(zip(drafts, reserve_ids(Employer, len(drafts)))) if drafts else {}
+    guessed = {record.pk: ids[root] for root, group in drafts.items() for record in group}
     industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
-    # The links go to the database a slice at a time, each new record to its cluster by code and name,
-    # while the fuzzy matching runs in forked processes (or, in one process, here once the links are
-    # queued); then the records it moves are mended, and the new employers written.
+    # While the names are compared (in forked processes, or here once all this is queued), each cluster
+    # by code and name is written as an employer with its sources, the records are linked, and the foreign
+    # keys of all that checked, a slice at a time: most clusters stay as they are. Then the few that the
+    # comparison moves are mended.
     with clustering.matching(processes) as matched, writes_behind() as behind:
         for part in _slices(verdicts):
             touched = [_link(records[v.record_id], v, guessed, now, rule) for v in part]
             bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
+        _add_sources([v.record_id for v in verdicts if v.status == Status.LINKED], run=behind)
+        _write_employers(drafts, ids, industries, behind)
+        check_deferred(run=behind)
         founding, doubtful = clustering.settle(matched())
         created = {record.pk: ids[root] for root, group in founding.items() for record in group}
         created_ids = {ids[root] for root in founding}
@@ -481,18 +487,15 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
                 continue
             mended.append(_link(records[verdict.record_id], verdict, created, now, rule))
         bulk_set(SourceRecord, mended, LINK_FIELDS, run=behind)
-        linked = [record for v in verdicts if (record := records[v.record_id]).employer_id]
-        _add_sources([r.pk for r in linked if r.employer_id not in created_ids], run=behind)
-        # Nobody else can have given an employer created in this transaction a source.
-        sources = {(r.employer_id, r.kind, r.department) for r in linked if r.employer_id in created_ids}
-        build = RowBuilder(EmployerSource, pk=False)
-        rows = [build(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
-        insert_rows(EmployerSource, build.fields, rows, behind)
-        build = RowBuilder(Employer)
-        for roots in _slices(list(founding)):
-            rows = [_employer_row(founding[root], industries, build, ids[root]) for root in roots]
-            insert_rows(Employer, build.fields, rows, behind)
+        # Clusters that others joined are written again from all their records; those merged into another
+        # or sent to review are gone.
+        grown = {root: group for root, group in founding.items() if len(group) != len(drafts[root])}
+        gone = [ids[root] for root in drafts if root in grown or root not in founding]
+        delete_rows(EmployerSource, gone, "employer", run=behind)
+        delete_rows(Employer, gone, run=behind)
+        _write_employers(grown, ids, industries, behind)
         record_history(Employer, [ids[root] for root in founding], "+", "数据比对发现", run=behind)
+    linked = [record for v in verdicts if (record := records[v.record_id]).employer_id]
     filings, filing_ids = _new_filings(linked, created_ids)
     # The foreign keys of all that are checked while the declarations are worked out, not at commit.
     with writes_behind() as behind:
@@ -516,6 +519,19 @@ WRITE_SLICE = 10000
 def _slices(items):
     for start in range(0, len(items), WRITE_SLICE):
         yield items[start : start + WRITE_SLICE]
+
+
+def _write_employers(clusters, ids, industries, run):
+    """The employers these clusters (root → records) found, a slice at a time, and their sources."""
+    build = RowBuilder(Employer)
+    for roots in _slices(list(clusters)):
+        rows = [_employer_row(clusters[root], industries, build, ids[root]) for root in roots]
+        insert_rows(Employer, build.fields, rows, run)
+    # Nobody else can have given an employer created in this transaction a source.
+    sources = {(ids[root], r.kind, r.department) for root, group in clusters.items() for r in group}
+    build = RowBuilder(EmployerSource, pk=False)
+    rows = [build(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
+    insert_rows(EmployerSource, build.fields, rows, run)
 
 
 def _link(record, verdict, created, now, rule):
@@ -557,7 +573,7 @@ class Clustering:
     that cluster's employer, so a typo does not put a declared employer on the undeclared list.
     Lists (市级下发, departments, enforcement) always found an employer.
 
-    In two steps: the clusters by code and name at once (`roots`, `root_of`), then the comparison of names
+    In two steps: the clusters by code and name at once (`clusters`), then the comparison of names
     (`matching`, the costly part), whose matches `settle` merges."""
 
     def __init__(self, records):
@@ -576,7 +592,6 @@ class Clustering:
             else:
                 by_key[parts.key] = record
                 self.firsts.append(record)
-        self.roots = sorted({self.find(pk) for pk in self.parent})
 
     def find(self, x):
         parent = self.parent
@@ -590,9 +605,12 @@ class Clustering:
         if a != b:
             self.parent[max(a, b)] = min(a, b)
 
-    def root_of(self):
-        """Record id → the first id of its cluster."""
-        return {pk: self.find(pk) for pk in self.parent}
+    def clusters(self):
+        """Each cluster as it stands, by its first record's id (in id order): its records, in id order."""
+        clusters = defaultdict(list)
+        for record in self.records:
+            clusters[self.find(record.pk)].append(record)
+        return clusters
 
     @contextmanager
     def matching(self, processes):
@@ -619,9 +637,7 @@ class Clustering:
                 self.union(other, pk)
             else:
                 resembles[pk] = best
-        clusters = defaultdict(list)
-        for record in self.records:
-            clusters[self.find(record.pk)].append(record)
+        clusters = self.clusters()
         doubtful = {
             root: resembles[root]
             for root, group in clusters.items()

@@ -198,13 +198,27 @@ def pk_in(column, pks):
 
 def insert_select(sql, params, pks, column="id", run=run_now):
     """Run INSERT … SELECT … WHERE {} once per piece of pk_in(column, pks); `sql` has {} for the condition."""
+    _per_piece(sql, params, pks, column, run)
+
+
+def delete_rows(model, values, field=None, run=run_now):
+    """DELETE the model's rows whose `field` (the primary key unless named) is one of `values`: rows this
+    transaction wrote and nobody has seen, so no signals, no cascade and no history."""
+    meta = model._meta
+    column = _quote((meta.get_field(field) if field else meta.pk).column)
+    _per_piece(f"DELETE FROM {_quote(meta.db_table)} WHERE {{}}", [], values, column, run)
+
+
+def _per_piece(sql, params, pks, column, run):
     statements = [(sql.format(condition), [*params, *values]) for condition, values in pk_in(column, pks)]
 
     def work(cursor):
         for statement in statements:
             cursor.execute(*statement)
 
-    run(work)
+    if statements:
+        with transaction.atomic(savepoint=False):
+            run(work)
 
 
 def record_history(model, pks, history_type, reason, user=None, run=run_now):

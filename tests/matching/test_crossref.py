@@ -126,6 +126,33 @@ def _cluster(records):
         return clustering.settle(matched())
 
 
+def test_clusters_the_comparison_merges_leave_one_employer_each_with_its_sources_and_one_history_row(
+    db, tmp_path, monkeypatch
+):
+    """Each cluster by code and name is written as an employer before the names are compared; those the
+    comparison merges into another, or sends to review, must leave nothing behind."""
+    county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
+    for kind, path in county.files:
+        run_import(kind, path, "--defer-linking")
+    merges = []
+    settle = crossref.Clustering.settle
+
+    def watched(clustering, matches):
+        merges.extend(match for match in matches if match[1] is not None)
+        return settle(clustering, matches)
+
+    monkeypatch.setattr(crossref.Clustering, "settle", watched)
+    summary = crossref.run_in_process().summary
+    assert merges and summary["review"]
+    employers = Employer.objects.all()
+    assert employers.count() == summary["new_employers"]
+    assert not employers.filter(source_records=None).exists()
+    assert Employer.history.count() == summary["new_employers"]
+    for employer in employers.filter(source_records__in=[pk for pk, _, _ in merges]).distinct()[:20]:
+        kinds = set(employer.source_records.values_list("kind", "department"))
+        assert set(employer.sources.values_list("kind", "department")) == kinds
+
+
 def test_export_links_columns_and_rows(db, tmp_path):
     hongda = make_employer(name="合水县宏达建材有限公司", code=valid_code(1))
     rows = [
