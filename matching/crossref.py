@@ -625,7 +625,8 @@ class Clustering:
             code = record.code_norm if record.code_valid else ""
             division = record.industry_code[:2] if record.industry_code else ""
             index.add(record.pk, record.name, code, record.township_id, division)
-        with forked(_match_earlier, (index, self.firsts), len(self.firsts), processes) as matched:
+        # At the lowest CPU priority: the writes it overlaps are what the run waits for (apply_verdicts).
+        with forked(_match_earlier, (index, self.firsts), len(self.firsts), processes, niceness=19) as matched:
             yield matched
 
     def settle(self, matches):

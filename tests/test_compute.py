@@ -48,3 +48,15 @@ def test_gc_paused_as_a_decorator_restores_collection_after_recursion():
 
     assert countdown(3) is False
     assert gc.isenabled()
+
+
+def _niceness(numbers, start, stop):
+    return [os.nice(0) for _ in numbers[start:stop]]
+
+
+def test_forked_children_may_run_at_a_lower_priority(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    here = os.nice(0)
+    with compute.forked(_niceness, ([1, 2],), 2, 2, niceness=5) as result:
+        assert set(result()) == {min(here + 5, 19)}
+    assert os.nice(0) == here

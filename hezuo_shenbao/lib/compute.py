@@ -8,6 +8,7 @@ transaction open in the parent is not disturbed."""
 
 import gc
 import multiprocessing
+import os
 from contextlib import contextmanager
 
 # Below this many items a fork costs more than it saves.
@@ -25,10 +26,13 @@ def fork_map(function, shared, count, processes):
 
 
 @contextmanager
-def forked(function, shared, count, processes):
+def forked(function, shared, count, processes, niceness=0):
     """fork_map started now and awaited later: yields a callable that returns its result, so that this
     process may do other work meanwhile. Fork before starting a thread of your own: a forked child has
-    only the forking thread. With one process or little work, the function runs when its result is asked."""
+    only the forking thread. With one process or little work, the function runs when its result is asked.
+
+    `niceness`: how much lower the children's CPU priority is (os.nice), where what this process and its
+    database do meanwhile decides when all is done, and the children may use what CPU they leave."""
     if processes <= 1 or count < FORK_FROM:
         yield lambda: function(*shared, 0, count)
         return
@@ -39,7 +43,7 @@ def forked(function, shared, count, processes):
     # parent's memory page by page.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
+        with multiprocessing.get_context("fork").Pool(processes, os.nice, (niceness,)) as pool:
             parts = pool.starmap_async(_run, [(start, min(start + step, count)) for start in range(0, count, step)], 1)
             yield lambda: [item for part in parts.get() for item in part]
     finally:
