@@ -617,17 +617,22 @@ class Clustering:
         """Each first record of a name (in id order) compared with the earlier ones (_match_earlier), begun now:
         yields a callable that returns the matches.
 
-        Each comparison reads only the index of all first records, so they can be shared out among
-        `processes` forked processes; the result is the same as comparing them one by one."""
+        Each comparison reads only the index of all first records, which each of `processes` forked
+        processes builds for itself, so they can be shared out among them; the result is the same as
+        comparing them one by one."""
+        # At a lower CPU priority: the writes it overlaps are what the run waits for (apply_verdicts).
+        with forked(_match_earlier, self._index, len(self.firsts), processes, niceness=10) as matched:
+            yield matched
+
+    def _index(self):
+        """The index of the first records, which each comparison reads (see matching)."""
         index = Index(ordered=True)
         index.weights = CharWeights([name_parts(r.name).core for r in self.records])
         for record in self.firsts:
             code = record.code_norm if record.code_valid else ""
             division = record.industry_code[:2] if record.industry_code else ""
             index.add(record.pk, record.name, code, record.township_id, division)
-        # At the lowest CPU priority: the writes it overlaps are what the run waits for (apply_verdicts).
-        with forked(_match_earlier, (index, self.firsts), len(self.firsts), processes, niceness=19) as matched:
-            yield matched
+        return index, self.firsts
 
     def settle(self, matches):
         """The clusters once merged by `matches`: (the founding clusters, root → records, in root order;

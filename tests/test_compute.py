@@ -8,26 +8,39 @@ def _squares_and_pids(numbers, start, stop):
     return [(n * n, os.getpid()) for n in numbers[start:stop]]
 
 
-def test_fork_map_shares_the_slices_among_processes_and_keeps_their_order(monkeypatch):
+def _pids(numbers, start, stop):
+    return [os.getpid() for _ in numbers[start:stop]]
+
+
+def test_forked_shares_the_slices_among_processes_and_keeps_their_order(monkeypatch):
     monkeypatch.setattr(compute, "FORK_FROM", 0)
     numbers = list(range(1000))
-    result = compute.fork_map(_squares_and_pids, (numbers,), len(numbers), 2)
-    assert [square for square, _ in result] == [n * n for n in numbers]
-    assert os.getpid() not in {pid for _, pid in result}
+    with compute.forked(_squares_and_pids, lambda: (numbers,), len(numbers), 2) as result:
+        squares = result()
+    assert [square for square, _ in squares] == [n * n for n in numbers]
+    assert os.getpid() not in {pid for _, pid in squares}
 
 
-def test_forked_work_runs_while_this_process_goes_on(monkeypatch):
+def test_forked_work_runs_while_this_process_goes_on_and_each_child_prepares_its_inputs(monkeypatch):
     monkeypatch.setattr(compute, "FORK_FROM", 0)
-    numbers = list(range(100))
-    with compute.forked(_squares_and_pids, (numbers,), len(numbers), 2) as result:
+    numbers, prepared_in = list(range(100)), []
+
+    def prepare():
+        prepared_in.append(os.getpid())  # in a child: its own copy of the list
+        return (numbers,)
+
+    with compute.forked(_pids, prepare, len(numbers), 2) as result:
         # Written while the children work: they inherited the list as it was at the fork.
         numbers.append(-1)
-        assert [square for square, _ in result()] == [n * n for n in range(100)]
+        children = set(result())
+    assert not prepared_in and children and os.getpid() not in children
 
 
-def test_fork_map_runs_small_work_here():
-    result = compute.fork_map(_squares_and_pids, ([1, 2, 3],), 3, 2)
-    assert result == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
+def test_forked_runs_small_work_here_when_its_result_is_asked_for():
+    prepared = []
+    with compute.forked(_squares_and_pids, lambda: prepared.append(1) or ([1, 2, 3],), 3, 2) as result:
+        assert not prepared
+        assert result() == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
 
 
 def test_gc_paused_pauses_collection_and_restores_it():
@@ -57,6 +70,6 @@ def _niceness(numbers, start, stop):
 def test_forked_children_may_run_at_a_lower_priority(monkeypatch):
     monkeypatch.setattr(compute, "FORK_FROM", 0)
     here = os.nice(0)
-    with compute.forked(_niceness, ([1, 2],), 2, 2, niceness=5) as result:
+    with compute.forked(_niceness, lambda: ([1, 2],), 2, 2, niceness=5) as result:
         assert set(result()) == {min(here + 5, 19)}
     assert os.nice(0) == here
