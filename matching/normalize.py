@@ -11,7 +11,7 @@ any other region is kept, because the same 字号 in another county is another e
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
 
@@ -77,17 +77,12 @@ def fold_text(value) -> str:
     return "".join(unicodedata.normalize("NFKC", str(value)).translate(BRACKETS).split())
 
 
-@dataclass(frozen=True)
-class NameParts:
+class NameParts(NamedTuple):  # a tuple: a city's run builds one for each of tens of thousands of names
     region: str
     core: str
     form: str
     branch: str
-
-    @functools.cached_property  # read for every comparison of a name, computed once
-    def key(self) -> str:
-        """The canonical name: equal keys mean the same employer as far as the name can tell."""
-        return "|".join(part for part in (self.region, self.core, self.branch) if part) or self.core
+    key: str  # the canonical name: equal keys mean the same employer as far as the name can tell
 
 
 def _prefix_pattern(prefixes):
@@ -159,7 +154,8 @@ def name_parts(value) -> NameParts:
     region, main = _strip_prefix(main, OTHER_PREFIX)
     # 西峰 and 西峰区 are one region.
     region = region.rstrip("区县市省") if region else ""
-    return NameParts(region=region, core=main, form=form, branch=branch)
+    key = "|".join(part for part in (region, main, branch) if part) or main
+    return NameParts(region, main, form, branch, key)
 
 
 def canonical_name(value) -> str:
