@@ -22,7 +22,7 @@ from collections import Counter, defaultdict, namedtuple
 from contextlib import contextmanager
 from dataclasses import dataclass, make_dataclass
 from itertools import islice, repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -577,10 +577,10 @@ class Clustering:
     (`matching`, the costly part), whose matches `settle` merges."""
 
     def __init__(self, records):
-        self.records = records  # in id order
+        self.records = sorted(records, key=attrgetter("pk"))  # the comparison relies on id order
         self.parent = {r.pk: r.pk for r in records}
         by_key, by_code, self.firsts = {}, {}, []
-        for record in records:
+        for record in self.records:
             parts = name_parts(record.name)
             if record.code_valid and uscc_is_valid(record.code_norm):
                 other = by_code.get(record.code_norm)
