@@ -473,7 +473,8 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
             touched = [_link(records[v.record_id], v, guessed, now, rule) for v in part]
             bulk_set(SourceRecord, touched, LINK_FIELDS, run=behind)
         _add_sources([v.record_id for v in verdicts if v.status == Status.LINKED], run=behind)
-        _write_employers(drafts, ids, industries, behind)
+        builders = RowBuilder(Employer), RowBuilder(EmployerSource, pk=False)
+        _write_employers(drafts, ids, industries, builders, behind)
         check_deferred(run=behind)
         founding, doubtful = clustering.settle(matched())
         created = {record.pk: ids[root] for root, group in founding.items() for record in group}
@@ -493,7 +494,7 @@ def apply_verdicts(verdicts, user=None, records=None, processes=1):
         gone = [ids[root] for root in drafts if root in grown or root not in founding]
         delete_rows(EmployerSource, gone, "employer", run=behind)
         delete_rows(Employer, gone, run=behind)
-        _write_employers(grown, ids, industries, behind)
+        _write_employers(grown, ids, industries, builders, behind)
         record_history(Employer, [ids[root] for root in founding], "+", "数据比对发现", run=behind)
     linked = [record for v in verdicts if (record := records[v.record_id]).employer_id]
     filings, filing_ids = _new_filings(linked, created_ids)
@@ -521,17 +522,17 @@ def _slices(items):
         yield items[start : start + WRITE_SLICE]
 
 
-def _write_employers(clusters, ids, industries, run):
-    """The employers these clusters (root → records) found, a slice at a time, and their sources."""
-    build = RowBuilder(Employer)
+def _write_employers(clusters, ids, industries, builders, run):
+    """The employers these clusters (root → records) found, a slice at a time, and their sources.
+    `builders`: RowBuilder(Employer) and RowBuilder(EmployerSource, pk=False), one time stamp for the run."""
+    build, source = builders
     for roots in _slices(list(clusters)):
         rows = [_employer_row(clusters[root], industries, build, ids[root]) for root in roots]
         insert_rows(Employer, build.fields, rows, run)
     # Nobody else can have given an employer created in this transaction a source.
     sources = {(ids[root], r.kind, r.department) for root, group in clusters.items() for r in group}
-    build = RowBuilder(EmployerSource, pk=False)
-    rows = [build(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
-    insert_rows(EmployerSource, build.fields, rows, run)
+    rows = [source(employer_id=employer, kind=kind, department=department) for employer, kind, department in sources]
+    insert_rows(EmployerSource, source.fields, rows, run)
 
 
 def _link(record, verdict, created, now, rule):

@@ -1,5 +1,9 @@
 import gc
+import multiprocessing.util
 import os
+import signal
+
+import pytest
 
 from hezuo_shenbao.lib import compute
 
@@ -73,3 +77,34 @@ def test_forked_children_may_run_at_a_lower_priority(monkeypatch):
     with compute.forked(_niceness, lambda: ([1, 2],), 2, 2, niceness=5) as result:
         assert set(result()) == {min(here + 5, 19)}
     assert os.nice(0) == here
+
+
+def test_a_failure_preparing_the_inputs_in_a_child_is_raised_here(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+
+    def prepare():
+        raise MemoryError("too large")
+
+    with pytest.raises(MemoryError, match="too large"), compute.forked(_pids, prepare, 4, 2) as result:
+        result()
+
+
+def test_forked_children_run_none_of_this_process_s_after_fork_hooks(monkeypatch, tmp_path):
+    """kombu closes its connections after a multiprocessing fork, reading from a Redis socket the parent
+    shares: in a process that has used Celery's broker, a child that ran that hook waited for ever."""
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    ran, holder = tmp_path / "ran", type("Holder", (), {})()
+    multiprocessing.util.register_after_fork(holder, lambda _: ran.write_text("hook"))
+    with compute.forked(_pids, lambda: ([1, 2, 3, 4],), 4, 2) as result:
+        assert len(result()) == 4
+    assert not ran.exists()
+
+
+def _killed(numbers, start, stop):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_child_that_dies_is_reported_not_waited_for(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    with pytest.raises(RuntimeError, match="意外退出"), compute.forked(_killed, lambda: ([1, 2],), 2, 2) as result:
+        result()

@@ -77,8 +77,9 @@ def writes_behind():
 
     The caller sends no query of its own before the block ends (psycopg2 lets another thread's query in
     between a COPY's statement and its data): one raises TransactionManagementError. Ending the block waits
-    for the queue and raises the first failure; ending it by an error, or a failure behind, drops what has
-    not started and waits for what has, so that nothing runs after the transaction is rolled back. Elsewhere
+    for the queue and raises the first failure (what was queued after a failure fails with it, in the
+    transaction the failure aborted); ending it by an error drops what has not started and waits for what
+    has, so that nothing runs after the transaction is rolled back. Elsewhere
     than PostgreSQL (SQLite allows one statement at a time per connection) work runs at once."""
     if connection.vendor != "postgresql":
         yield run_now
@@ -273,7 +274,7 @@ class RowBuilder:
 
 def reserve_ids(model, count):
     """`count` ids for new rows of model, drawn now, so that rows referring to them can be written before
-    them (Django's foreign keys are checked at commit)."""
+    them (Django's foreign keys are checked at commit, or by check_deferred: write both before either)."""
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -1,26 +1,29 @@
 """CPU-bound bulk work in Python: a data comparison over a city, on a 2-core server.
 
 forked shares work out among forked processes while this process goes on with other work. The work's
-large read-only inputs are inherited by the forked processes rather than pickled to them; only the
-slices' bounds go out and their results come back. The children never
-touch the parent's database connection, and they end without running its finalisers, so a
-transaction open in the parent is not disturbed."""
+large read-only inputs are built by each forked process from what it inherits rather than pickled to
+it; only the results come back, through a pipe. The children never touch the parent's database
+connection, and they end without running its finalisers, so a transaction open in the parent is not
+disturbed.
+
+The children are forked with os.fork rather than by multiprocessing: a multiprocessing child first runs
+every after-fork hook registered in the parent, and kombu's closes the parent's broker connections, which
+in a process that has used Celery's Redis broker reads from a socket the parent shares and waits for ever."""
 
 import gc
-import multiprocessing
 import os
+import pickle
+import signal
 from contextlib import contextmanager
 
 # Below this many items a fork costs more than it saves.
 FORK_FROM = 5000
-SLICES_PER_PROCESS = 4  # later items may cost more than earlier ones: small slices keep processes busy alike
-
-_job = None
+SLICES_PER_PROCESS = 4  # later items cost more than earlier ones: each process takes every n-th slice
 
 
 @contextmanager
 def forked(function, prepare, count, processes, niceness=0):
-    """function(*prepare(), start, stop) over range(count) in slices, in up to `processes` forked processes,
+    """function(*prepare(), start, stop) over range(count) in slices, in `processes` forked processes,
     begun now: yields a callable that returns the slices' result lists joined in order, so that this process
     may do other work meanwhile. Fork before starting a thread of your own: a forked child has only the
     forking thread. With one process or little work, it all runs here when the result is asked for.
@@ -32,32 +35,65 @@ def forked(function, prepare, count, processes, niceness=0):
     if processes <= 1 or count < FORK_FROM:
         yield lambda: function(*prepare(), 0, count)
         return
-    global _job
-    _job = (function, prepare)
     step = -(-count // (processes * SLICES_PER_PROCESS))
+    slices = [(start, min(start + step, count)) for start in range(0, count, step)]
+    children = []
     # The children's garbage collector would otherwise write to every inherited object, copying the
     # parent's memory page by page.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(processes, _start, (niceness,)) as pool:
-            parts = pool.starmap_async(_run, [(start, min(start + step, count)) for start in range(0, count, step)], 1)
-            yield lambda: [item for part in parts.get() for item in part]
+        for first in range(processes):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                _child(function, prepare, slices[first::processes], niceness, write)
+            os.close(write)
+            children.append((pid, read))
+        yield lambda: _gathered(children, len(slices))
     finally:
-        _job = None
+        for pid, read in children:  # left if the caller failed before asking for the result
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read)
         gc.unfreeze()
 
 
-def _start(niceness):
-    """In each child, before its first slice."""
-    global _job
-    os.nice(niceness)
-    function, prepare = _job
-    _job = (function, prepare())
+def _child(function, prepare, slices, niceness, write):
+    """Run in a forked child: never returns."""
+    try:
+        os.nice(niceness)
+        shared = prepare()
+        outcome = [function(*shared, start, stop) for start, stop in slices]
+    except BaseException as error:  # noqa: BLE001 - raised again in the parent
+        outcome = error
+    try:
+        with os.fdopen(write, "wb") as out:
+            try:
+                pickle.dump(outcome, out, pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # noqa: BLE001 - an outcome that cannot be pickled
+                pickle.dump(RuntimeError(f"比对子进程的结果无法传回：{error!r}"), out)
+    finally:
+        os._exit(0)
 
 
-def _run(start, stop):
-    function, shared = _job
-    return function(*shared, start, stop)
+def _gathered(children, count):
+    """The children's results, slice by slice in order; a child's failure raised here."""
+    parts = []
+    while children:
+        pid, read = children.pop(0)
+        try:
+            with os.fdopen(read, "rb") as pipe:
+                outcome = pickle.load(pipe)
+        except EOFError:
+            outcome = RuntimeError("比对子进程意外退出，未传回结果（可能内存不足）")
+        finally:
+            os.waitpid(pid, 0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        parts.append(outcome)
+    processes = len(parts)
+    return [item for index in range(count) for item in parts[index % processes][index // processes]]
 
 
 @contextmanager
