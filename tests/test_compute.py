@@ -108,3 +108,13 @@ def test_a_child_that_dies_is_reported_not_waited_for(monkeypatch):
     monkeypatch.setattr(compute, "FORK_FROM", 0)
     with pytest.raises(RuntimeError, match="意外退出"), compute.forked(_killed, lambda: ([1, 2],), 2, 2) as result:
         result()
+
+
+def _unpicklable(numbers, start, stop):
+    return [lambda: None for _ in numbers[start:stop]]
+
+
+def test_a_result_that_cannot_come_back_is_reported(monkeypatch):
+    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    with pytest.raises(RuntimeError, match="无法传回"), compute.forked(_unpicklable, lambda: ([1, 2],), 2, 2) as result:
+        result()

@@ -79,8 +79,8 @@ def writes_behind():
     between a COPY's statement and its data): one raises TransactionManagementError. Ending the block waits
     for the queue and raises the first failure (what was queued after a failure fails with it, in the
     transaction the failure aborted); ending it by an error drops what has not started and waits for what
-    has, so that nothing runs after the transaction is rolled back. Elsewhere
-    than PostgreSQL (SQLite allows one statement at a time per connection) work runs at once."""
+    has, so that nothing runs after the transaction is rolled back. Elsewhere than PostgreSQL (SQLite allows
+    one statement at a time per connection) work runs at once."""
     if connection.vendor != "postgresql":
         yield run_now
         return

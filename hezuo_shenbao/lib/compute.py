@@ -68,11 +68,12 @@ def _child(function, prepare, slices, niceness, write):
     except BaseException as error:  # noqa: BLE001 - raised again in the parent
         outcome = error
     try:
+        try:  # pickled whole before any of it is written, so that the parent reads one outcome or the other
+            data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001 - an outcome that cannot be pickled
+            data = pickle.dumps(RuntimeError(f"比对子进程的结果无法传回：{error!r}"))
         with os.fdopen(write, "wb") as out:
-            try:
-                pickle.dump(outcome, out, pickle.HIGHEST_PROTOCOL)
-            except Exception as error:  # noqa: BLE001 - an outcome that cannot be pickled
-                pickle.dump(RuntimeError(f"比对子进程的结果无法传回：{error!r}"), out)
+            out.write(data)
     finally:
         os._exit(0)
 
