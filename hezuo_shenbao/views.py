@@ -1,13 +1,39 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control
+
+from .lib.access import require_perm
+from .workbench import waiting
+
+# Each role's start page, by the permission that sets the role apart; the first that matches wins.
+START_PAGES = [
+    ("employers.confirm_employer", "workbench"),  # 疾控中心 (and the administrator): 工作台
+    ("inspections.add_visit", "inspections:work_list"),  # 监督员: 我的任务
+    ("reports.view_dashboard", "reports:dashboard"),  # 卫健局: 调度看板
+]
 
 
 @login_required
 def home(request):
+    for perm, page in START_PAGES:
+        if request.user.has_perm(perm):
+            return redirect(page)
     return redirect("employers:list")
+
+
+@require_perm("employers.confirm_employer")
+def workbench(request):
+    return render(request, "workbench.html", {"items": waiting()})
+
+
+@cache_control(max_age=7 * 24 * 3600, public=True)
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page links; served from the vendored static file.
+    return FileResponse(open(finders.find("img/favicon.ico"), "rb"), content_type="image/x-icon")
 
 
 # A worker that does not answer a ping within this many seconds counts as down.
