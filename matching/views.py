@@ -1,4 +1,3 @@
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from hezuo_shenbao.lib.xlsx import xlsx_response
 from . import crossref, review, services, tasks
 from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
 from .models import CrossrefRun, ImportBatch, ImportIssue, SourceRecord
+from .rows import TEMPLATES, template_headers
 
 ISSUES_PER_PAGE = 100
 
@@ -32,17 +32,9 @@ def imports(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix) as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-            handle.flush()
-            batch = services.create_batch(
-                handle.name,
-                upload.name,
-                SourceKind(form.cleaned_data["kind"]),
-                request.user,
-                form.cleaned_data["department"],
-            )
+        batch = services.create_batch(
+            upload, upload.name, SourceKind(form.cleaned_data["kind"]), request.user, form.cleaned_data["department"]
+        )
         transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
         return redirect(batch)
     batches = ImportBatch.objects.select_related("uploaded_by")[:50]
@@ -89,11 +81,8 @@ def batch_confirm(request, pk):
     form = ConfirmForm(request.POST)
     form.is_valid()
     options = form.cleaned_data
-    if batch.summary.get("error") and not options.get("accept_rejected"):
-        messages.error(request, "文件中有被拒绝的行：请改正后重新上传，或勾选“只导入有效行”。")
-        return redirect(batch)
-    if services.earlier_import(batch) and not options.get("accept_repeat"):
-        messages.error(request, "同一文件此前已导入过：如确需再次导入，请勾选确认。")
+    if refusal := services.refusal_of(batch, options.get("accept_rejected"), options.get("accept_repeat")):
+        messages.error(request, refusal)
         return redirect(batch)
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0, message="")
     transaction.on_commit(
@@ -126,10 +115,10 @@ def batch_issues_export(request, pk):
 
 @require_perm("matching.add_importbatch")
 def template_download(request, kind):
-    kind = SourceKind(kind) if kind in services.TEMPLATES else None
+    kind = SourceKind(kind) if kind in TEMPLATES else None
     if kind is None:
         return render(request, "404.html", status=404)
-    return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, services.template_headers(kind), [])])
+    return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, template_headers(kind), [])])
 
 
 @require_perm("matching.change_sourcerecord")

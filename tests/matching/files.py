@@ -8,7 +8,7 @@ import openpyxl
 import xlwt
 
 from employers.choices import SourceKind
-from matching.services import template_headers
+from matching.rows import template_headers
 from tests.builders import valid_code
 
 SAMPLE = {

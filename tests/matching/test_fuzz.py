@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from employers.models import Employer
 from matching import readers, services
 from matching.models import ImportBatch, SourceRecord
+from matching.rows import template_headers
 
 from .files import rows_for, write
 
@@ -182,7 +183,7 @@ def test_a_workbook_with_damaged_xml_inside(db, upload, data, kind):
     delimiter=st.sampled_from([",", "\t", ";"]),
 )
 def test_random_csv_text(db, upload, rows, header, kind, encoding, delimiter):
-    lines = ([services.template_headers(kind)] if header else []) + rows
+    lines = ([template_headers(kind)] if header else []) + rows
     text = "\r\n".join(delimiter.join(cell for cell in line) for line in lines)
     check(upload(text.encode(encoding, errors="replace"), ".csv"), "名单.csv", kind)
 
@@ -203,7 +204,7 @@ CELLS = st.one_of(
 @FUZZ
 @given(data=st.data(), kind=KINDS, suffix=st.sampled_from([".xlsx", ".xls", ".csv"]))
 def test_random_cells_in_a_valid_workbook(db, tmp_path, data, kind, suffix):
-    headers = services.template_headers(kind)
+    headers = template_headers(kind)
     rows = data.draw(st.lists(st.lists(CELLS, min_size=len(headers), max_size=len(headers)), max_size=8))
     path = tmp_path / f"{uuid.uuid4().hex}{suffix}"
     try:

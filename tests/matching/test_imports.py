@@ -220,8 +220,8 @@ def test_the_confirmation_imports_what_the_dry_run_read_without_reading_again(db
     headers, rows = rows_for("exam", 4)
     path = write(tmp_path / "exam.xlsx", headers, rows)
     reads = []
-    read_file = services.read_file
-    monkeypatch.setattr(services, "read_file", lambda batch: reads.append(batch.pk) or read_file(batch))
+    read_rows = services.read_rows
+    monkeypatch.setattr(services, "read_rows", lambda batch: reads.append(batch.pk) or read_rows(batch))
     batch = services.check_batch(services.create_batch(path, path.name, "exam").pk)
     assert SourceRecord.objects.count() == 0
     batch = services.commit_batch(batch.pk)

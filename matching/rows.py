@@ -1,0 +1,345 @@
+"""Row parsing: a file's rows read, validated and turned into the records a batch would write.
+
+The reading half of an import (the batch's lifecycle is services.py). Exam files are per worker:
+worker names, ID numbers and per-person conclusions are used only in memory, to build one aggregate
+per employer.
+"""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from employers.choices import SourceKind
+from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
+from employers.models import LIST_KINDS
+
+from . import readers
+from .models import ImportBatch, ImportIssue, SourceRecord
+from .normalize import canonical_name
+from .values import (
+    CellProblem,
+    Lookups,
+    blank,
+    parse_count,
+    parse_date,
+    parse_declaration_type,
+    parse_department,
+    parse_status,
+)
+
+PROGRESS_EVERY = 2000
+# The cells that describe the employer rather than the row's event.
+EMPLOYER_KEYS = ("name", "code", "address", "township", "industry", "workers", "exposed", "status", "department")
+# Cells of an exam row that identify or describe one worker: read, never stored.
+PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion"}
+
+COMMON = ["name", "code", "address", "township"]
+TEMPLATES = {
+    SourceKind.REGISTER: (COMMON + ["industry", "workers", "exposed", "status"], {}),
+    SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "department"], {}),
+    SourceKind.ENFORCEMENT: (COMMON + ["industry", "workers", "exposed", "hazard", "date"], {"date": "发现日期"}),
+    SourceKind.EXAM: (
+        COMMON + ["person_name", "id_number", "sex", "hazard", "exam_category", "date", "conclusion", "institution"],
+        {"date": "体检日期"},
+    ),
+    SourceKind.MONITORING: (
+        COMMON + ["hazard", "points", "exceed_points", "date", "conclusion", "institution"],
+        {"date": "检测日期"},
+    ),
+    SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], {"date": "检测日期"}),
+    SourceKind.DECLARATION: (
+        COMMON + ["industry", "workers", "exposed", "hazard", "declaration_type", "date"],
+        {"date": "申报日期"},
+    ),
+}
+REQUIRED = {
+    SourceKind.EXAM: ("name", "date"),
+    SourceKind.MONITORING: ("name", "date"),
+    SourceKind.RADIATION: ("name", "date"),
+    SourceKind.DECLARATION: ("name", "date"),
+}
+
+
+def template_headers(kind):
+    fields, labels = TEMPLATES[kind]
+    return [labels.get(key, readers.HEADER_LABELS[key]) for key in fields]
+
+
+def label(kind, key):
+    return TEMPLATES[kind][1].get(key, readers.HEADER_LABELS.get(key, key))
+
+
+@dataclass
+class Outcome:
+    """What a pass over a file found: the records it would write and every problem."""
+
+    records: list = field(default_factory=list)
+    issues: list = field(default_factory=list)
+    rows: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+    def problem(self, row, column, level, message, values=None):
+        self.issues.append(
+            ImportIssue(row_number=row, column=column, level=level, message=message, values=values or {})
+        )
+        if level == ImportIssue.Level.DUPLICATE:
+            self.counts[level] += 1
+
+
+def read_rows(batch):
+    """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer)."""
+    required = {key: label(batch.kind, key) for key in REQUIRED.get(batch.kind, ("name",))}
+    table = readers.open_table(batch.upload.path, batch.file_name, required)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        sheet=table.sheet, header_row=table.header_row, rows_total=table.total, rows_done=0
+    )
+    batch.sheet, batch.header_row = table.sheet, table.header_row
+    outcome = Outcome()
+    for row, column, message in table.notes:
+        outcome.problem(row, column, ImportIssue.Level.WARNING, message)
+    reader = RowReader(batch, outcome)
+    for row in table.rows:
+        outcome.rows += 1
+        reader.read(row)
+        if outcome.rows % PROGRESS_EVERY == 0:
+            batch.set_progress(outcome.rows)
+    outcome.records.extend(reader.finish())
+    batch.set_progress(outcome.rows, outcome.rows)
+    return outcome
+
+
+class RowReader:
+    """Turns rows into records; remembers what it has seen to report duplicates and build aggregates."""
+
+    def __init__(self, batch, outcome):
+        self.batch = batch
+        self.kind = batch.kind
+        self.outcome = outcome
+        self.lookups = Lookups()
+        self.seen = set()
+        self.employers = {}
+        self.dates = {}
+        self.today = timezone.localdate()
+        self.aggregates = {}
+
+    def read(self, row):
+        errors = []
+        fields = self.parse(row, errors)
+        for key in row.formulas:
+            if blank(row.values.get(key)):
+                errors.append((key, "单元格是公式且没有计算结果：请在 Excel 中复制后“粘贴为数值”再导入"))
+        if errors:
+            self.outcome.counts[ImportIssue.Level.ERROR] += 1  # rows, not problems
+            for key, message in errors:
+                self.outcome.problem(
+                    row.number, self.where(row, key), ImportIssue.Level.ERROR, message, self.shown(row)
+                )
+            return
+        signature = self.signature(fields)
+        if signature is not None and signature in self.seen:
+            self.outcome.problem(
+                row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", self.shown(row)
+            )
+            return
+        self.seen.add(signature)
+        for key, message in fields.pop("warnings"):
+            self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
+        if self.kind == SourceKind.EXAM:
+            self.aggregate(row, fields)
+        else:
+            self.outcome.records.append(SourceRecord(kind=self.kind, row_number=row.number, **fields))
+
+    def shown(self, row):
+        """The row's cells for the rejected-rows download, personal cells left out."""
+        return {
+            label(self.kind, key): str(value)
+            for key, value in row.values.items()
+            if key not in PERSONAL_FIELDS and not blank(value)
+        }
+
+    def where(self, row, key):
+        letter = row.columns.get(key, "")
+        return f"{letter} 列（{label(self.kind, key)}）" if letter else label(self.kind, key)
+
+    def parse(self, row, errors):
+        values = row.values
+        key = tuple(str(values.get(k, "")) for k in EMPLOYER_KEYS)
+        if key not in self.employers:
+            self.employers[key] = self.parse_employer(values)
+        template, employer_errors, warnings = self.employers[key]
+        errors.extend(employer_errors)
+        fields = {**template, "data": dict(template["data"])}
+        # The employer part's warnings are said once, at the first row that has them.
+        fields["warnings"], self.employers[key] = warnings, (template, employer_errors, [])
+
+        def attempt(key, parser):
+            try:
+                return parser(values.get(key))
+            except CellProblem as problem:
+                errors.append((key, str(problem)))
+                return None
+
+        fields["record_date"] = attempt("date", self.date)
+        if self.kind in REQUIRED and "date" in REQUIRED[self.kind] and fields["record_date"] is None:
+            if not any(key == "date" for key, _ in errors):
+                errors.append(("date", f"{label(self.kind, 'date')}为空"))
+        data = fields["data"]
+        if self.kind == SourceKind.DECLARATION:
+            data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
+        if self.kind == SourceKind.MONITORING:
+            points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
+            if points is not None and exceed is not None and exceed > points:
+                errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
+            data.update(points=points, exceed_points=exceed)
+        for key in ("hazard", "device", "institution") + (("conclusion",) if self.kind != SourceKind.EXAM else ()):
+            if not blank(values.get(key)):
+                data[key] = str(values[key]).strip()[:200]
+        return fields
+
+    def date(self, value):
+        """Dates repeat across thousands of rows: each distinct cell is parsed once."""
+        cache_key = (type(value), value)
+        if cache_key not in self.dates:
+            try:
+                self.dates[cache_key] = parse_date(value, today=self.today)
+            except CellProblem as problem:
+                self.dates[cache_key] = problem
+        result = self.dates[cache_key]
+        if isinstance(result, CellProblem):
+            raise result
+        return result
+
+    def parse_employer(self, values):
+        """The cells that describe the employer, the same on every row of one employer."""
+        errors, warnings = [], []
+        name = str(values.get("name") or "").strip()
+        if not name:
+            errors.append(("name", "单位名称为空"))
+        raw_code = "" if blank(values.get("code")) else str(values.get("code")).strip()
+        code = normalize_code(raw_code)
+        fields = {
+            "name": name[:300],
+            "name_norm": canonical_name(name)[:300],
+            "code": raw_code[:50],
+            "code_norm": code[:30],
+            "code_valid": uscc_is_valid(code) or (len(code) == 9 and org_code_is_valid(code)),
+            "address": str(values.get("address") or "")[:300],
+            "township_name": str(values.get("township") or "")[:50],
+            "department": self.batch.department,
+            "data": {},
+        }
+        if not fields["code_valid"] and code:
+            warnings.append(("code", f"信用代码「{raw_code}」校验未通过：按原样保存并标记，不参与自动关联"))
+
+        def attempt(key, parser, soft=False):
+            try:
+                return parser(values.get(key))
+            except CellProblem as problem:
+                (warnings if soft else errors).append((key, str(problem)))
+                return None
+
+        fields["township"] = attempt("township", self.lookups.township, soft=True)
+        industry = attempt("industry", self.lookups.industry, soft=True)
+        fields["industry_text"] = str(values.get("industry") or "")[:100]
+        fields["industry_code"] = industry.code if industry else ""
+        fields["workers"] = attempt("workers", parse_count)
+        fields["exposed_workers"] = attempt("exposed", parse_count)
+        if fields["workers"] is not None and (fields["exposed_workers"] or 0) > fields["workers"]:
+            warnings.append(("exposed", f"接害人数 {fields['exposed_workers']} 大于职工人数 {fields['workers']}"))
+        status = attempt("status", parse_status)
+        if status:
+            fields["data"]["status"] = status
+        if self.kind == SourceKind.DEPARTMENT and not fields["department"]:
+            if blank(values.get("department")):
+                errors.append(("department", "来源部门为空：请在导入时选择部门，或在文件中加一列「来源部门」"))
+            else:
+                fields["department"] = attempt("department", parse_department) or ""
+        return fields, errors, warnings
+
+    def signature(self, fields):
+        if self.kind == SourceKind.EXAM:
+            return None  # exam duplicates are per worker, checked in aggregate()
+        common = (fields["name_norm"], fields["code_norm"])
+        if self.kind in LIST_KINDS:
+            return common
+        return common + (fields["record_date"], tuple(sorted(fields["data"].items(), key=str)))
+
+    def aggregate(self, row, fields):
+        """Fold one worker's exam into its employer's aggregate; the worker's identity stays in memory."""
+        values = row.values
+        person = hashlib.blake2b(
+            f"{values.get('id_number') or values.get('person_name')}".encode(), digest_size=8
+        ).digest()
+        key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
+        visit = (person, fields["record_date"], str(values.get("exam_category") or ""))
+        if key not in self.aggregates:
+            self.aggregates[key] = {
+                "fields": fields,
+                "row": row.number,
+                "rows": [],
+                "visits": set(),
+                "people": set(),
+                "conclusions": Counter(),
+                "categories": Counter(),
+                "hazards": Counter(),
+                "institutions": set(),
+                "last": fields["record_date"],
+            }
+        aggregate = self.aggregates[key]
+        if visit in aggregate["visits"]:
+            self.outcome.problem(row.number, "", ImportIssue.Level.DUPLICATE, "同一劳动者同一天的体检记录重复，已跳过")
+            return
+        aggregate["visits"].add(visit)
+        aggregate["people"].add(person)
+        aggregate["rows"].append(row.number)
+        aggregate["conclusions"][_conclusion_class(values.get("conclusion"))] += 1
+        if not blank(values.get("exam_category")):
+            aggregate["categories"][str(values["exam_category"]).strip()] += 1
+        for hazard in _split(values.get("hazard")):
+            aggregate["hazards"][hazard] += 1
+        if not blank(values.get("institution")):
+            aggregate["institutions"].add(str(values["institution"]).strip())
+        if fields["record_date"] and (aggregate["last"] is None or fields["record_date"] > aggregate["last"]):
+            aggregate["last"] = fields["record_date"]
+
+    def finish(self):
+        records = []
+        for aggregate in self.aggregates.values():
+            fields = aggregate["fields"]
+            fields["record_date"] = aggregate["last"]
+            fields["data"] = {
+                "examined": len(aggregate["people"]),
+                "exams": len(aggregate["visits"]),
+                "conclusions": dict(aggregate["conclusions"]),
+                "categories": dict(aggregate["categories"]),
+                "hazards": sorted(aggregate["hazards"]),
+                "institutions": sorted(aggregate["institutions"]),
+                "last_exam": aggregate["last"].isoformat() if aggregate["last"] else "",
+                "rows": aggregate["rows"],
+            }
+            records.append(SourceRecord(kind=self.kind, row_number=aggregate["row"], **fields))
+        self.aggregates.clear()
+        return records
+
+
+# GBZ 188 conclusion classes; per-person conclusions are reduced to these counts.
+CONCLUSIONS = ("目前未见异常", "复查", "疑似职业病", "职业禁忌证", "其他疾病或异常")
+
+
+def _conclusion_class(value):
+    text = "" if blank(value) else str(value)
+    for name in CONCLUSIONS:
+        if name[:2] in text:
+            return name
+    return "未填写" if not text else "其他"
+
+
+def _split(value):
+    if blank(value):
+        return []
+    text = str(value)
+    for separator in "，、;；/":
+        text = text.replace(separator, ",")
+    return [part.strip() for part in text.split(",") if part.strip()]
