@@ -4,7 +4,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/hezuo_shenbao
 BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup system run test test-sqlite test-postgres test-browser lint check bench worker beat
+.PHONY: setup system run test test-sqlite test-postgres test-browser lint check bench evaluate worker beat
 
 .venv/installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -55,6 +55,16 @@ test-browser: setup system
 bench: setup .venv/bench-installed
 	bin/ensure-services
 	$(PY) -m bench $(ONLY)
+
+# 数据比对 on a county generated independently of matching/ (fieldeval/): seven files through import_source,
+# crossref and the exports, scored per kind of noise. `make evaluate SIZE=30000` for a city; on PostgreSQL with
+# EVAL_DB=postgres://…/hz_eval (that database is dropped and created again).
+SIZE ?= 3000
+SEED ?= 1
+EVAL_DB ?=
+evaluate: setup
+	$(if $(EVAL_DB),DATABASE_URL=$(EVAL_DB),env -u DATABASE_URL) $(PY) -m fieldeval county \
+		--out var/fieldeval-$(SIZE)-$(SEED) --size $(SIZE) --seed $(SEED)
 
 worker: setup
 	.venv/bin/celery -A hezuo_shenbao worker -l info
