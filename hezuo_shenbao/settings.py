@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["hezuo_shenbao.templatetags.display"],
         },
     },
 ]
@@ -130,6 +131,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 
 LANGUAGE_CODE = "zh-hans"
+# The only language offered: otherwise LocaleMiddleware would follow an English browser's
+# Accept-Language and show the admin and Django's messages in English.
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

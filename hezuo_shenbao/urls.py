@@ -3,6 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .admin import configure, system_site
+
+configure()
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,8 +19,6 @@ urlpatterns = [
     path("outreach/", include("outreach.urls")),
     path("inspections/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
+    path("admin/system/", system_site.urls),
     path("admin/", admin.site.urls),
 ]
-
-admin.site.site_header = "合水县职业病危害项目申报扩面工作台"
-admin.site.site_title = "申报扩面工作台"

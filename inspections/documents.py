@@ -2,6 +2,7 @@
 
 from docx import Document
 
+from hezuo_shenbao.lib.people import display_name
 from outreach.documents import ISSUER, facts_table, new_document
 
 from .models import Visit
@@ -18,7 +19,7 @@ def visit_record_document(visit: Visit) -> Document:
             ("所属乡镇", employer.township),
             ("检查日期", f"{visit.date:%Y年%m月%d日}"),
             ("类型", visit.get_visit_type_display()),
-            ("检查人员", "、".join(u.get_full_name() or u.username for u in visit.inspectors.all())),
+            ("检查人员", "、".join(map(display_name, visit.inspectors.all()))),
             ("检查时申报状态", "已申报" if visit.declared else "未申报"),
         ],
     )

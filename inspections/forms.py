@@ -6,6 +6,7 @@ from employers.choices import HazardCategory
 from employers.forms import BootstrapMixin
 from employers.models import Employer, Township
 from hezuo_shenbao import roles
+from hezuo_shenbao.lib.people import display_name
 from outreach.forms import MultipleFileField
 
 from .models import CHECKED_FIELDS, Outcome, VisitType
@@ -24,7 +25,7 @@ def field_staff():
 
 class StaffChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
@@ -97,7 +98,7 @@ class AssignmentForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["inspector"].queryset = field_staff()
-        self.fields["inspector"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["inspector"].label_from_instance = display_name
 
     def clean(self):
         from outreach.services import resolve_employers

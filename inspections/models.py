@@ -161,12 +161,24 @@ class Visit(models.Model):
 
     def checked_rows(self):
         """[(label, declared, found, applied)] for the detail page and the 指导记录."""
-        rows = []
-        for key, label in CHECKED_FIELDS:
-            entry = self.field_check.get(key)
-            if entry:
-                rows.append((label, _shown(entry.get("declared")), _shown(entry.get("found")), entry.get("applied")))
-        return rows
+        return _checked_rows(self.field_check)
+
+    @staticmethod
+    def describe_field_check(field_check):
+        """申报信息核对 in the change history, as a sentence rather than the stored dict."""
+        return "；".join(
+            f"{label}申报为{declared}，现场核实为{found}{'，已据此更新单位信息' if applied else ''}"
+            for label, declared, found, applied in _checked_rows(field_check)
+        )
+
+
+def _checked_rows(field_check):
+    rows = []
+    for key, label in CHECKED_FIELDS:
+        entry = field_check.get(key)
+        if entry:
+            rows.append((label, _shown(entry.get("declared")), _shown(entry.get("found")), entry.get("applied")))
+    return rows
 
 
 def _shown(value):

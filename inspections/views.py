@@ -325,7 +325,7 @@ def quality_overview(request):
     )
 
 
-QUALITY_HEADERS = ["employer_id", "单位名称", "统一社会信用代码", "乡镇", "最近申报日期", "问题", "说明"]
+QUALITY_HEADERS = ["单位编号", "单位名称", "统一社会信用代码", "乡镇", "最近申报日期", "问题", "说明"]
 
 
 @require_perm("inspections.view_visit")

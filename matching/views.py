@@ -183,6 +183,10 @@ def crossref_run(request, pk):
     return response
 
 
+# People open the web export; export_undeclared's file is read by scripts and keeps its "employer_id".
+UNDECLARED_WEB_HEADERS = ["单位编号", *review.UNDECLARED_HEADERS[1:]]
+
+
 def _undeclared_filter(request):
     return EmployerFilter(request.GET, queryset=review.undeclared().select_related("township", "industry"))
 
@@ -203,7 +207,7 @@ def undeclared(request):
 @require_perm("matching.view_sourcerecord", "employers.export_employer")
 def undeclared_export(request):
     rows = review.undeclared_rows(_undeclared_filter(request).qs)
-    return xlsx_response("有体检监测记录未申报单位.xlsx", [("未申报单位", review.UNDECLARED_HEADERS, rows)])
+    return xlsx_response("有体检监测记录未申报单位.xlsx", [("未申报单位", UNDECLARED_WEB_HEADERS, rows)])
 
 
 @require_perm("employers.change_employer", "matching.change_sourcerecord")

@@ -211,8 +211,8 @@ def dossier_facts(employer: Employer) -> dict:
         "changes": [
             (
                 f"{e['when']:%Y-%m-%d %H:%M}",
-                str(e["who"] or ""),
-                "；".join(f"{c[0]}：{c[1]}→{c[2]}" for c in e["changes"]),
+                e["who_name"],
+                "；".join(e["changes"]),
             )
             for e in change_log(employer, limit=20)
             if e["changes"]

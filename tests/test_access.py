@@ -29,7 +29,7 @@ def _collect_rules():
 def _named_urls(resolver=None, namespace=""):
     for entry in (resolver or get_resolver()).url_patterns:
         if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
+            if entry.namespace in ("admin", "system"):  # the admin sites, Django's own
                 continue
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from _named_urls(entry, inner)

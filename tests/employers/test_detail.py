@@ -91,8 +91,10 @@ def test_it_shows_who_changed_what(cast, as_user, oil):
     body = _page(client, oil)
     history = body[body.index("变更记录") :]
     assert "张敏" in history
-    assert "名单状态</strong>：已纳入 → 已排除" in history
-    assert "确认/排除理由</strong>： → 已迁出本县" in history
+    assert "名单状态由“已纳入”改为“已排除”" in history
+    assert "确认/排除理由设为“已迁出本县”" in history
+    # The user is named by 姓名, not by the login.
+    assert "确认人设为“张敏”" in history and "zhangmin" not in history
     assert "新建记录" in history
 
 

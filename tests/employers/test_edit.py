@@ -88,7 +88,7 @@ def test_it_edits_and_records_the_change(cdc, cast, employer):
     change = employer.history.first()
     assert change.history_user == cast.cdc
     assert [c.field for c in change.diff_against(change.prev_record).changes] == ["workers"]
-    assert "职工总人数</strong>：25 → 30" in cdc.get(employer.get_absolute_url()).content.decode()
+    assert "职工总人数由“25”改为“30”" in cdc.get(employer.get_absolute_url()).content.decode()
 
 
 def test_it_refuses_an_invalid_code_unless_asked_to_keep_it(cdc):

@@ -206,7 +206,7 @@ def test_it_exports_the_flagged_employers_as_xlsx(as_user, cast, tmp_path):
     path = tmp_path / "q.xlsx"
     path.write_bytes(response.content)
     rows = list(load_workbook(path).active.values)
-    assert rows[0][:3] == ("employer_id", "单位名称", "统一社会信用代码")
+    assert rows[0][:3] == ("单位编号", "单位名称", "统一社会信用代码")
     assert rows[1][1] == "'=HYPERLINK(1)" and rows[1][5] == "申报接害人数多于职工总人数"
 
 

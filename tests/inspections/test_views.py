@@ -131,6 +131,11 @@ def test_cdc_applies_findings_on_the_form_and_later_from_the_visit(cast, as_user
     assert employer.exposed_workers == 12
     page = client.get(employer.get_absolute_url()).content.decode()
     assert "现场核实" in page and "工作时间线" in page
+    # The visit's history reads as sentences with people's names, never as the stored dict.
+    history = client.get(visit.get_absolute_url()).content.decode()
+    history = history[history.index("变更记录") :]
+    assert "接害人数申报为10，现场核实为12，已据此更新单位信息" in history
+    assert "{" not in history and "张敏" in history and "zhangmin" not in history
 
 
 def test_the_work_list_shows_only_assigned_employers_and_filters_by_township(cast, as_user):

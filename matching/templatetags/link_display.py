@@ -1,0 +1,60 @@
+"""The cross-reference's evidence in words, for pages. The matcher (matching/crossref.py) stores short
+keys and values (name 0.838, township 一致); only how they read is decided here."""
+
+from django import template
+from django.contrib.auth import get_user_model
+
+from hezuo_shenbao.lib.people import display_name
+
+register = template.Library()
+
+METHODS = {
+    "code": "信用代码一致",
+    "name": "名称相同",
+    "fuzzy": "名称相似",
+    "review": "人工审核",
+    "split": "拆分时指定",
+    "new": "未找到对应单位",
+}
+# Keys whose value is a verdict (一致, 不同, 相差1位 …) read as "<what><verdict>".
+AGREEMENTS = {"code": "信用代码", "township": "乡镇", "industry": "行业大类"}
+# Keys whose value is "ours ≠ theirs" read as "<what> ours ≠ theirs".
+CONFLICTS = {"brand": "字号", "branch": "分支机构", "region": "地区"}
+
+
+def _part(key, value):
+    if key == "name":
+        return f"名称相似度 {float(value):.2f}"
+    if key in AGREEMENTS:
+        return f"{AGREEMENTS[key]}{value}"
+    if key in CONFLICTS:
+        return f"{CONFLICTS[key]} {value}"
+    if key == "decision":
+        return str(value)
+    return f"{key}：{value}"  # a key the matcher added later: shown rather than hidden
+
+
+@register.filter
+def evidence(detail):
+    """{"name": 0.838, "township": "一致", "brand": "星旺 ≠ 兴旺"} → 名称相似度 0.84；乡镇一致；字号 星旺 ≠ 兴旺"""
+    return "；".join(_part(key, value) for key, value in (detail or {}).items())
+
+
+@register.filter
+def link_method(method):
+    return METHODS.get(method, method)
+
+
+@register.filter
+def linked_by(rule):
+    """link_rule holds 自动 for the automatic run, otherwise the reviewer's login name."""
+    if not rule or rule == "自动":
+        return "自动比对"
+    user = get_user_model()._default_manager.filter(username=rule).first()
+    return f"{display_name(user) if user else rule}审核"
+
+
+@register.filter
+def program_version(version):
+    """crossref-1.1 → 比对程序 1.1"""
+    return f"比对程序 {version.removeprefix('crossref-')}" if version else ""
