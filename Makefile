@@ -4,15 +4,23 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/hezuo_shenbao
 BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST := $(PY) -m pytest
 
-.PHONY: setup system run test test-sqlite test-postgres test-browser lint check bench evaluate worker beat
+.PHONY: setup lock system run test test-sqlite test-postgres test-browser lint check bench evaluate worker beat
 
-.venv/installed: requirements.txt requirements-dev.txt
+# Installs exactly what the lock files name, each package checked against its hash.
+.venv/installed: requirements.lock requirements-dev.lock
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	touch $@
 
 setup: .venv/installed
+
+# After changing a pin in requirements*.txt: recompile the lock files (pip-tools, with hashes).
+LOCK := $(PY) -m piptools compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: setup
+	$(LOCK) -o requirements.lock requirements.txt
+	$(LOCK) -o requirements-dev.lock requirements-dev.txt
+	$(LOCK) -o requirements-bench.lock requirements-bench.txt
 
 run: setup
 	$(PY) manage.py migrate -v0
@@ -23,6 +31,7 @@ run: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports
 
 check: setup
 	$(PY) manage.py check --database default
@@ -46,8 +55,8 @@ test-postgres: setup
 test-browser: setup system
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -m browser -q
 
-.venv/bench-installed: .venv/installed requirements-bench.txt
-	$(PY) -m pip install -q -r requirements-bench.txt
+.venv/bench-installed: .venv/installed requirements-bench.lock
+	$(PY) -m pip install -q --require-hashes -r requirements-bench.lock
 	touch $@
 
 # Every benchmark on PostgreSQL: prints one table and writes var/bench.json. `make bench ONLY="import crossref"`
