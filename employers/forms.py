@@ -1,43 +1,10 @@
 from django import forms
 
-from hezuo_shenbao.lib.concurrency import expect_version
+from hezuo_shenbao.lib.forms import BootstrapMixin, VersionedForm
 
 from .choices import HazardCategory, RegisterStatus
 from .codes import normalize_code, uscc_is_valid
 from .models import Employer, Industry
-
-
-class BootstrapMixin:
-    """Give every widget Bootstrap's classes, so templates can render fields plainly."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            else:
-                widget.attrs.setdefault("class", "form-control")
-
-
-class VersionedForm(forms.ModelForm):
-    """Carries the record's version, so a save based on an older copy is refused (StaleEdit)."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["version"].initial = self.instance.version
-
-    def save(self, commit=True):
-        if not self.instance.pk:
-            return super().save(commit)
-        with expect_version(self.instance, self.cleaned_data.get("version")):
-            return super().save(commit)
 
 
 class EmployerForm(BootstrapMixin, VersionedForm):

@@ -2,8 +2,8 @@
 
 from docx import Document
 
+from hezuo_shenbao.lib.docx import ISSUER, facts_table, new_document
 from hezuo_shenbao.lib.people import display_name
-from outreach.documents import ISSUER, facts_table, new_document
 
 from .models import Visit
 

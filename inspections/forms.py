@@ -3,11 +3,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from employers.choices import HazardCategory
-from employers.forms import BootstrapMixin
 from employers.models import Employer, Township
 from hezuo_shenbao import roles
+from hezuo_shenbao.lib.forms import BootstrapMixin, MultipleFileField
 from hezuo_shenbao.lib.people import display_name
-from outreach.forms import MultipleFileField
 
 from .models import CHECKED_FIELDS, Outcome, VisitType
 from .quality import CHECKS

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from employers.choices import OpenReason
 from employers.models import Employer, Township
-from outreach.uploads import validate_upload
+from hezuo_shenbao.lib.uploads import validate_upload
 
 
 class VisitType(models.TextChoices):

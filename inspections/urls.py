@@ -19,4 +19,5 @@ urlpatterns = [
     path("supervision/", views.supervision_list, name="supervision"),
     path("quality/", views.quality_overview, name="quality"),
     path("quality/export.xlsx", views.quality_export, name="quality_export"),
+    path("notice/<int:employer_pk>.docx", views.notice_docx, name="notice_docx"),
 ]

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.docx import docx_response
 from hezuo_shenbao.lib.history import change_log
 from hezuo_shenbao.lib.xlsx import xlsx_response
-from outreach.documents import docx_response
+from outreach.documents import notice_document
 
 from . import quality, services, supervision
 from .documents import visit_record_document
@@ -347,3 +348,10 @@ def quality_export(request):
         f"申报质量_{as_of:%Y%m%d}.xlsx",
         [("申报质量问题", QUALITY_HEADERS, rows()), ("汇总", ["检查项", "单位数"], summary)],
     )
+
+
+@require_perm("outreach.view_outreachevent")
+def notice_docx(request, employer_pk):
+    employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=employer_pk)
+    services.check_access(request.user, employer)
+    return docx_response(notice_document(employer), f"告知单_{employer.name}.docx")

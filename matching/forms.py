@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 
 from employers.choices import DEPARTMENTS
-from employers.forms import BootstrapMixin
+from hezuo_shenbao.lib.forms import BootstrapMixin
 
 from .services import IMPORT_KINDS
 

@@ -1,51 +1,10 @@
-"""Word documents an inspector hands over: built with python-docx, returned as downloads."""
+"""告知单: the notice an inspector or the CDC hands to an employer."""
 
-import io
-from urllib.parse import quote
-
-from django.http import HttpResponse
 from django.utils import timezone
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
 from employers.models import Employer
-
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ISSUER = "合水县疾病预防控制中心"
-
-
-def new_document(title: str) -> Document:
-    """A document in 宋体 with a centred bold title; Word needs the East-Asian font set separately."""
-    document = Document()
-    style = document.styles["Normal"]
-    style.font.name = "宋体"
-    style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    heading = document.add_paragraph()
-    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = heading.add_run(title)
-    run.bold = True
-    run.font.size = Pt(18)
-    return document
-
-
-def facts_table(document: Document, rows) -> None:
-    table = document.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    for label, value in rows:
-        cells = table.add_row().cells
-        cells[0].text = label
-        cells[1].text = "" if value in (None, "") else str(value)
-
-
-def docx_response(document: Document, filename: str) -> HttpResponse:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=DOCX_TYPE)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+from hezuo_shenbao.lib.docx import ISSUER, facts_table, new_document
 
 
 def notice_document(employer: Employer) -> Document:

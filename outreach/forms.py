@@ -1,32 +1,12 @@
 from django import forms
 
-from employers.forms import BootstrapMixin
 from employers.models import Employer, Township
+from hezuo_shenbao.lib.forms import BootstrapMixin, MultipleFileField
 
 from .models import EventKind, TrainingTopic
 from .services import employers_from_file, parse_attendance, resolve_employers
-from .uploads import validate_upload
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input, each checked by content and size (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data] if data else []
-        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
-        for upload in cleaned:
-            validate_upload(upload)
-        return cleaned
 
 
 class TargetPickerMixin(forms.Form):

@@ -6,8 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from employers.models import Employer
-
-from .uploads import validate_upload
+from hezuo_shenbao.lib.uploads import validate_upload
 
 
 class EventKind(models.TextChoices):

@@ -11,7 +11,6 @@ urlpatterns = [
     path("<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
     path("targets/<int:pk>/sign/", views.target_sign, name="target_sign"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
-    path("notice/<int:employer_pk>.docx", views.notice_docx, name="notice_docx"),
     path("trainings/", views.training_list, name="training_list"),
     path("trainings/new/", views.training_create, name="training_create"),
     path("trainings/<int:pk>/", views.training_detail, name="training_detail"),

@@ -7,12 +7,9 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
-from inspections.services import check_access
 
 from . import services
-from .documents import docx_response, notice_document
 from .forms import AddTargetsForm, AttachmentForm, EventForm, SignOffForm, TrainingForm
 from .models import Attachment, OutreachEvent, OutreachTarget, Training
 
@@ -134,13 +131,6 @@ def attachment_add(request, pk):
 def attachment_download(request, pk):
     attachment = get_object_or_404(Attachment, pk=pk)
     return FileResponse(attachment.file.open("rb"), filename=str(attachment))
-
-
-@require_perm("outreach.view_outreachevent")
-def notice_docx(request, employer_pk):
-    employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=employer_pk)
-    check_access(request.user, employer)
-    return docx_response(notice_document(employer), f"告知单_{employer.name}.docx")
 
 
 @require_perm("outreach.view_training")

@@ -1,6 +1,6 @@
 from django import forms
 
-from employers.forms import BootstrapMixin
+from hezuo_shenbao.lib.forms import BootstrapMixin
 
 from .models import Quarter
 from .services import MAX_SAMPLE

@@ -17,6 +17,7 @@ from employers.models import Employer
 from employers.services import EXPORT_HEADERS, export_rows
 from hezuo_shenbao.lib.history import change_log
 from hezuo_shenbao.lib.xlsx import write_sheet
+from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
 from . import documents
@@ -24,10 +25,7 @@ from .models import Bulletin, Quarter, Submission
 from .stats import quarter_stats
 
 log = logging.getLogger(__name__)
-# Apps whose records about an employer belong in its dossier, once they have models.
-ACTIVITY_APPS = {"outreach": "告知动员", "inspections": "入户指导"}
 MAX_SAMPLE = 200
-DATE_FIELDS = ("date", "visited_on", "held_on", "signed_on", "created_at")
 
 
 class ReportError(Exception):
@@ -151,22 +149,14 @@ def _date(value):
     return value.strftime("%Y-%m-%d") if value else ""
 
 
+# The dossier lists sources and declarations in tables of their own.
+OWN_TABLES = {"来源", "申报"}
+
+
 def _activities(employer):
-    """Records other apps keep about the employer, found through reverse relations so none is required."""
-    rows = []
-    for relation in employer._meta.related_objects:
-        app = relation.related_model._meta.app_label
-        if app not in ACTIVITY_APPS or not relation.one_to_many and not relation.many_to_many:
-            continue
-        manager = getattr(employer, relation.get_accessor_name(), None)
-        if manager is None:
-            continue
-        label = f"{ACTIVITY_APPS[app]}·{relation.related_model._meta.verbose_name}"
-        for record in manager.all()[:100]:
-            when = next((getattr(record, f) for f in DATE_FIELDS if getattr(record, f, None)), None)
-            outcome = record.get_outcome_display() if hasattr(record, "get_outcome_display") else ""
-            rows.append((label, _date(when), "　".join(filter(None, [str(record), outcome]))))
-    return sorted(rows, key=lambda r: r[1])
+    """The employer's timeline (outreach, trainings, visits …), oldest first as a dossier reads."""
+    entries = reversed(employer_timeline(employer))
+    return [(e["kind"], _date(e["date"]), e["text"]) for e in entries if e["kind"] not in OWN_TABLES]
 
 
 def _evidence_summary(record):

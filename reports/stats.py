@@ -7,7 +7,6 @@ new employers and later declarations therefore leave a past quarter's figures un
 
 import datetime
 from collections import Counter, defaultdict
-from importlib import import_module
 
 from django.conf import settings
 from django.db.models import Max, Min, Q
@@ -16,7 +15,9 @@ from django.utils import timezone
 from employers.choices import IndustryRisk, RegisterStatus, Scale, SourceKind
 from employers.models import Declaration, Employer, EmployerSource, Industry, Township
 from inspections import quality as declaration_quality
+from inspections.services import visit_figures
 from matching.models import SourceRecord
+from outreach.services import outreach_figures
 
 from .models import Quarter
 
@@ -113,15 +114,6 @@ def _grouped(rows, keyfunc):
     for r in rows:
         groups[keyfunc(r)].append(r)
     return groups
-
-
-def _optional_figures(module: str, function: str, quarter: Quarter):
-    """Figures another app provides, or None while that app does not provide them yet."""
-    try:
-        provider = getattr(import_module(module), function)
-    except (ImportError, AttributeError):
-        return None
-    return provider(quarter.start, quarter.end)
 
 
 def _snapshot(quarter: Quarter):
@@ -369,8 +361,8 @@ def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare:
         "evidence": evidence,
         # A previous quarter is read only for the changes against it, which leave quality out (it costs seconds).
         "quality": _quality(included, period) if compare else None,
-        "outreach": _optional_figures("outreach.services", "outreach_figures", period),
-        "visits": _optional_figures("inspections.services", "visit_figures", period),
+        "outreach": outreach_figures(period.start, period.end),
+        "visits": visit_figures(period.start, period.end),
     }
     stats["change"] = _change(stats, previous)
     if with_lists:

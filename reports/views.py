@@ -1,12 +1,14 @@
+import io
+
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
-from hezuo_shenbao.lib.xlsx import _disposition
+from hezuo_shenbao.lib.docx import DOCX_TYPE
 
 from . import services
 from .forms import BulletinForm, SampleForm, SubmissionForm
@@ -14,7 +16,6 @@ from .models import Bulletin, Quarter, Submission
 from .stats import quarter_stats
 from .tasks import build_bulletin_task
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf"}
 
 
@@ -118,9 +119,12 @@ def submission_download(request, pk):
 @require_perm("reports.build_dossier")
 def dossier(request, pk):
     employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=pk)
-    response = HttpResponse(services.dossier(employer), content_type=DOCX_TYPE)
-    response["Content-Disposition"] = _disposition(f"抽查档案_{employer.pk}_{employer.name}.docx")
-    return response
+    return FileResponse(
+        io.BytesIO(services.dossier(employer)),
+        as_attachment=True,
+        filename=f"抽查档案_{employer.pk}_{employer.name}.docx",
+        content_type=DOCX_TYPE,
+    )
 
 
 @require_perm("reports.build_dossier")
@@ -133,7 +137,7 @@ def dossier_sample(request):
         except services.ReportError as exc:
             form.add_error(None, str(exc))
         else:
-            response = HttpResponse(archive, content_type="application/zip")
-            response["Content-Disposition"] = _disposition(f"省级抽查档案_{count}家_种子{seed}.zip")
-            return response
+            return FileResponse(
+                io.BytesIO(archive), as_attachment=True, filename=f"省级抽查档案_{count}家_种子{seed}.zip"
+            )
     return render(request, "reports/dossier_sample.html", {"form": form})

@@ -150,7 +150,7 @@ def test_safe_cell_leaves_plain_values_alone(value):
 
 def test_xlsx_export_holds_no_formula():
     response = xlsx_response("名单.xlsx", [("名单", ["单位名称", "人数"], [['=HYPERLINK("http://x")', 12]])])
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     cell = sheet["A2"]
     assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://x")'
     assert sheet["B2"].value == 12

@@ -185,14 +185,14 @@ def read_manifest(directory):
     return manifest
 
 
+# What a careless restore would destroy, by model label (the backup knows tables, not apps).
+PRECIOUS = (settings.AUTH_USER_MODEL, "employers.Employer")
+
+
 def database_holds_data():
-    """Users or employers present: what a careless restore would destroy."""
-    from django.contrib.auth import get_user_model
-
-    from employers.models import Employer
-
     try:
-        return get_user_model().objects.exists() or Employer.objects.exists()
+        with connection.cursor() as cursor:
+            return any(count_rows(cursor, PRECIOUS).values())
     except DatabaseError:
         # No tables yet: a fresh database about to be restored into.
         return False

@@ -6,7 +6,8 @@ import datetime
 import io
 import itertools
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -64,15 +65,8 @@ def xlsx_response(filename, sheets):
     workbook, _ = _workbook(sheets)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = _disposition(filename)
-    return response
-
-
-def _disposition(filename):
-    from urllib.parse import quote
-
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
 class _Echo:
@@ -90,7 +84,7 @@ def csv_response(filename, headers, rows):
             yield writer.writerow([safe_cell(v) for v in row])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = _disposition(filename)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import outreach.uploads
+import hezuo_shenbao.lib.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -64,7 +64,9 @@ class Migration(migrations.Migration):
                 (
                     "file",
                     models.FileField(
-                        upload_to="outreach/%Y/%m/", validators=[outreach.uploads.validate_upload], verbose_name="文件"
+                        upload_to="outreach/%Y/%m/",
+                        validators=[hezuo_shenbao.lib.uploads.validate_upload],
+                        verbose_name="文件",
                     ),
                 ),
                 ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),

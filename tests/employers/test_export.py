@@ -16,7 +16,7 @@ def _rows(response):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response["Content-Disposition"].endswith(".xlsx")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     assert sheet.title == "用人单位名单"
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert header == EXPORT_HEADERS
@@ -62,7 +62,7 @@ def test_the_list_page_links_to_the_export_of_its_own_filters(cast, as_user, emp
 def test_it_neutralises_formulas_in_cells(cast, as_user, db):
     make_employer(name='=HYPERLINK("http://evil.example","点击")', registered_address="+1+cmd|' /C calc'!A0")
     make_employer(name="@SUM(A1:A2)有限公司", workplace_address="-2+3")
-    raw = load_workbook(io.BytesIO(as_user(cast.cdc).get(URL).content)).active
+    raw = load_workbook(io.BytesIO(as_user(cast.cdc).get(URL).getvalue())).active
     cells = [c for row in raw.iter_rows(min_row=2) for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     texts = {c.value for c in cells if isinstance(c.value, str)}

@@ -15,6 +15,12 @@ def assigned_visit(cast):
     return make_visit(employer, cast.inspector)
 
 
+def assigned_employer(cast):
+    employer = make_employer()
+    make_assignment(cast.inspector, employer=employer)
+    return [employer.pk]
+
+
 def visit(cast):
     return [assigned_visit(cast).pk]
 
@@ -34,6 +40,7 @@ def sample(cast):
 
 
 ACCESS = {
+    "inspections:notice_docx": Rule(EVERYONE, assigned_employer),
     "inspections:work_list": Rule(FIELD),
     "inspections:route_sheet": Rule(FIELD),
     "inspections:visit_list": Rule(EVERYONE),

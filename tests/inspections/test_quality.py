@@ -204,7 +204,7 @@ def test_it_exports_the_flagged_employers_as_xlsx(as_user, cast, tmp_path):
     make_declaration(bad, declared_on=D(2025, 3, 1), workers=1, exposed_workers=2)
     response = as_user(cast.cdc).get(reverse("inspections:quality_export"), {"as_of": "2025-06-30"})
     path = tmp_path / "q.xlsx"
-    path.write_bytes(response.content)
+    path.write_bytes(response.getvalue())
     rows = list(load_workbook(path).active.values)
     assert rows[0][:3] == ("单位编号", "单位名称", "统一社会信用代码")
     assert rows[1][1] == "'=HYPERLINK(1)" and rows[1][5] == "申报接害人数多于职工总人数"

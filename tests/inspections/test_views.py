@@ -61,7 +61,7 @@ def test_an_inspector_cannot_log_or_see_an_unassigned_employer(cast, as_user):
     visit = make_visit(other)
     assert client.get(visit.get_absolute_url()).status_code == 403
     assert client.get(reverse("inspections:visit_docx", args=[visit.pk])).status_code == 403
-    assert client.get(reverse("outreach:notice_docx", args=[other.pk])).status_code == 403
+    assert client.get(reverse("inspections:notice_docx", args=[other.pk])).status_code == 403
     assert not Visit.objects.exclude(pk=visit.pk).exists()
 
 
@@ -183,7 +183,7 @@ def test_the_visit_record_opens_in_word(cast, as_user):
     visit = make_visit(employer, cast.cdc, problems="未申报", field_check={"workers": {"declared": 25, "found": 31}})
     response = as_user(cast.cdc).get(reverse("inspections:visit_docx", args=[visit.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    document = Document(io.BytesIO(response.content))
+    document = Document(io.BytesIO(response.getvalue()))
     text = "\n".join(p.text for p in document.paragraphs) + "".join(
         c.text for t in document.tables for r in t.rows for c in r.cells
     )

@@ -310,7 +310,7 @@ def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_
     page = client.get(reverse("matching:undeclared")).content.decode()
     assert "合水县未申报砖瓦有限公司" in page and "合水县已申报建材有限公司" not in page
     export = client.get(reverse("matching:undeclared_export"))
-    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(export.getvalue())).active
     assert sheet["A1"].value == "单位编号"
     row = [c.value for c in sheet[2]]
     assert row[:3] == [silent.pk, silent.name, silent.code] and row[8] == 2 and row[10] == "噪声、矽尘"

@@ -302,7 +302,7 @@ def test_upload_previews_without_writing_then_confirm_imports(staff, tmp_path):
     assert batch.status == "done" and SourceRecord.objects.count() == 2
     assert not batch.upload
     rejected = staff.get(reverse("matching:rejected", args=[batch.pk]))
-    sheet = openpyxl.load_workbook(io.BytesIO(rejected.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(rejected.getvalue())).active
     assert [c.value for c in sheet[2]][:4] == [5, "A 列（单位名称）", "拒绝", "单位名称为空"]
 
 
@@ -350,7 +350,7 @@ def test_upload_form_refuses_other_files(staff, tmp_path, settings):
 @pytest.mark.parametrize("kind", KINDS)
 def test_templates_download_with_the_recognised_headers(staff, kind):
     response = staff.get(reverse("matching:template", args=[kind]))
-    headers = [c.value for c in openpyxl.load_workbook(io.BytesIO(response.content)).active[1]]
+    headers = [c.value for c in openpyxl.load_workbook(io.BytesIO(response.getvalue())).active[1]]
     assert headers == rows_for(kind)[0] and SAMPLE["单位名称"]
 
 

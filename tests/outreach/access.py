@@ -2,7 +2,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from outreach.models import Attachment, Training
 from tests.access_rules import CDC_ONLY, EVERYONE, Rule
-from tests.builders import make_assignment, make_employer, make_event
+from tests.builders import make_employer, make_event
 
 PDF = b"%PDF-1.4\n%test\n"
 
@@ -20,12 +20,6 @@ def attachment(cast):
     return [Attachment.objects.create(event=make_event(), file=upload).pk]
 
 
-def assigned_employer(cast):
-    employer = make_employer()
-    make_assignment(cast.inspector, employer=employer)
-    return [employer.pk]
-
-
 def training(cast):
     return [Training.objects.create(date="2025-04-01", place="县疾控中心").pk]
 
@@ -38,7 +32,6 @@ ACCESS = {
     "outreach:attachment_add": Rule(CDC_ONLY, event, method="post"),
     "outreach:target_sign": Rule(CDC_ONLY, target, method="post", data={"signed_on": "2025-04-02", "signer": "张三"}),
     "outreach:attachment_download": Rule(EVERYONE, attachment),
-    "outreach:notice_docx": Rule(EVERYONE, assigned_employer),
     "outreach:training_list": Rule(EVERYONE),
     "outreach:training_create": Rule(CDC_ONLY),
     "outreach:training_detail": Rule(EVERYONE, training),

@@ -96,7 +96,7 @@ def test_it_records_a_training_from_pasted_attendance(cast):
 def test_an_upload_must_be_an_image_or_pdf_by_content_and_by_name():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from outreach.uploads import validate_upload
+    from hezuo_shenbao.lib.uploads import validate_upload
 
     validate_upload(SimpleUploadedFile("scan.PDF", b"%PDF-1.7\n"))
     validate_upload(SimpleUploadedFile("photo.jpg", b"\xff\xd8\xff\xe0rest"))

@@ -92,8 +92,8 @@ def test_cdc_records_a_training(cast, as_user):
 
 def test_the_notice_opens_in_word_with_the_employer_name(cast, as_user):
     employer = make_employer(name="合水县子午建材有限公司")
-    response = as_user(cast.cdc).get(reverse("outreach:notice_docx", args=[employer.pk]))
-    document = Document(io.BytesIO(response.content))
+    response = as_user(cast.cdc).get(reverse("inspections:notice_docx", args=[employer.pk]))
+    document = Document(io.BytesIO(response.getvalue()))
     assert document.paragraphs[1].text == "合水县子午建材有限公司："
     assert "职业病危害项目申报告知单" in document.paragraphs[0].text
 

@@ -29,7 +29,7 @@ def test_an_employers_dossier_has_its_facts_sources_evidence_visits_and_declarat
 
     response = as_user(cast.bureau).get(reverse("reports:dossier", args=[employer.pk]))
 
-    text = _text(response.content)
+    text = _text(response.getvalue())
     assert "职业病危害项目申报扩面行动抽查档案" in text
     assert "统一社会信用代码|" + employer.code in text
     assert "市级下发||2025-01-10" in text
@@ -44,7 +44,7 @@ def test_a_sample_of_dossiers_is_drawn_reproducibly_and_zipped(county, cast, as_
     assert first == again
 
     response = as_user(cast.cdc).get(reverse("reports:dossier_sample"), {"count": 3, "seed": 7})
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(response.getvalue()))
     names = archive.namelist()
     assert len([n for n in names if n.endswith(".docx")]) == 3 and "抽查名单.csv" in names
 

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from employers.demo import DEMO_PASSWORD, ensure_demo_users, seed_county
 from employers.models import Employer
 from employers.services import load_reference
+from matching.demo import seed_evidence
 
 
 class Command(BaseCommand):
@@ -20,8 +21,6 @@ class Command(BaseCommand):
             created = seed_county(options["employers"], options["seed"])
             self.stdout.write(f"已生成 {created} 家用人单位。")
             # Evidence is imported like real files, through matching's pipeline.
-            from matching.demo import seed_evidence
-
             records = seed_evidence(options["seed"])
             self.stdout.write(f"已导入演示体检、监测数据 {records} 条（按单位汇总）。")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
