@@ -971,7 +971,7 @@ class Renderer:
                 kinds.append("region")
             if firm.person:
                 town = firm.township
-                if roll("township_typo"):
+                if town and roll("township_typo"):
                     town = rng.choice(TOWNSHIP_TYPOS[town])
                     kinds.append("township_typo")
                 name = f"{region}{town}{firm.person}{trade_word}{INDIVIDUAL_TRADES[firm.trade]}"
@@ -1091,7 +1091,9 @@ class Writer:
         self.rows, self.truth = [], []
 
     def add(self, values, fid, kinds, name, code):
-        kinds = list(kinds) or ["clean"]
+        kinds = list(kinds)
+        if not set(kinds) - FIRM_KINDS:
+            kinds.insert(0, "clean")
         self.rows.append(values)
         first_row = len(self.title_rows) + 2  # 1-based, after title rows and the header
         self.truth.append(Row(self.filename, first_row + len(self.rows) - 1, fid, kinds, name, code))
