@@ -143,9 +143,19 @@ def test_the_figures_on_a_hand_made_case():
     assert figures["record_recall"] == pytest.approx(1 / 6)
     assert figures["record_f1"] == pytest.approx(2 / 7)
     # Pairs with row 2: two true, none predicted.
-    assert figures["kinds"]["homophone"] == {"rows": 1, "precision": 1.0, "recall": 0.0, "f1": 0.0, "review": 0}
+    assert figures["kinds"]["homophone"] == {
+        "rows": 1,
+        "precision": 1.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "placed": 0.0,
+        "review": 0,
+    }
     assert figures["kinds"]["code_typo"]["review"] == 1
     assert figures["kinds"]["clean"]["recall"] == pytest.approx(1 / 6)
+    # Rows 1 and 3 sit with A's employer, row 4 with B's; rows 5 and 6 have none.
+    assert figures["rows_placed"] == pytest.approx(3 / 6)
+    assert figures["kinds"]["clean"]["placed"] == pytest.approx(3 / 4)
     # Employer 1 is A (right), employer 2 is A again (a second visit), employer 3 is B (declared).
     assert figures["undeclared_precision"] == pytest.approx(1 / 3)
     assert figures["undeclared_recall"] == 1.0
