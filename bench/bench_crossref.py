@@ -1,6 +1,8 @@
 """数据比对 on a synthetic county and city with ground truth: quality and time of `crossref`
-(imports excluded), side by side with a Splink (DuckDB) deduplication of the same records."""
+(imports excluded), side by side with a Splink (DuckDB) deduplication of the same records; then, on the
+city's register, the time of one review decision of each kind."""
 
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -115,4 +117,44 @@ def run(report):
         report("crossref", f"{label}: Splink (DuckDB) time", seconds, "s")
         report("crossref", f"{label}: Splink pairwise precision / recall", f"{precision:.4f} / {recall:.4f}", "")
         report("crossref", f"{label}: Splink pairwise F1", round(f1, 4), "")
+    _review(report)
     reset_tables()
+
+
+DECISIONS = 15
+
+
+def _review(report):
+    """Median time of each review decision, as a person makes them one after another, on the city's register."""
+    from django.contrib.auth import get_user_model
+
+    from employers.models import Employer
+    from matching import review
+    from matching.models import SourceRecord
+
+    user = get_user_model().objects.create(username="bench-reviewer")
+    report("review", "register: employers", Employer.objects.count(), "")
+    queue = list(review.review_queue()[: 3 * DECISIONS])
+    assert len(queue) == 3 * DECISIONS, "the city leaves too few records for review"
+    others = Employer.objects.order_by("-pk").values_list("pk", flat=True)[:DECISIONS]
+    decisions = {
+        "accept": [lambda r=r: review.accept(r, user) for r in queue[:DECISIONS]],
+        "reject": [lambda r=r: review.reject(r, user) for r in queue[DECISIONS : 2 * DECISIONS]],
+        "link to": [lambda r=r, pk=pk: review.link_to(r, pk, user) for r, pk in zip(queue[2 * DECISIONS :], others)],
+    }
+    records = SourceRecord.objects.filter(employer__isnull=False).order_by("employer_id", "pk")
+    split, seen = [], set()
+    for pk, employer_id in records.values_list("pk", "employer_id").iterator():
+        if len(split) == DECISIONS:
+            break
+        if employer_id in seen:  # an employer with two records or more: its second one split off
+            split.append(lambda e=employer_id, pk=pk: review.split(Employer.objects.get(pk=e), [pk], user, "基准测试"))
+        seen.add(employer_id)
+    decisions["split"] = split
+    for kind, calls in decisions.items():
+        times = []
+        for call in calls:
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        report("review", f"city: {kind}, median of {len(times)}", statistics.median(times) * 1000, "ms", target=100)

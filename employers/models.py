@@ -170,8 +170,8 @@ class EmployerQuerySet(models.QuerySet):
     def must_include(self, today=None):
         return self.filter(must_include_q(today))
 
-    def refresh_declarations(self, employer_ids):
-        """Employer.refresh_declaration for many at once, with history (the bulletin reads it)."""
+    def refresh_declarations(self, employer_ids, user=None):
+        """Employer.refresh_declaration for many at once, with history (the bulletin reads it) by `user`."""
         from hezuo_shenbao.lib.bulk import bulk_set_with_history
 
         fields = ["declaration_status", "declared_on", "declaration_type"]
@@ -183,7 +183,7 @@ class EmployerQuerySet(models.QuerySet):
         employers = list(self.filter(pk__in=employer_ids).only("pk", *fields))
         for employer in employers:
             employer.apply_declaration(latest.get(employer.pk))
-        bulk_set_with_history(Employer, employers, fields, "申报记录")
+        bulk_set_with_history(Employer, employers, fields, "申报记录", user)
 
     def refresh_visit_dates(self):
         """Re-derive 最近走访 and 待复查 from the visits; returns how many employers were behind.

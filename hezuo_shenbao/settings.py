@@ -154,8 +154,6 @@ IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 20_000_000)
 # A task (import, 数据比对, bulletin) whose worker dies this many times is given up (失败) instead of
 # being delivered again forever: its input is probably what kills the worker (lib/deliveries.py).
 TASK_MAX_ATTEMPTS = envint("TASK_MAX_ATTEMPTS", 3)
-# How many processes `manage.py crossref` may fork to cluster a large batch of new records.
-CROSSREF_PROCESSES = envint("CROSSREF_PROCESSES", os.cpu_count() or 1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security: secure cookies and HSTS follow HTTPS, which a county server may not have yet.

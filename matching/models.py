@@ -141,6 +141,9 @@ class SourceRecord(models.Model):
         Employer, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="候选单位", db_index=False
     )
     link_detail = models.JSONField("比对依据", default=dict, blank=True)
+    # The next candidates in the review band, [employer id, score, detail], best first: a rejection
+    # proposes the next one without a second look at the whole register.
+    alternatives = models.JSONField("其他候选单位", default=list, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "来源记录"

@@ -13,14 +13,14 @@ from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias
 
 from . import crossref
 from .models import LinkDecision, SourceRecord
+from .scoring import Verdict
 
 Status = SourceRecord.LinkStatus
 
 
 def remember(record, employer_id, accepted, user):
     LinkDecision.objects.update_or_create(
-        name_norm=record.name_norm,
-        code_norm=record.code_norm,
+        **_same_record(record),
         employer_id=employer_id,
         defaults={"accepted": accepted, "decided_by": user},
     )
@@ -32,7 +32,7 @@ def _link(record, employer_id, user, score=1.0):
     record.link_score = score
     record.linked_at = timezone.now()
     record.save()
-    crossref.absorb([record])
+    crossref.absorb([record], user)
 
 
 @transaction.atomic
@@ -55,11 +55,27 @@ def link_to(record, employer_id, user):
 
 @transaction.atomic
 def reject(record, user):
-    """Not this employer: remembered, and the record is judged again without it."""
+    """Not this employer: remembered, and the record is proposed to the next candidate the run scored in the
+    review band, or, with none left, founds an employer of its own, as a record that matches none does.
+    Only this record is judged again: the register is not read."""
     if record.link_status != Status.REVIEW or not record.candidate_id:
         raise ValidationError("这条记录不在待审核队列中。")
     remember(record, record.candidate_id, False, user)
-    return crossref.link_records([record.pk], user=user)
+    decided = LinkDecision.objects.filter(**_same_record(record), accepted=False)
+    rejected = set(decided.values_list("employer_id", flat=True))
+    existing = set(Employer.objects.filter(pk__in=[a[0] for a in record.alternatives]).values_list("pk", flat=True))
+    alternatives = [a for a in record.alternatives if a[0] in existing - rejected]
+    if alternatives:
+        (record.candidate_id, record.link_score, record.link_detail), *record.alternatives = alternatives
+        record.save(update_fields=["candidate", "link_score", "link_detail", "alternatives"])
+        return
+    verdict = Verdict(record.pk, Status.NEW, None, "new", None, {})
+    crossref.apply_verdicts([verdict], user=user)
+
+
+def _same_record(record):
+    """What a remembered decision is about (see remember)."""
+    return {"name_norm": record.name_norm, "code_norm": record.code_norm}
 
 
 def bulk_accept(min_score, user):
@@ -142,7 +158,7 @@ def split(employer, record_ids, user, reason):
         record.employer = new
         record.link_method, record.link_rule, record.linked_at = "split", user.get_username(), timezone.now()
         record.save()
-    crossref.absorb(records)
+    crossref.absorb(records, user)
     employer._change_reason = f"拆出 {len(records)} 条来源记录到 {new.pk} 号：{reason}"
     employer.save()
     employer.refresh_declaration()

@@ -9,10 +9,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
-from employers.models import Employer
-from hezuo_shenbao.lib import compute
-from matching import crossref
-from matching.models import LinkDecision, SourceRecord
+from employers.models import Declaration, Employer
+from matching import clustering, crossref, scoring
+from matching.models import CrossrefRun, LinkDecision, SourceRecord
 from matching.normalize import canonical_name, name_parts
 from matching.synthetic import Generator, pairwise_scores, undeclared_scores
 from tests.builders import make_declaration, make_employer, township, valid_code
@@ -78,16 +77,17 @@ def _clusters(lines):
     return [{**line, "employer_id": first[line["employer_id"]] if line["employer_id"] else ""} for line in lines]
 
 
-def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_path, settings, monkeypatch):
+def test_the_celery_chord_links_as_one_process_does(run_tasks, tmp_path, monkeypatch, cast):
+    """Where a county outgrows one machine, workers score partitions and one task applies them: the same
+    register as the run in one process."""
     county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
     for kind, path in county.files:
         run_import(kind, path, "--defer-linking")
-    monkeypatch.setattr(compute, "FORK_FROM", 0)
+    monkeypatch.setattr(crossref, "PARTITION_SIZE", 150)
     results = []
-    for processes in (1, 2):
-        settings.CROSSREF_PROCESSES = processes
+    for start in (lambda: crossref.run_in_process(cast.cdc), lambda: _chord(crossref.start_run(cast.cdc))):
         with transaction.atomic():
-            summary = crossref.run_in_process().summary
+            summary = start().summary
             employers = sorted(Employer.objects.values_list("name", "code"))
             results.append((summary, _clusters(export_links(tmp_path)), employers))
             transaction.set_rollback(True)
@@ -95,12 +95,21 @@ def test_clustering_shared_among_processes_links_as_one_process_does(db, tmp_pat
     assert results[0][0]["new_employers"] > 250 and results[0][0]["review"] > 0
 
 
+def _chord(run):
+    from matching import tasks
+    from matching.models import CrossrefRun
+
+    assert len(crossref.partitions_for(run.pk)) > 1
+    tasks.start_crossref(run.pk)
+    return CrossrefRun.objects.get(pk=run.pk)
+
+
 def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, monkeypatch):
     county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
     for kind, path in county.files:
         run_import(kind, path, "--defer-linking")
     records = list(crossref.read_rows(crossref.pending().values_list("pk", flat=True)))
-    compare, outcomes = crossref.compare, []
+    compare, outcomes = clustering.compare, []
 
     def watched(record, parts, entry, weights, floor=None):
         outcome = compare(record, parts, entry, weights, floor)
@@ -111,46 +120,45 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
         outcomes.append(outcome)
         return outcome
 
-    monkeypatch.setattr(crossref, "compare", watched)
-    founding, reviews = _cluster(records)
+    monkeypatch.setattr(clustering, "compare", watched)
+    founding, reviews = clustering.Clustering(records).settle()
     assert outcomes.count(None) > len(outcomes) / 2
     monkeypatch.setattr(
-        crossref, "compare", lambda record, parts, entry, weights, floor: compare(record, parts, entry, weights)
+        clustering, "compare", lambda record, parts, entry, weights, floor: compare(record, parts, entry, weights)
     )
-    assert _cluster(records) == (founding, reviews)
+    assert clustering.Clustering(records).settle() == (founding, reviews)
 
 
-def _cluster(records):
-    clustering = crossref.Clustering(records)
-    with clustering.matching(processes=1) as matched:
-        return clustering.settle(matched())
-
-
-def test_clusters_the_comparison_merges_leave_one_employer_each_with_its_sources_and_one_history_row(
-    db, tmp_path, monkeypatch
+def test_each_cluster_founds_one_employer_with_its_sources_and_history_by_who_started_the_run(
+    cast, as_user, run_tasks, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
-    """Each cluster by code and name is written as an employer before the names are compared; those the
-    comparison merges into another, or sends to review, must leave nothing behind."""
     county = Generator(employers=300, seed=5, exam_rows=900).build(tmp_path / "county")
     for kind, path in county.files:
         run_import(kind, path, "--defer-linking")
     merges = []
-    settle = crossref.Clustering.settle
+    match = clustering.Clustering.match
 
-    def watched(clustering, matches):
-        merges.extend(match for match in matches if match[1] is not None)
-        return settle(clustering, matches)
+    def watched(self):
+        found = match(self)
+        merges.extend(pk for pk, other, _ in found if other is not None)
+        return found
 
-    monkeypatch.setattr(crossref.Clustering, "settle", watched)
-    summary = crossref.run_in_process().summary
+    monkeypatch.setattr(clustering.Clustering, "match", watched)
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(cast.cdc).post(reverse("matching:crossref"))
+    summary = CrossrefRun.objects.get().summary
     assert merges and summary["review"]
     employers = Employer.objects.all()
     assert employers.count() == summary["new_employers"]
     assert not employers.filter(source_records=None).exists()
-    assert Employer.history.count() == summary["new_employers"]
-    for employer in employers.filter(source_records__in=[pk for pk, _, _ in merges]).distinct()[:20]:
+    for employer in employers.filter(source_records__in=merges).distinct()[:20]:
         kinds = set(employer.source_records.values_list("kind", "department"))
         assert set(employer.sources.values_list("kind", "department")) == kinds
+    # Every history row the run wrote in bulk names the person who started it.
+    assert Employer.history.filter(history_type="+").count() == summary["new_employers"]
+    assert set(Employer.history.values_list("history_user", flat=True)) == {cast.cdc.pk}
+    assert Declaration.history.exists()
+    assert set(Declaration.history.values_list("history_user", flat=True)) == {cast.cdc.pk}
 
 
 def test_export_links_columns_and_rows(db, tmp_path):
@@ -217,6 +225,31 @@ def test_doubtful_match_waits_for_review_and_decisions_are_remembered(cast, as_u
     # Next quarter the same spelling arrives again: it is not proposed again.
     again = link_one(tmp_path, "新华塑料制品有限公司 ", "", "西华池镇", kind="exam")
     assert again.link_status != "review" and again.employer_id == record.employer_id
+
+
+def test_a_rejection_proposes_the_next_candidate_then_a_new_employer_without_reading_the_register(
+    cast, as_user, tmp_path, monkeypatch
+):
+    first = make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
+    second = make_employer(name="合水县欣华塑料制品厂", township=township("西华池镇"))
+    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    assert (record.link_status, record.candidate) == ("review", first)
+
+    def refused():
+        raise AssertionError("a review decision must not index the register")
+
+    monkeypatch.setattr(scoring.Index, "of_register", refused)
+    client = as_user(cast.cdc)
+    client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
+    record.refresh_from_db()
+    assert (record.link_status, record.candidate) == ("review", second) and 0.72 <= record.link_score < 0.9
+    assert record.link_detail["brand"] == "新华 ≠ 欣华"
+    client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
+    record.refresh_from_db()
+    assert record.link_status == "new" and record.employer not in (first, second, None)
+    assert record.employer.name == "新华塑料制品有限公司" and record.employer.register_status == "待确认"
+    assert [h.history_user for h in record.employer.history.all()] == [cast.cdc]
+    assert set(LinkDecision.objects.values_list("employer", "accepted")) == {(first.pk, False), (second.pk, False)}
 
 
 def test_accept_and_bulk_accept(cast, as_user, tmp_path):
@@ -348,8 +381,6 @@ def test_crossref_run_from_the_page_with_progress(
     client = as_user(cast.cdc)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("matching:crossref"))
-    from matching.models import CrossrefRun
-
     run = CrossrefRun.objects.get()
     for _ in range(100):
         run.refresh_from_db()

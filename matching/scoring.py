@@ -1,0 +1,321 @@
+"""Scoring one source record against the register: read-only, so a Celery group can share it.
+
+Order of evidence for a record against the register:
+1. a reviewer's decision on this (canonical name, code) remembered from before;
+2. a checksum-valid code that agrees — unless the branch or region parts of the names
+   conflict (a branch filed under its parent's code), then the code is set aside;
+3. the same canonical name (or a former name), unless both sides carry valid codes that differ;
+4. a similarity score over the name core, the code's edit distance, township and industry,
+   over candidates that share character pairs with the name (blocking).
+At ≥ LINK the record links, between REVIEW and LINK it waits for a person, below it is new.
+"""
+
+import functools
+import math
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import islice, repeat
+from operator import itemgetter
+
+from rapidfuzz.distance import Levenshtein
+
+from employers.codes import uscc_is_valid
+from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
+
+from .models import LinkDecision, SourceRecord
+from .normalize import name_parts
+
+LINK = 0.90
+REVIEW = 0.72
+# Exam, monitoring and radiation records that only vaguely resemble an employer wait for review
+# rather than found one: a typo must not put a declared employer on the undeclared list.
+REVIEW_EVIDENCE = 0.72
+CANDIDATES = 8
+COMMON_BLOCK = 200
+Status = SourceRecord.LinkStatus
+# Candidates kept beside a review's proposal, so that rejecting it needs no second look at the register.
+ALTERNATIVES = 3
+
+
+def code_halves(code):
+    return (code[:13], code[8:]) if len(code) == 18 else ()
+
+
+@functools.lru_cache(maxsize=200_000)
+def bigrams(text):
+    """Character pairs, adjacent and one apart: 东通化工 and 东同化工 share 东_化 though no adjacent pair
+    but the common 化工."""
+    pairs = {text[i : i + 2] for i in range(len(text) - 1)}
+    pairs |= {text[i] + "_" + text[i + 2] for i in range(len(text) - 2)}
+    return frozenset(pairs or {text})
+
+
+@dataclass
+class Entry:
+    """What the index knows of one employer (or one new cluster)."""
+
+    id: int
+    core: str
+    region: str
+    branch: str
+    code: str  # valid codes only
+    township_id: int | None
+    division: str
+
+
+class Index:
+    def __init__(self, ordered=False):
+        """`ordered`: entries are added in id order, each name once, and a search may be limited to the
+        entries added before a given id (clustering new records, see Clustering.matching)."""
+        self.entries = {}
+        self.by_code = defaultdict(set)
+        self.by_key = defaultdict(set)
+        self.by_code_half = defaultdict(list if ordered else set)
+        self.blocks = defaultdict(list if ordered else set)
+        self._put = list.append if ordered else set.add
+
+    @classmethod
+    def of_register(cls):
+        index = cls()
+        divisions = dict(Industry.objects.filter(level=4).values_list("pk", "division"))
+        rows = Employer.objects.values_list("pk", "name", "code", "code_valid", "township_id", "industry_id")
+        for pk, name, code, valid, township_id, industry_id in rows.iterator(chunk_size=5000):
+            index.add(pk, name, code if valid else "", township_id, divisions.get(industry_id, ""))
+        for employer_id, name in EmployerAlias.objects.values_list("employer_id", "name"):
+            index.add_name(employer_id, name)
+        index.weights = CharWeights([entry.core for entry in index.entries.values()])
+        return index
+
+    def add(self, pk, name, code, township_id, division):
+        parts = name_parts(name)
+        self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division)
+        if code:
+            self.by_code[code].add(pk)
+            # A mistyped code differs in one place, so one of its halves still agrees:
+            # area + the first part of the organisation code, or the organisation code + check.
+            for half in code_halves(code):
+                self._put(self.by_code_half[half], pk)
+        self.add_name(pk, name, parts)
+
+    def add_name(self, pk, name, parts=None):
+        parts = parts or name_parts(name)
+        self.by_key[parts.key].add(pk)
+        for gram in bigrams(parts.core):
+            self._put(self.blocks[gram], pk)
+
+    def candidates(self, core, code="", before=None):
+        """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
+        those sharing half of the code. Rare pairs are read first; a common pair (有限, 化工) is read
+        only while too few candidates have been found, since it says little and costs much.
+        `before` (an ordered index only): only entries with a smaller id."""
+        weights = defaultdict(float)  # a Counter, without its per-key Python __missing__
+        blocks = [block for gram in bigrams(core) if (block := self.blocks.get(gram))]
+        sized = [(len(block) if before is None else bisect_left(block, before), block) for block in blocks]
+        for size, block in sorted(sized, key=itemgetter(0)):
+            if not size:
+                continue
+            if size > COMMON_BLOCK and len(weights) >= CANDIDATES:
+                break
+            share = 1.0 / size
+            for pk in block if size == len(block) else islice(block, size):
+                weights[pk] += share
+        found = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]  # as heapq.nlargest, faster
+        if len(code) == 18:
+            halves = set().union(*(self.by_code_half.get(half, ()) for half in code_halves(code)))
+            if before is not None:
+                halves = {pk for pk in halves if pk < before}
+            found += sorted(halves - set(found))
+        return found
+
+
+@dataclass
+class Verdict:
+    record_id: int
+    status: str
+    employer_id: int | None
+    method: str
+    score: float | None
+    detail: dict
+    # Under review: the next candidates in the review band, [employer id, score, detail], best first.
+    alternatives: list = field(default_factory=list)
+
+
+class CharWeights:
+    """How telling a character is: 石, 油, 服, 务 appear in hundreds of names, 泽 and 恒 in few.
+
+    Name similarity weighs each edit by the rarity of the characters it touches (an IDF), so
+    恒远石油技术服务 and 泽远石油技术服务 — one rare character apart — are not the same employer."""
+
+    def __init__(self, cores):
+        counts = Counter()
+        for core in cores:
+            counts.update(set(core))
+        total = max(1, len(cores))
+        self.default = math.log(total + 1)
+        self.weights = {char: math.log((total + 1) / (n + 1)) + 0.5 for char, n in counts.items()}
+        self.totals = {}
+        self.chars = {}
+
+    def of(self, char):
+        return self.weights.get(char, self.default)
+
+    def total(self, text):
+        """The weight of a whole name; each name is compared many times."""
+        value = self.totals.get(text)
+        if value is None:
+            value = self.totals[text] = sum(map(self.of, text))
+        return value
+
+    def most_similar(self, a, b):
+        """An upper bound of similarity(a, b), at a fifth of its cost: each character of one name that the
+        other lacks takes an edit costing at least its weight."""
+        chars = self.chars
+        if (set_a := chars.get(a)) is None:
+            set_a = chars[a] = frozenset(a)
+        if (set_b := chars.get(b)) is None:
+            set_b = chars[b] = frozenset(b)
+        weight, default = self.weights.get, repeat(self.default)
+        missing = max(sum(map(weight, set_a - set_b, default)), sum(map(weight, set_b - set_a, default)))
+        return 1.0 - missing / (max(self.total(a), self.total(b)) or 1.0)
+
+    def similarity(self, a, b):
+        if a == b:
+            return 1.0
+        total = max(self.total(a), self.total(b)) or 1.0
+        # Hundreds of thousands of comparisons, a dozen edits each: no calls but the dictionary's.
+        weight, default = self.weights.get, self.default
+        cost = 0.0
+        for op, i, j in Levenshtein.editops(a, b).as_list():  # a list of tuples iterates faster
+            if op == "replace":
+                old, new = weight(a[i], default), weight(b[j], default)
+                cost += old if old >= new else new
+            elif op == "delete":
+                cost += weight(a[i], default)
+            else:
+                cost += weight(b[j], default)
+        return max(0.0, 1.0 - cost / total)
+
+
+def compare(record, parts, entry, weights, floor=None):
+    """Score one record against one employer, saying what agreed and what did not.
+
+    `floor`: a score the caller has no use for reaching; a comparison that cannot beat it returns None
+    without the name similarity (clustering compares most names with a handful that do not match)."""
+    # Conflicting branch or region parts end the comparison before the costlier name similarity.
+    notes, steps = {}, []
+    if parts.branch != entry.branch:
+        notes["branch"] = f"{parts.branch or '无'} ≠ {entry.branch or '无'}"
+        if not (parts.branch and entry.branch and Levenshtein.distance(parts.branch, entry.branch) == 1):
+            return None if floor is not None else (0.0, notes)
+        steps.append(-0.05)  # 西化池分公司 is a typo of 西华池分公司, not another branch
+    if parts.region != entry.region:
+        notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
+        if parts.region and entry.region:
+            return None if floor is not None else (0.0, notes)
+        steps.append(-0.25)
+    code_bonus = 0.0
+    if record.code_norm and entry.code:
+        if record.code_valid and record.code_norm != entry.code:
+            if not parts.branch:
+                if floor is not None and floor > 0.2:  # the most a conflicting code leaves
+                    return None
+                name = round(weights.similarity(parts.core, entry.core), 3)
+                return min(_adjusted(name, steps), 0.5) - 0.3, {"name": name, **notes, "code": "不同"}
+            # Branches are often reported under their parent's code: not a conflict.
+            notes["code"] = "不同（分支机构常用上级代码）"
+        distance = Levenshtein.distance(record.code_norm, entry.code)
+        if distance <= 2:
+            notes["code"] = "一致" if distance == 0 else f"相差{distance}位"
+            code_bonus = 0.15 if distance else 0.25
+    if record.township_id and entry.township_id:
+        same = record.township_id == entry.township_id
+        notes["township"] = "一致" if same else "不同"
+        steps.append(0.05 if same else -0.10)
+    division = record.industry_code[:2] if record.industry_code else ""
+    if division and entry.division:
+        same = division == entry.division
+        notes["industry"] = "一致" if same else "不同"
+        steps.append(0.03 if same else -0.05)
+    # The margin covers rounding the name similarity to three places.
+    if floor is not None and weights.most_similar(parts.core, entry.core) + sum(steps) + code_bonus < floor - 0.001:
+        return None
+    name = round(weights.similarity(parts.core, entry.core), 3)
+    detail = {"name": name, **notes}
+    score = _adjusted(name, steps)
+    if parts.core[:2] != entry.core[:2]:
+        # Another 字号: a long shared trade (石油技术服务) must not make 恒远 and 泽远 one employer.
+        # A typo in the 字号 still reaches review; only a near-identical code carries it further.
+        detail["brand"] = f"{parts.core[:2]} ≠ {entry.core[:2]}"
+        score = min(score, LINK - 0.05)
+    return round(min(score + code_bonus, 1.0), 3), detail
+
+
+def _adjusted(score, steps):
+    """The score with each penalty or bonus added in turn (the order the sum has always been rounded in)."""
+    for step in steps:
+        score += step
+    return score
+
+
+NOTHING = frozenset()
+
+
+def decide(record, index, decisions):
+    """The verdict for one record against the register index (read-only)."""
+    if not index.entries:  # a first run: no employer to compare with, nor any decision about one
+        return Verdict(record.pk, Status.NEW, None, "new", None, {})
+    parts = name_parts(record.name)
+    rejected = NOTHING
+    if remembered := decisions.get((record.name_norm, record.code_norm)):
+        accepted = [pk for pk, ok in remembered.items() if ok and pk in index.entries]
+        if accepted:
+            return Verdict(record.pk, Status.LINKED, accepted[0], "review", 1.0, {"decision": "人工确认"})
+        rejected = {pk for pk, ok in remembered.items() if not ok}
+
+    if record.code_valid and uscc_is_valid(record.code_norm) and (same_code := index.by_code.get(record.code_norm)):
+        for pk in sorted(same_code - rejected):
+            entry = index.entries[pk]
+            if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
+                similarity = index.weights.similarity(parts.core, entry.core)
+                return Verdict(
+                    record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
+                )
+
+    for pk in sorted(index.by_key.get(parts.key, NOTHING) - rejected):
+        entry = index.entries[pk]
+        conflict = record.code_valid and entry.code and entry.code != record.code_norm
+        if conflict and uscc_is_valid(record.code_norm) and not parts.branch:
+            continue
+        return Verdict(record.pk, Status.LINKED, pk, "name", 1.0, {"name": 1.0})
+
+    best, scored = (0.0, None, {}), []
+    for pk in index.candidates(parts.core, record.code_norm):
+        if pk in rejected:
+            continue
+        score, detail = compare(record, parts, index.entries[pk], index.weights)
+        scored.append((score, pk, detail))
+        if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
+            best = (score, pk, detail)
+    score, pk, detail = best
+    if pk is not None and score >= LINK:
+        return Verdict(record.pk, Status.LINKED, pk, "fuzzy", score, detail)
+    if pk is not None and score >= (band := review_band(record)):
+        others = sorted((s for s in scored if s[1] != pk and s[0] >= band), key=lambda s: (-s[0], s[1]))
+        alternatives = [[other, value, why] for value, other, why in others[:ALTERNATIVES]]
+        return Verdict(record.pk, Status.REVIEW, pk, "fuzzy", score, detail, alternatives)
+    return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
+
+
+def review_band(record):
+    """The lowest score at which this record waits for a person rather than founds an employer."""
+    return REVIEW_EVIDENCE if record.kind in EVIDENCE_KINDS else REVIEW
+
+
+def remembered_decisions():
+    decisions = defaultdict(dict)
+    for name_norm, code_norm, employer_id, accepted in LinkDecision.objects.values_list(
+        "name_norm", "code_norm", "employer_id", "accepted"
+    ):
+        decisions[(name_norm, code_norm)][employer_id] = accepted
+    return decisions
