@@ -1,4 +1,4 @@
-"""The cross-reference's evidence in words, for pages. The matcher (matching/crossref.py) stores short
+"""The cross-reference's evidence in words, for pages. The matcher (matching/scoring.py) stores short
 keys and values (name 0.838, township 一致); only how they read is decided here."""
 
 from django import template
