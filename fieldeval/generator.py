@@ -62,14 +62,12 @@ def id_number(rng, area, birth):
 
 # --- the field's vocabulary ------------------------------------------------------------------------------
 
-REFERENCE = Path("/work/shared/reference/heshui_townships.csv")
-# Fallback copy kept in the repo, for machines without the shared reference.
-REFERENCE_IN_REPO = Path(__file__).resolve().parent.parent / "employers" / "data" / "heshui_townships.csv"
+# The 12 townships as the app loads them (employers/data/, copied from the shared reference with its provenance).
+TOWNSHIPS_CSV = Path(__file__).resolve().parent.parent / "employers" / "data" / "heshui_townships.csv"
 
 
 def townships():
-    path = REFERENCE if REFERENCE.exists() else REFERENCE_IN_REPO
-    with path.open(encoding="utf-8") as fh:
+    with TOWNSHIPS_CSV.open(encoding="utf-8") as fh:
         return [row["name"] for row in csv.DictReader(fh)]
 
 
@@ -592,12 +590,13 @@ class County:
 
     def __init__(self, seed=1, size=3000):
         self.rng = random.Random(seed)
-        self.seed, self.size = seed, size
+        self.size = size
         self.city = size > 6000
         self.townships = townships()
         self.firms = []
         self.used_names = set()
         self.used_zihao = set()
+        self.lookalike_groups = 0
         self._build()
 
     def _code(self, authority, area):
@@ -622,15 +621,14 @@ class County:
         return firm
 
     def _home(self):
-        """A county for the firm and its region word as registered (合水县 for most firms of the county)."""
-        county = self.rng.choice(list(COUNTIES)) if self.city else "合水县"
-        return county, county
+        """The firm's county, which is also its region word as registered."""
+        return self.rng.choice(list(COUNTIES)) if self.city else "合水县"
 
     def _company(self, trade=None, region=None, form=None, zihao=None):
         rng = self.rng
         trade = trade or rng.choice([t for t in TRADES if t.word not in ("医院", "口腔诊所", "养殖")])
-        county, home = self._home()
-        region = region or home
+        county = self._home()
+        region = region or county
         if region in COUNTIES:
             county = region
         form = form or rng.choice(trade.forms)
@@ -703,10 +701,10 @@ class County:
     def _lookalike_group(self):
         trade = self.rng.choice([t for t in TRADES if t.word not in ("医院", "口腔诊所", "加油站")])
         zihao = self._fresh_zihao(trade.word)
-        group = len({f.lookalike for f in self.firms if f.lookalike}) + 1
+        self.lookalike_groups += 1
         for region, form in self.rng.sample(LOOKALIKE_SHAPES, self.rng.randint(2, 3)):
             firm = self._company(trade=trade, region=region, form=form, zihao=zihao)
-            firm.lookalike = group
+            firm.lookalike = self.lookalike_groups
 
     def _branch(self):
         rng = self.rng
@@ -732,7 +730,7 @@ class County:
     def _individual(self):
         rng = self.rng
         word = rng.choice(list(INDIVIDUAL_TRADES))
-        county, _ = self._home()
+        county = self._home()
         workers = rng.randint(1, 15)
         for _ in range(50):
             person = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
@@ -1049,7 +1047,7 @@ class Renderer:
             kinds.append("fullwidth")
         elif roll("code_format"):
             if code.isdigit():
-                code = f"{int(code):.5E}".replace("E+", "E+")
+                code = f"{int(code):.5E}"
             elif rng.random() < 0.5:
                 code = code.lower()
             else:
