@@ -174,8 +174,9 @@ class SourceRecord(models.Model):
 
     @property
     def rows(self):
-        """Every spreadsheet row this record stands for (an exam record aggregates many workers)."""
-        return self.data.get("rows") or [self.row_number]
+        """Every spreadsheet row this record stands for: those it was read from (an exam record aggregates
+        many workers), and those skipped as repeats of them."""
+        return sorted([*(self.data.get("rows") or [self.row_number]), *self.data.get("repeats", [])])
 
 
 class LinkDecision(models.Model):

@@ -118,7 +118,7 @@ class RowReader:
         self.kind = batch.kind
         self.outcome = outcome
         self.lookups = Lookups()
-        self.seen = set()
+        self.seen = {}  # signature → the record of the first row with it
         self.employers = {}
         self.dates = {}
         self.today = timezone.localdate()
@@ -142,14 +142,17 @@ class RowReader:
             self.outcome.problem(
                 row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", self.shown(row)
             )
+            # Every row of the file is accounted for in export_links, a repeat by the record it repeats.
+            self.seen[signature].data.setdefault("repeats", []).append(row.number)
             return
-        self.seen.add(signature)
         for key, message in fields.pop("warnings"):
             self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
         if self.kind == SourceKind.EXAM:
             self.aggregate(row, fields)
         else:
-            self.outcome.records.append(SourceRecord(kind=self.kind, row_number=row.number, **fields))
+            record = SourceRecord(kind=self.kind, row_number=row.number, **fields)
+            self.outcome.records.append(record)
+            self.seen[signature] = record
 
     def shown(self, row):
         """The row's cells for the rejected-rows download, personal cells left out."""
@@ -280,6 +283,7 @@ class RowReader:
                 "row": row.number,
                 "rows": [],
                 "visits": set(),
+                "repeats": [],
                 "people": set(),
                 "conclusions": Counter(),
                 "categories": Counter(),
@@ -290,6 +294,7 @@ class RowReader:
         aggregate = self.aggregates[key]
         if visit in aggregate["visits"]:
             self.outcome.problem(row.number, "", ImportIssue.Level.DUPLICATE, "同一劳动者同一天的体检记录重复，已跳过")
+            aggregate["repeats"].append(row.number)
             return
         aggregate["visits"].add(visit)
         aggregate["people"].add(person)
@@ -318,6 +323,7 @@ class RowReader:
                 "institutions": sorted(aggregate["institutions"]),
                 "last_exam": aggregate["last"].isoformat() if aggregate["last"] else "",
                 "rows": aggregate["rows"],
+                "repeats": aggregate["repeats"],
             }
             records.append(SourceRecord(kind=self.kind, row_number=aggregate["row"], **fields))
         self.aggregates.clear()

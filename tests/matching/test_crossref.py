@@ -167,17 +167,24 @@ def test_export_links_columns_and_rows(db, tmp_path):
         ["宏达建材有限责任公司", valid_code(1), "张三", "620000199001011234", "2025-03-01"],
         ["宏达建材有限公司", "", "李四", "620000199001011235", "2025-03-02"],
         ["新兴砖瓦厂", "", "王五", "620000199001011236", "2025-03-03"],
+        ["新兴砖瓦厂", "", "王五", "620000199001011236", "2025-03-03"],  # the same exam twice: skipped
     ]
     path = write(tmp_path / "体检.xlsx", ["用人单位名称", "信用代码", "姓名", "身份证号", "体检日期"], rows)
     run_import("exam", path)
+    listed = [[name, "", "市场监管局"] for name in ("新兴砖瓦厂", "宏达建材有限公司", "新兴砖瓦厂")]
+    run_import("department", write(tmp_path / "名单.xlsx", ["单位名称", "信用代码", "来源部门"], listed))
     lines = export_links(tmp_path)
-    assert list(lines[0].keys())[:6] == ["kind", "file", "row", "employer_id", "method", "score"]
-    by_row = {int(line["row"]): line for line in lines}
-    assert set(by_row) == {3, 4, 5}
-    assert by_row[3]["employer_id"] == by_row[4]["employer_id"] == str(hongda.pk)
-    assert by_row[3]["file"] == "体检.xlsx" and by_row[3]["kind"] == "exam"
+    assert list(lines[0].keys()) == [*"kind file row employer_id method score status rule version".split()]
+    by_row = {(line["file"], int(line["row"])): line for line in lines}
+    # One line for every spreadsheet row, a row skipped as a repeat with the employer of the row it repeats.
+    assert len(lines) == len(by_row) == 7
+    exam = [by_row["体检.xlsx", row] for row in (3, 4, 5, 6)]  # under a title row and the headers
+    assert exam[0]["employer_id"] == exam[1]["employer_id"] == str(hongda.pk)
+    assert exam[0]["kind"] == "exam"
     new = Employer.objects.get(name="新兴砖瓦厂")
-    assert by_row[5]["employer_id"] == str(new.pk) and new.register_status == "待确认"
+    assert exam[2]["employer_id"] == exam[3]["employer_id"] == str(new.pk) and new.register_status == "待确认"
+    listed = [by_row["名单.xlsx", row]["employer_id"] for row in (3, 4, 5)]
+    assert listed == [str(new.pk), str(hongda.pk), str(new.pk)]
 
 
 def link_one(tmp_path, name, code="", township_name="", kind="monitoring"):
