@@ -68,6 +68,9 @@ class OpenReason(models.TextChoices):
 
     NOT_REACHED = "未联系上", "未联系上"
     NOTIFIED = "已告知待申报", "已告知待申报"
+    # Guided through the declaration on site (现场指导申报); the filing shows once the declaration
+    # export is imported. Stronger than a notice: a later notice does not replace it.
+    GUIDED = "已指导待申报", "已指导待申报"
     PROMISED = "承诺限期申报", "承诺限期申报"
     REFUSED = "拒不申报", "拒不申报"
     SUSPENDED = "停产停业", "停产停业"

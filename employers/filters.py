@@ -20,7 +20,22 @@ def _bool_filter(label, method):
     return django_filters.ChoiceFilter(label=label, choices=YES_NO, method=method, empty_label="全部")
 
 
-class EmployerFilter(django_filters.FilterSet):
+class StyledFilterSet(django_filters.FilterSet):
+    """Bootstrap's small controls on every filter, so list templates render fields plainly."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            for widget in getattr(field.widget, "widgets", [field.widget]):  # a date range has two
+                css = (
+                    "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
+                )
+                widget.attrs.setdefault("class", css)
+        return form
+
+
+class EmployerFilter(StyledFilterSet):
     q = django_filters.CharFilter(label="名称或代码", method="filter_q")
     township = django_filters.ModelChoiceFilter(queryset=Township.objects.all(), label="乡镇", empty_label="全部乡镇")
     section = django_filters.ModelChoiceFilter(
@@ -90,12 +105,3 @@ class EmployerFilter(django_filters.FilterSet):
         return queryset.order_by(
             field.desc(nulls_last=True) if value.startswith("-") else field.asc(nulls_last=True), "id"
         )
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            widget = field.widget
-            css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
-            widget.attrs.setdefault("class", css)
-        return form

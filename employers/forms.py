@@ -1,10 +1,52 @@
 from django import forms
+from django.utils.html import format_html, format_html_join
 
 from hezuo_shenbao.lib.forms import BootstrapMixin, VersionedForm
 
 from .choices import HazardCategory, RegisterStatus
 from .codes import normalize_code, uscc_is_valid
-from .models import Employer, Industry
+from .models import Employer, Industry, find_subclass
+
+
+class IndustryInput(forms.TextInput):
+    """A text box that suggests the 小类 by code or name as one types: a <datalist>, so it needs no
+    script and works in the offline visit form too (a <select> of 1,300 options cannot be searched)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = {**(attrs or {}), "autocomplete": "off", "placeholder": "输入代码或名称，如 3021 或 水泥"}
+        list_id = f"{attrs.get('id') or name}-options"
+        attrs["list"] = list_id
+        box = super().render(name, value, attrs, renderer)
+        labels = Industry.objects.filter(level=4).order_by("code").values_list("section", "code", "name")
+        options = format_html_join("", '<option value="{}{} {}">', labels)
+        return box + format_html('<datalist id="{}">{}</datalist>', list_id, options)
+
+
+class IndustryField(forms.ModelChoiceField):
+    """A 小类 chosen from IndustryInput: shown as "C3021 水泥制品制造", read by its code."""
+
+    widget = IndustryInput
+    default_error_messages = {
+        "invalid_choice": "“%(value)s”不是国民经济行业分类的小类代码，请从提示中选择，或输入4位小类代码。"
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Industry.objects.filter(level=4), to_field_name="code", **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        industry = find_subclass(value)
+        if industry is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], params={"value": value})
+        return industry
+
+    def prepare_value(self, value):
+        if isinstance(value, Industry):
+            return str(value)
+        if isinstance(value, int):  # a model form's initial value is the primary key
+            return str(Industry.objects.get(pk=value))
+        return value
 
 
 class EmployerForm(BootstrapMixin, VersionedForm):
@@ -12,7 +54,7 @@ class EmployerForm(BootstrapMixin, VersionedForm):
     hazard_categories = forms.MultipleChoiceField(
         label="危害因素类别", choices=HazardCategory.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    industry = forms.ModelChoiceField(label="行业（小类）", queryset=Industry.objects.filter(level=4), required=False)
+    industry = IndustryField(label="行业（小类）", required=False)
 
     class Meta:
         model = Employer

@@ -77,6 +77,19 @@ class Industry(models.Model):
         return self.code if self.level == 1 else f"{self.section}{self.code}"
 
 
+def subclass_code(text) -> str:
+    """The 小类 code at the start of what was typed or picked: "C3021 水泥制品制造", "c3021" and "3021"
+    all give "3021" (codes are stored without the 门类 letter)."""
+    words = str(text or "").split()
+    return words[0].upper().lstrip("ABCDEFGHIJKLMNOPQRST") if words else ""
+
+
+def find_subclass(text):
+    """The 小类 (level 4) that text names by its code, or None."""
+    code = subclass_code(text)
+    return Industry.objects.filter(level=4, code=code).first() if code else None
+
+
 class HazardFactor(models.Model):
     """《职业病危害因素分类目录》(2015) — partial, see employers/data/README.md."""
 

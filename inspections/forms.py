@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from employers.choices import HazardCategory
+from employers.forms import IndustryInput
 from employers.models import Employer, Township
 from hezuo_shenbao import roles
 from hezuo_shenbao.lib.forms import BootstrapMixin, MultipleFileField
@@ -37,7 +38,7 @@ class VisitForm(BootstrapMixin, forms.Form):
     visit_type = forms.ChoiceField(label="类型", choices=VisitType.choices, initial=VisitType.GUIDANCE)
     outcome = forms.ChoiceField(label="结果", choices=[("", "请选择")] + Outcome.choices)
     inspectors = StaffChoiceField(label="检查人员", queryset=None, widget=CHECKBOXES)
-    found_industry = forms.CharField(label="核实行业（小类代码）", max_length=5, required=False)
+    found_industry = forms.CharField(label="核实行业（小类）", required=False, widget=IndustryInput)
     found_workers = forms.IntegerField(label="核实职工总人数", min_value=0, required=False)
     found_exposed_workers = forms.IntegerField(label="核实接害人数", min_value=0, required=False)
     found_hazard_categories = forms.MultipleChoiceField(
@@ -61,10 +62,14 @@ class VisitForm(BootstrapMixin, forms.Form):
         self.fields["inspectors"].queryset = field_staff()
         self.fields["inspectors"].initial = [user.pk]
         self.fields["date"].initial = timezone.localdate()
-        self.fields["found_industry"].widget.attrs["placeholder"] = "如 3021"
         if not user.has_perm("employers.change_employer"):
             # Inspectors record what they found; CDC staff decide whether the register adopts it.
             del self.fields["apply"]
+
+    def clean_found_industry(self):
+        # "C3021 水泥制品制造" picked from the suggestions is recorded as its code, C3021.
+        words = self.cleaned_data["found_industry"].split()
+        return words[0].upper() if words else ""
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

@@ -10,7 +10,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from employers.choices import OpenReason
-from employers.models import Employer, Township
+from employers.models import Employer, Township, find_subclass
 from hezuo_shenbao.lib.uploads import validate_upload
 
 
@@ -40,7 +40,7 @@ class Outcome(models.TextChoices):
 
 # Why an undeclared employer is still open after a visit with this outcome (None: leave as it was).
 OPEN_REASON_FOR_OUTCOME = {
-    Outcome.GUIDED: OpenReason.NOTIFIED,
+    Outcome.GUIDED: OpenReason.GUIDED,
     Outcome.PROMISED: OpenReason.PROMISED,
     Outcome.REFUSED: OpenReason.REFUSED,
     Outcome.SUSPENDED: OpenReason.SUSPENDED,
@@ -177,7 +177,10 @@ def _checked_rows(field_check):
     for key, label in CHECKED_FIELDS:
         entry = field_check.get(key)
         if entry:
-            rows.append((label, _shown(entry.get("declared")), _shown(entry.get("found")), entry.get("applied")))
+            declared, found = entry.get("declared"), entry.get("found")
+            if key == "industry":  # C3021 水泥制品制造 rather than the bare code
+                declared, found = (find_subclass(v) or v for v in (declared, found))
+            rows.append((label, _shown(declared), _shown(found), entry.get("applied")))
     return rows
 
 

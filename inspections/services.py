@@ -16,7 +16,7 @@ from employers.choices import (
     IndustryRisk,
     SourceKind,
 )
-from employers.models import Declaration, Employer, Industry, Township, open_case_q, ten_plus_q
+from employers.models import Declaration, Employer, Industry, Township, find_subclass, open_case_q, ten_plus_q
 from matching.models import SourceRecord
 
 from .models import CHECKED_FIELDS, OPEN_REASON_FOR_OUTCOME, Assignment, VerificationSample, Visit, VisitType
@@ -100,7 +100,7 @@ def _validate(employer_id, date, follow_up_on, found, inspectors) -> tuple[Emplo
         errors["inspectors"] = "请至少选择一名检查人员。"
     found = {k: v for k, v in (found or {}).items() if v not in (None, "", [])}
     industry = found.get("industry")
-    if industry and not Industry.objects.filter(level=4, code=str(industry).lstrip("ABCDEFGHIJKLMNOPQRST")).exists():
+    if industry and find_subclass(industry) is None:
         errors["found_industry"] = f"行业代码 {industry} 不是国民经济行业分类的小类代码。"
     for key in ("workers", "exposed_workers"):
         if key in found and (not isinstance(found[key], int) or found[key] < 0):
@@ -124,7 +124,7 @@ def _apply_findings(employer: Employer, found: dict, apply: list) -> list[str]:
             continue
         value = found[key]
         if key == "industry":
-            value = Industry.objects.get(level=4, code=str(value).lstrip("ABCDEFGHIJKLMNOPQRST"))
+            value = find_subclass(value)
         if getattr(employer, key) != value:
             setattr(employer, key, value)
             changed.append(key)
@@ -249,7 +249,10 @@ PRIORITY_LABELS = {
     3: "复查逾期",
     4: "双随机抽查",
     5: "未申报",
+    6: "今日已走访",
 }
+# Visited today: done for the day, so after everything still to visit, whatever made it urgent.
+VISITED_TODAY = 6
 
 
 def _sampled_pending():
@@ -349,7 +352,9 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     scoped = scope(user)
     if township:
         scoped = scoped.filter(township=township)
+    visited_today = Q(last_visit_on=today)
     priority = Case(
+        When(visited_today, then=VISITED_TODAY),
         When(Q(industry_id__in=serious) & ten_plus_q(), then=0),
         When(_evidence_q(), then=1),
         When(last_visit_on__isnull=True, then=2),
@@ -361,8 +366,8 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     return WorkList(
         [
             (scoped.filter(open_case_q()), priority),
-            (rest.filter(overdue), Value(3)),
-            (rest.exclude(overdue).filter(sampled), Value(4)),
+            (rest.filter(overdue), Case(When(visited_today, then=VISITED_TODAY), default=Value(3))),
+            (rest.exclude(overdue).filter(sampled), Case(When(visited_today, then=VISITED_TODAY), default=Value(4))),
         ]
     )
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.work_list, name="work_list"),
     path("route/", views.route_sheet, name="route_sheet"),
     path("visits/", views.visit_list, name="visit_list"),
+    path("visits/export.xlsx", views.visit_export, name="visit_export"),
     path("visits/new/", views.visit_create, name="visit_create"),
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("visits/<int:pk>/confirm/", views.visit_confirm, name="visit_confirm"),

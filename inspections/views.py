@@ -6,17 +6,20 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from employers.models import Employer
+from employers.models import Employer, find_subclass
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.docx import docx_response
 from hezuo_shenbao.lib.history import change_log
+from hezuo_shenbao.lib.people import display_name
 from hezuo_shenbao.lib.xlsx import xlsx_response
 from outreach.documents import notice_document
 
 from . import quality, services, supervision
 from .documents import visit_record_document
+from .filters import VisitFilter
 from .forms import (
     AssignmentForm,
     QualityFilterForm,
@@ -81,11 +84,53 @@ def route_sheet(request):
     )
 
 
+def _visit_filter(request):
+    visits = Visit.objects.filter(employer__in=services.scope(request.user))
+    return VisitFilter(request.GET, queryset=visits.select_related("employer__township", "created_by"))
+
+
 @require_perm("inspections.view_visit")
 def visit_list(request):
-    queryset = Visit.objects.filter(employer__in=services.scope(request.user)).select_related("employer")
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inspections/visit_list.html", {"page": page, "query": ""})
+    visit_filter = _visit_filter(request)
+    page = Paginator(visit_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspections/visit_list.html",
+        {"filter": visit_filter, "page": page, "query": _query_without_page(request)},
+    )
+
+
+VISIT_HEADERS = [
+    "检查日期", "单位编号", "单位名称", "乡镇", "类型", "检查人员", "结果", "检查时已申报",
+    "发现的问题", "指导内容", "复查日期", "待复查", "登记人", "登记时间",
+]  # fmt: skip
+
+
+@require_perm("inspections.view_visit")
+def visit_export(request):
+    """The 现场记录 as filtered on the page, for the county's own tables and reports."""
+    visits = _visit_filter(request).qs.prefetch_related("inspectors")
+
+    def rows():
+        for v in visits.iterator(chunk_size=2000):
+            yield [
+                v.date,
+                v.employer_id,
+                v.employer.name,
+                v.employer.township.name if v.employer.township else "",
+                v.get_visit_type_display(),
+                "、".join(map(display_name, v.inspectors.all())),
+                v.get_outcome_display(),
+                "是" if v.declared else "否",
+                v.problems,
+                v.guidance,
+                v.follow_up_on,
+                "是" if v.follow_up_open else "否",
+                display_name(v.created_by),
+                v.created_at,
+            ]
+
+    return xlsx_response(f"现场记录_{timezone.localdate():%Y%m%d}.xlsx", [("现场记录", VISIT_HEADERS, rows())])
 
 
 def _wants_json(request):
@@ -120,13 +165,16 @@ def visit_create(request):
             return redirect(visit)
     if request.method == "POST" and _wants_json(request):
         return JsonResponse({"ok": False, "errors": _error_texts(form)}, status=400)
+    declared = services.declared_facts(employer) if employer else {}
     return render(
         request,
         "inspections/visit_form.html",
         {
             "form": form,
             "employer": employer,
-            "declared": services.declared_facts(employer) if employer else {},
+            "declared": declared,
+            # By name as well as code: an inspector on site does not know the codes by heart.
+            "declared_industry": find_subclass(declared.get("industry")),
             "checked_fields": CHECKED_FIELDS,
         },
     )

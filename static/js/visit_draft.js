@@ -1,6 +1,9 @@
 // Visit form that survives a weak connection: the half-filled form is kept in localStorage, sent
 // when the browser is online, and carries one idempotency key per draft so a resend never makes a
 // second visit on the server. Photos cannot be kept in localStorage; they go only with an online send.
+// A send whose answer is lost (the connection drops after the server saved the visit, or a proxy
+// answers 502 while the server restarts) is retried with the same key until the server answers:
+// the browser may still count itself online, so no "online" event would ever come.
 (function () {
   "use strict";
   var form = document.getElementById("visit-form");
@@ -11,6 +14,10 @@
   var keyInput = form.elements.idempotency_key;
   var SKIP = { csrfmiddlewaretoken: true, photos: true, employer: true };
   var sending = false;
+  var RETRY_FIRST_MS = 2000;
+  var RETRY_MAX_MS = 60000;
+  var retryDelay = RETRY_FIRST_MS;
+  var retryTimer = null;
 
   function show(text, kind) {
     status.textContent = text;
@@ -67,6 +74,21 @@
     errorBox.appendChild(box);
   }
 
+  function sendIfPending() {
+    var current = load();
+    if (current && current.pending) send();
+  }
+
+  function retryLater() {
+    // Offline, the "online" event sends; online, a timer does, waiting longer after each failure.
+    if (retryTimer || !navigator.onLine) return;
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      sendIfPending();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  }
+
   function send() {
     if (sending) return;
     sending = true;
@@ -79,6 +101,7 @@
     })
       .then(function (response) {
         var type = response.headers.get("Content-Type") || "";
+        if (response.status >= 502 && response.status <= 504) throw { retry: true };
         if (type.indexOf("application/json") === -1) {
           throw { message: response.status === 403 ? "无权登记该单位。" : "登录已过期，请在新标签页重新登录后再点“保存”。草稿已保留。" };
         }
@@ -86,6 +109,7 @@
       })
       .then(function (data) {
         sending = false;
+        retryDelay = RETRY_FIRST_MS;
         if (data.ok) {
           localStorage.removeItem(storeKey);
           show("已保存。", "success");
@@ -102,7 +126,8 @@
           save(false);
           show(error.message, "danger");
         } else {
-          show("网络中断：草稿已保存在本机，联网后自动提交。", "warning");
+          show("网络中断：草稿已保存在本机，将自动重新提交（同一份记录不会重复登记）。", "warning");
+          retryLater();
         }
       });
   }
@@ -123,10 +148,7 @@
     if (navigator.onLine) send();
     else show("当前离线：草稿已保存在本机，联网后自动提交。", "warning");
   });
-  window.addEventListener("online", function () {
-    var current = load();
-    if (current && current.pending) send();
-  });
+  window.addEventListener("online", sendIfPending);
   document.getElementById("draft-discard").addEventListener("click", function () {
     localStorage.removeItem(storeKey);
     window.location.reload();

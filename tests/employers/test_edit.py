@@ -23,7 +23,7 @@ def form_data(employer=None, **overrides):
         "registered_address": "合水县西华池镇",
         "workplace_address": "",
         "township": township().pk,
-        "industry": industry("1120").pk,
+        "industry": str(industry("1120")),  # as picked from the suggestions: B1120 石油和…
         "economic_type": "私营企业",
         "scale": "小",
         "workers": 25,
@@ -40,7 +40,7 @@ def form_data(employer=None, **overrides):
                 for name, value in model_to_dict(employer, fields=list(data)).items()
             },
             township=employer.township_id or "",
-            industry=employer.industry_id or "",
+            industry=str(employer.industry or ""),
             version=employer.version,
         )
     data.update(overrides)
@@ -144,7 +144,7 @@ def test_it_lets_an_employer_keep_its_own_code(cdc, employer):
         ),
         ({"suspended_since": "2025-13-45"}, "suspended_since", "输入一个有效的日期"),
         ({"scale": "巨"}, "scale", "选择一个有效的选项"),
-        ({"industry": 999999}, "industry", "选择一个有效的选项"),
+        ({"industry": "999999"}, "industry", "“999999”不是国民经济行业分类的小类代码"),
         ({"name": "<script>alert(1)</script>"}, "name", "不能包含尖括号 < 或 >（疑似 HTML 或脚本）。"),
         ({"workplace_address": "<b>厂区</b>"}, "workplace_address", "不能包含尖括号"),
     ],
@@ -160,7 +160,16 @@ def test_it_refuses_bad_input_with_a_chinese_message_and_saves_nothing(cdc, empl
 
 def test_it_refuses_an_industry_that_is_not_a_small_class(cdc, employer):
     section = industry("B")
-    assert "industry" in errors(cdc.post(edit_url(employer), form_data(employer, industry=section.pk)))
+    assert "industry" in errors(cdc.post(edit_url(employer), form_data(employer, industry=str(section))))
+
+
+@pytest.mark.parametrize("typed", ["3021", "c3021", "C3021 水泥制品制造"])
+def test_it_takes_the_industry_by_code_or_as_picked(cdc, employer, typed):
+    assert cdc.post(edit_url(employer), form_data(employer, industry=typed)).status_code == 302
+    employer.refresh_from_db()
+    assert employer.industry == industry("3021")
+    page = cdc.get(edit_url(employer)).content.decode()
+    assert 'value="C3021 水泥制品制造"' in page and '<datalist id="id_industry-options">' in page
 
 
 def test_it_shows_a_refused_script_name_escaped(cdc):

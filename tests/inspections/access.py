@@ -44,6 +44,7 @@ ACCESS = {
     "inspections:work_list": Rule(FIELD),
     "inspections:route_sheet": Rule(FIELD),
     "inspections:visit_list": Rule(EVERYONE),
+    "inspections:visit_export": Rule(EVERYONE),
     "inspections:visit_create": Rule(FIELD),
     "inspections:visit_detail": Rule(EVERYONE, visit),
     "inspections:visit_confirm": Rule(CDC_ONLY, visit, method="post"),

@@ -49,6 +49,31 @@ def test_a_form_filled_offline_is_sent_once_when_back_online(cast, browser_login
     assert page.evaluate(f"localStorage.getItem('visit-draft-{employer.pk}')") is None
 
 
+def test_a_lost_answer_is_retried_with_the_same_key_until_acknowledged(cast, browser_login):
+    employer = make_employer()
+    make_assignment(cast.inspector, "西华池镇")
+    page = browser_login(cast.inspector)
+    page.goto(page.base + f"/inspections/visits/new/?employer={employer.pk}")
+    key = page.input_value("input[name=idempotency_key]")
+    lost = []
+
+    def lose_the_first_answer(route):
+        if route.request.method != "POST" or lost:
+            return route.continue_()
+        route.fetch()  # the server receives and saves the visit …
+        lost.append(route.request.url)
+        route.abort("connectionreset")  # … and its answer never reaches the browser
+
+    page.route("**/inspections/visits/new/*", lose_the_first_answer)
+    page.select_option("#id_outcome", "已指导申报")
+    page.click("#visit-submit")
+    page.wait_for_selector("#draft-status:has-text('自动重新提交')")
+    page.wait_for_url("**/inspections/visits/*/")  # retried while online, without any "online" event
+    visit = Visit.objects.get()
+    assert str(visit.idempotency_key) == key and lost
+    assert page.evaluate(f"localStorage.getItem('visit-draft-{employer.pk}')") is None
+
+
 def test_a_half_filled_form_survives_a_reload(cast, browser_login):
     employer = make_employer()
     page = browser_login(cast.cdc)

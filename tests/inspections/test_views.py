@@ -2,6 +2,7 @@ import datetime
 import io
 import uuid
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -154,6 +155,51 @@ def test_the_work_list_shows_only_assigned_employers_and_filters_by_township(cas
     assert cdc.get(reverse("inspections:route_sheet")).status_code == 302
 
 
+@pytest.mark.parametrize(
+    "outcome, reason",
+    [
+        ("已指导申报", "已指导待申报"),
+        ("承诺限期申报", "承诺限期申报"),
+        ("拒不申报", "拒不申报"),
+        ("停产停业", "停产停业"),
+        ("已注销", "已注销"),
+        ("无职业病危害", "无危害待核实"),
+        ("未联系上", "未联系上"),
+    ],
+)
+def test_each_outcome_sets_the_matching_reason(cast, as_user, outcome, reason):
+    employer = make_employer(open_reason="已告知待申报")
+    post_visit(as_user(cast.cdc), cast.cdc, employer, outcome=outcome)
+    employer.refresh_from_db()
+    assert employer.open_reason == reason
+
+
+def test_the_visit_form_names_the_industry_and_takes_a_picked_one(cast, as_user):
+    employer = make_employer()  # 1120 石油和天然气开采专业及辅助性活动
+    client = as_user(cast.cdc)
+    form = client.get(reverse("inspections:visit_create"), {"employer": employer.pk}).content.decode()
+    declared = form[form.index('id="declared-industry"') :]
+    assert declared.split("</td>")[0].endswith(str(employer.industry))
+    assert '<option value="C3021 水泥制品制造">' in form  # the searchable suggestions
+    post_visit(client, cast.cdc, employer, found_industry="C3021 水泥制品制造")
+    visit = Visit.objects.get()
+    assert visit.field_check["industry"]["found"] == "C3021"
+    detail = client.get(visit.get_absolute_url()).content.decode()
+    assert "C3021 水泥制品制造" in detail
+
+
+def test_what_was_visited_today_moves_below_what_was_not(cast, as_user):
+    first = make_employer(name="合水县甲公司", workers=30)  # 严重行业10人以上: the most urgent
+    second = make_employer(name="合水县乙公司", workers=30)
+    make_assignment(cast.inspector, "西华池镇")
+    client = as_user(cast.inspector)
+    post_visit(client, cast.inspector, first, date=str(datetime.date.today()))
+    page = client.get(reverse("inspections:work_list")).content.decode()
+    assert page.index(second.name) < page.index(first.name)
+    row = page[page.rindex("<tr>", 0, page.index(first.name)) : page.index(first.name)]
+    assert "今日已走访" in row
+
+
 def test_cdc_assigns_a_township_and_an_employer_by_name(cast, as_user):
     employer = make_employer(name="合水县丙公司", township=township("老城镇"))
     client = as_user(cast.cdc)
@@ -203,3 +249,29 @@ def test_the_employer_page_shows_field_work_to_those_who_may_see_it(cast, as_use
     make_assignment(cast.inspector2, employer=employer)
     inspector_page = as_user(cast.inspector2).get(url).content.decode()
     assert "工作时间线" in inspector_page and "登记现场指导" in inspector_page
+
+
+def test_field_records_filter_by_township_type_date_and_inspector_and_export(cast, as_user):
+    here = make_employer(name="合水县甲公司")
+    there = make_employer(name="合水县乙公司", township=township("老城镇"))
+    make_visit(here, cast.inspector, date=D(2025, 5, 1), visit_type="入户指导")
+    make_visit(there, cast.inspector2, date=D(2025, 6, 1), visit_type="专项治理")
+    client = as_user(cast.cdc)
+    url = reverse("inspections:visit_list")
+
+    def shown(**query):
+        page = client.get(url, query).content.decode()
+        return {name for name in (here.name, there.name) if name in page}
+
+    assert shown() == {here.name, there.name}
+    assert shown(township=township("老城镇").pk) == {there.name}
+    assert shown(visit_type="入户指导") == {here.name}
+    assert shown(date_after="2025-05-15", date_before="2025-06-30") == {there.name}
+    assert shown(inspector=cast.inspector2.pk) == {there.name}
+    assert "赵刚" in client.get(url).content.decode()  # the inspector picker names people
+
+    export = client.get(reverse("inspections:visit_export"), {"inspector": cast.inspector.pk})
+    sheet = openpyxl.load_workbook(io.BytesIO(export.getvalue())).active
+    rows = list(sheet.values)
+    assert rows[0][:3] == ("检查日期", "单位编号", "单位名称")
+    assert len(rows) == 2 and rows[1][2] == here.name and rows[1][5] == "李强"
