@@ -1,25 +1,37 @@
 from django import forms
+from django.utils import timezone
 
 from hezuo_shenbao.lib.forms import BootstrapMixin
 
 from .models import Quarter
 from .services import MAX_SAMPLE
 
+# The campaign's first quarter: its first target is for 2024 (plan 一、工作目标).
+CAMPAIGN_START = Quarter(2024, 1)
 
-class QuarterField(forms.CharField):
+
+def campaign_quarters():
+    """(value, label) for every quarter from the campaign's start to the current one, newest first."""
+    quarter, choices = Quarter.containing(timezone.localdate()), []
+    while quarter.start >= CAMPAIGN_START.start:
+        choices.append((str(quarter), quarter.label))
+        quarter = quarter.previous()
+    return choices
+
+
+class QuarterField(forms.ChoiceField):
+    """A quarter picked from the campaign's quarters, cleaned to a Quarter."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "季度")
-        kwargs.setdefault("help_text", "例如 2025Q3")
-        super().__init__(max_length=7, **kwargs)
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": "季度“%(value)s”无效：请从列表中选择2024年第一季度以来的季度。"}
+        )
+        super().__init__(choices=campaign_quarters, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)
-        if not value:
-            return None
-        try:
-            return Quarter.parse(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc))
+        return Quarter.parse(value) if value else None
 
 
 class BulletinForm(BootstrapMixin, forms.Form):

@@ -10,6 +10,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,14 +25,46 @@ def safe_cell(value):
     return value
 
 
-def write_sheet(workbook, title, headers, rows, widths=None):
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([_header(workbook, sheet, h) for h in headers])
+# Rows read ahead to fit the column widths; a streamed export cannot see the rest before writing.
+SIZING_ROWS = 200
+MAX_WIDTH = 60
+
+
+def _width(value):
+    """Display width in Excel's units: a CJK character is as wide as two Latin ones."""
+    if isinstance(value, datetime.datetime):
+        return 19
+    if isinstance(value, datetime.date):
+        return 10
+    text = "" if value is None else str(value)
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+
+def _fitted(headers, rows):
+    widths = [_width(h) for h in headers]
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
-    if widths and not workbook.write_only:
-        for letter_index, width in enumerate(widths, start=1):
-            sheet.column_dimensions[sheet.cell(1, letter_index).column_letter].width = width
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _width(value))
+    return [min(w + 2, MAX_WIDTH) for w in widths]
+
+
+def write_sheet(workbook, title, headers, rows, widths=None):
+    """A sheet with a bold header row that stays in view and filters, and columns sized to their text
+    (from the header and the first rows unless widths are given)."""
+    sheet = workbook.create_sheet(title=title[:31])
+    rows = iter(rows)
+    ahead = [[safe_cell(v) for v in row] for row in itertools.islice(rows, SIZING_ROWS)]
+    # Write-only sheets take their column widths and frozen panes before the first row.
+    for index, width in enumerate(widths or _fitted(headers, ahead), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append([_header(workbook, sheet, h) for h in headers])
+    count = 0
+    for row in itertools.chain(ahead, ([safe_cell(v) for v in row] for row in rows)):
+        sheet.append(row)
+        count += 1
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     return sheet
 
 

@@ -82,3 +82,13 @@ def test_an_inspector_may_not_export(cast, as_user, employers):
 
 def test_it_exports_only_the_headers_when_nothing_matches(cast, as_user, employers):
     assert _rows(as_user(cast.cdc).get(URL, {"q": "不存在的单位"})) == []
+
+
+def test_the_export_opens_with_a_frozen_filtered_header_and_fitted_columns(cast, as_user, employers):
+    response = as_user(cast.bureau).get(URL)
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:R{len(employers) + 1}"
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABR"}
+    # 编号 is narrow; 单位名称 as wide as the longest name (CJK counts double); 作业场所地址 at least its header.
+    assert widths["A"] < widths["B"] and widths["B"] >= 2 * len("合水县陇原汽车修理厂") and widths["R"] >= 12

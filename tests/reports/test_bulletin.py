@@ -120,6 +120,14 @@ def test_officials_generate_and_download_from_the_bulletin_page(county, cast, as
     assert client.get(reverse("reports:bulletin_download", args=[bulletin.pk, "pdf"])).status_code == 404
 
 
+def test_the_quarter_is_picked_from_the_campaigns_quarters(cast, as_user):
+    page = as_user(cast.bureau).get(reverse("reports:bulletins")).content.decode()
+    picker = page[page.index('<select name="quarter"') :].split("</select>")[0]
+    assert '<option value="2024Q1">2024年第一季度</option>' in picker
+    assert "2023Q4" not in picker
+    assert f'value="{services.last_quarter()}" selected' in picker  # the quarter just ended, as before
+
+
 def test_a_bad_quarter_is_refused_with_a_message(cast, as_user):
     response = as_user(cast.bureau).post(reverse("reports:bulletin_create"), {"quarter": "2025Q5"}, follow=True)
 
