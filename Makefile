@@ -46,11 +46,11 @@ system:
 	bin/ensure-browser
 
 test-sqlite: setup
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -n 2 -m "not browser" -q
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -n 2 --dist loadgroup -m "not browser" -q
 
 test-postgres: setup
 	bin/ensure-services
-	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(BROKER_URL) $(PYTEST) -n 2 -m "not browser" -q
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(BROKER_URL) $(PYTEST) -n 2 --dist loadgroup -m "not browser" -q
 
 test-browser: setup system
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PYTEST) -m browser -q

@@ -60,6 +60,10 @@ DEMO_USERS = [
     # username, full name, role
     ("cdc", "张敏", roles.CDC),
     ("inspector", "李强", roles.INSPECTOR),
+    # One inspector for every three townships, as the county's team is (the demo assigns them).
+    ("inspector2", "赵刚", roles.INSPECTOR),
+    ("inspector3", "刘洋", roles.INSPECTOR),
+    ("inspector4", "陈静", roles.INSPECTOR),
     ("bureau", "王芳", roles.BUREAU),
     ("admin", "管理员", roles.ADMIN),
 ]
@@ -88,14 +92,18 @@ def build_employers(count, seed=2024, today=None):
     employers, declared = [], []
     while len(employers) < count:
         code_i, _, stems = rng.choices(INDUSTRY_MIX, weights)[0]
-        trade = rng.choice(TRADE_NAMES) + (rng.choice(TRADE_NAMES) if rng.random() < 0.3 else "")
-        name = f"{rng.choice(PREFIXES)}{trade}{rng.choice(stems)}{rng.choice(FORMS)}"
-        if name in used_names:
+        # Longer 字号 once the short ones run out (60 words, 3,600 pairs, 216,000 triples).
+        words = 1 + (rng.random() < 0.3) + (len(used_names) >= 2500)
+        trade = "".join(rng.choice(TRADE_NAMES) for _ in range(words))
+        # Each 字号 once in the county, as the market regulator registers them: two employers that differ
+        # only in 合水县/庆阳 or 有限公司/合作社 would be one employer to anyone matching names.
+        if trade in used_names:
             continue
+        name = f"{rng.choice(PREFIXES)}{trade}{rng.choice(stems)}{rng.choice(FORMS)}"
         code = make_uscc(COUNTY_AREA, _body8(rng))
         if code in used_codes:
             continue
-        used_names.add(name)
+        used_names.add(trade)
         used_codes.add(code)
         # Seat-heavy: half the employers sit in 西华池镇.
         township = townships[0] if rng.random() < 0.45 else rng.choice(townships)

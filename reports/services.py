@@ -13,10 +13,11 @@ from django.db.models import Max
 from django.utils import timezone
 from openpyxl import Workbook
 
-from employers.models import Employer
+from employers.models import Declaration, Employer
 from employers.services import EXPORT_HEADERS, export_rows
 from hezuo_shenbao.lib.history import change_log
 from hezuo_shenbao.lib.xlsx import write_sheet
+from inspections.models import Visit
 from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
@@ -26,6 +27,8 @@ from .stats import quarter_stats
 
 log = logging.getLogger(__name__)
 MAX_SAMPLE = 200
+# The plan's first quarter: the dashboard's course of the campaign starts here.
+CAMPAIGN_START = Quarter(2024, 1)
 
 
 class ReportError(Exception):
@@ -118,6 +121,42 @@ def _reason(exc):
 
 def last_quarter(today=None) -> Quarter:
     return Quarter.containing(today or timezone.localdate()).previous()
+
+
+def latest_quarter_with_data(today=None) -> Quarter:
+    """The quarter the dashboard opens on: the latest one, up to today, in which a declaration was filed or a
+    visit made; today's quarter when there is nothing yet. A county that has loaded its data only up to an
+    earlier quarter sees that quarter, not an empty one."""
+    today = today or timezone.localdate()
+    dates = [
+        Declaration.objects.filter(declared_on__lte=today).aggregate(last=Max("declared_on"))["last"],
+        Visit.objects.filter(date__lte=today).aggregate(last=Max("date"))["last"],
+    ]
+    return Quarter.containing(max((d for d in dates if d), default=today))
+
+
+def campaign_course(until: Quarter, current: dict) -> list[dict]:
+    """The campaign quarter by quarter up to `until`: each past quarter as its latest bulletin stated it,
+    `until` itself from its figures now (`current`, quarter_stats). Reading the bulletins keeps the page
+    from recomputing every quarter's register."""
+    stated = {}
+    for bulletin in Bulletin.objects.filter(status=Bulletin.Status.DONE).order_by("year", "quarter", "version"):
+        stated[bulletin.period] = bulletin.figures
+    course, quarter = [], CAMPAIGN_START
+    while quarter != until.next() and quarter.start <= until.start:
+        figures = current if quarter == until else stated.get(quarter)
+        if figures:
+            course.append(
+                {
+                    "quarter": str(quarter),
+                    "label": quarter.label,
+                    "overall": figures["overall"]["rate"],
+                    # In the order of the targets (stats.TARGETS), as the page's columns and lines are.
+                    "rates": [target["rate"] for target in figures["targets"].values()],
+                }
+            )
+        quarter = quarter.next()
+    return course
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+import datetime
 import io
 
 from django.contrib import messages
@@ -26,13 +27,14 @@ def _quarter_from(request):
             return Quarter.parse(text)
         except ValueError as exc:
             messages.error(request, str(exc))
-    return Quarter.containing(timezone.localdate())
+    return services.latest_quarter_with_data()
 
 
 @require_perm("reports.view_dashboard")
 def dashboard(request):
     quarter = _quarter_from(request)
     stats = quarter_stats(quarter.year, quarter.quarter)
+    targets = [{**t, "deadline_date": datetime.date.fromisoformat(t["deadline"])} for t in stats["targets"].values()]
     charts = {
         "targets": [{"key": k, "name": t["short"], "rate": t["rate"]} for k, t in stats["targets"].items()],
         "overall": stats["overall"]["rate"],
@@ -40,14 +42,18 @@ def dashboard(request):
         "sources": [
             {"name": s["label"], "added": s["added"], "must": s["must_declare"]} for s in stats["register"]["by_source"]
         ],
+        "course": services.campaign_course(quarter, stats),
+        "deadlines": [{"quarter": str(Quarter.containing(t["deadline_date"])), "name": t["short"]} for t in targets],
     }
-    recent = [quarter]
-    for _ in range(7):
+    recent = [Quarter.containing(timezone.localdate())]
+    while recent[-1] != services.CAMPAIGN_START and len(recent) < 16:
         recent.append(recent[-1].previous())
+    if quarter not in recent:
+        recent.append(quarter)
     return render(
         request,
         "reports/dashboard.html",
-        {"stats": stats, "quarter": quarter, "charts": charts, "recent": recent},
+        {"stats": stats, "quarter": quarter, "charts": charts, "recent": recent, "course": charts["course"]},
     )
 
 

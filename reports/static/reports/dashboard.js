@@ -40,6 +40,30 @@
       {name: "须申报", type: "bar", data: data.sources.map(function (s) { return s.must; })}
     ]
   });
+  // The campaign's course: each target's rate quarter by quarter, the 100% line and each deadline marked.
+  const course = document.getElementById("chart-course");
+  if (course && data.course.length) {
+    const quarters = data.course.map(function (c) { return c.quarter; });
+    const series = data.targets.map(function (t, i) {
+      const deadline = data.deadlines[i];
+      return {
+        name: t.name, type: "line", data: data.course.map(function (c) { return c.rates[i]; }),
+        label: {show: true, formatter: "{c}%"},
+        markLine: quarters.indexOf(deadline.quarter) < 0 ? undefined : {symbol: "none", label: {formatter: deadline.name + "截止"},
+          data: [{xAxis: deadline.quarter}]}
+      };
+    });
+    series.push({name: "100%", type: "line", symbol: "none", lineStyle: {type: "dashed"}, data: quarters.map(function () { return 100; })});
+    echarts.init(course).setOption({
+      animation: false,
+      grid: {containLabel: true, left: 10, right: 30, top: 35, bottom: 10},
+      legend: {data: data.targets.map(function (t) { return t.name; })},
+      tooltip: {trigger: "axis"},
+      xAxis: {type: "category", data: quarters},
+      yAxis: {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}},
+      series: series
+    });
+  }
 })();
 
 // The quarter chooser submits on change.
