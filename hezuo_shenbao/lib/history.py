@@ -1,6 +1,9 @@
 """Readable change history from django-simple-history records, for detail pages and documents."""
 
+import datetime
+
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from .people import display_name
 
@@ -21,6 +24,8 @@ def _display(model, field_name, value):
         return display_name(related) if field.related_model is get_user_model() else str(related)
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, datetime.datetime):  # stored in UTC; read in the county's time
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     if isinstance(value, list):
         return "、".join(map(str, value))
     return value
