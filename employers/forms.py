@@ -109,6 +109,8 @@ class RegisterDecisionForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label="名单状态", choices=RegisterStatus.choices)
     reason = forms.CharField(label="理由", max_length=300, required=False, widget=forms.TextInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
+    # Set by the confirmation page shown before excluding an employer with exam or monitoring records.
+    despite_evidence = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()

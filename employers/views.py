@@ -9,6 +9,7 @@ from hezuo_shenbao.lib.concurrency import StaleEdit, expect_version
 from hezuo_shenbao.lib.history import change_log
 from hezuo_shenbao.lib.xlsx import xlsx_response
 
+from .choices import RegisterStatus
 from .filters import EmployerFilter
 from .forms import EmployerForm, RegisterDecisionForm
 from .models import Declaration, Employer
@@ -136,6 +137,15 @@ def employer_register(request, pk):
             for error in errors:
                 messages.error(request, error)
         return redirect(employer)
+    excluding = form.cleaned_data["status"] == RegisterStatus.EXCLUDED != employer.register_status
+    if excluding and not form.cleaned_data["despite_evidence"]:
+        evidence = employer.evidence_records
+        if evidence:
+            # Exam or monitoring records suggest hazards are there: exclusion is asked for twice.
+            form = RegisterDecisionForm(initial={**form.cleaned_data, "despite_evidence": True})
+            return render(
+                request, "employers/confirm_exclude.html", {"employer": employer, "form": form, "evidence": evidence}
+            )
     try:
         with expect_version(employer, form.cleaned_data["version"]):
             employer.set_register_status(form.cleaned_data["status"], request.user, form.cleaned_data["reason"])

@@ -87,3 +87,33 @@ def test_a_bureau_official_may_not_decide(cast, as_user, pending):
     assert response.status_code == 403
     pending.refresh_from_db()
     assert pending.register_status == "待确认"
+
+
+def test_excluding_an_employer_with_exam_records_asks_first(cast, as_user):
+    from matching.models import ImportBatch, SourceRecord
+
+    employer = make_employer()
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检2025.xlsx", file_sha256="4" * 64)
+    SourceRecord.objects.create(
+        batch=batch, kind="exam", row_number=7, name=employer.name, name_norm=employer.name, employer=employer
+    )
+    client = as_user(cast.cdc)
+    url = reverse("employers:register", args=[employer.pk])
+    data = {"status": "已排除", "reason": "无危害", "version": employer.version}
+    warning = client.post(url, data).content.decode()
+    employer.refresh_from_db()
+    assert employer.register_status == "已纳入"  # nothing changed yet
+    assert "1 条职业健康检查、工作场所监测或放射卫生检测记录" in warning and "体检2025.xlsx 第7行" in warning
+    assert 'name="despite_evidence"' in warning
+
+    client.post(url, {**data, "despite_evidence": "True"})
+    employer.refresh_from_db()
+    assert (employer.register_status, employer.register_reason) == ("已排除", "无危害")
+
+
+def test_excluding_an_employer_without_records_needs_no_second_step(cast, as_user):
+    employer = make_employer()
+    url = reverse("employers:register", args=[employer.pk])
+    as_user(cast.cdc).post(url, {"status": "已排除", "reason": "已迁出", "version": employer.version})
+    employer.refresh_from_db()
+    assert employer.register_status == "已排除"
