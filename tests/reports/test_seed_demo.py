@@ -125,6 +125,18 @@ def test_every_role_finds_data_on_its_pages(county, client):
 
 
 @pytest.mark.django_db
+def test_the_dashboard_shows_the_campaigns_course_quarter_by_quarter(county, client):
+    assert client.login(username="bureau", password=DEMO_PASSWORD)
+    page = client.get(reverse("reports:dashboard"))
+    today = Quarter.containing(timezone.localdate())
+    assert page.context["quarter"] == today
+    course = page.context["course"]
+    assert [row["quarter"] for row in course] == [str(q) for q in [*_finished_quarters(), today]]
+    end_2024 = next(row for row in course if row["quarter"] == "2024Q4")
+    assert end_2024["rates"][0] == Bulletin.objects.get(year=2024, quarter=4).figures["targets"]["t2024"]["rate"]
+
+
+@pytest.mark.django_db
 def test_it_is_idempotent_and_resets_demo_passwords(county, client):
     before = (Employer.objects.count(), Declaration.objects.count(), Visit.objects.count())
     admin = get_user_model().objects.get(username="admin")

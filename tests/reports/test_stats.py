@@ -126,3 +126,12 @@ def test_every_dashboard_number_opens_the_employers_behind_it(cast, as_user):
     for href, figure in links:
         listed = client.get(href.replace("&amp;", "&")).content.decode()
         assert f"共 {figure} 家" in listed, href
+
+
+def test_the_dashboard_opens_on_the_latest_quarter_with_data(county, cast, as_user):
+    """A county whose data stop at 2025Q1 opens on 2025Q1, not on an empty quarter of today."""
+    from django.urls import reverse
+
+    page = as_user(cast.bureau).get(reverse("reports:dashboard"))
+    assert page.context["quarter"] == Quarter(2025, 1)
+    assert "2025年第一季度调度看板" in page.content.decode()
