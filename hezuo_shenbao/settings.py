@@ -151,6 +151,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_MB", 600) * 1024 * 1024
 IMPORT_MAX_RATIO = envint("IMPORT_MAX_RATIO", 150)
 IMPORT_MAX_CELLS = envint("IMPORT_MAX_CELLS", 20_000_000)
+# Rows and columns actually read, whatever the file declares; Excel's own maxima by default.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 1_048_576)
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 16_384)
+# Memory budget of an import (docs/imports.md): the child that parses the file gets this much address
+# space and this much CPU time; the worker reading its rows stops the import past this resident size.
+# 1 GB suits a 4 GB server running one import at a time beside the web and PostgreSQL.
+IMPORT_MEMORY_BYTES = envint("IMPORT_MEMORY_MB", 1024) * 1024 * 1024
+IMPORT_PARSE_SECONDS = envint("IMPORT_PARSE_SECONDS", 600)
 # A task (import, 数据比对, bulletin) whose worker dies this many times is given up (失败) instead of
 # being delivered again forever: its input is probably what kills the worker (lib/deliveries.py).
 TASK_MAX_ATTEMPTS = envint("TASK_MAX_ATTEMPTS", 3)

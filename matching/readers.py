@@ -6,8 +6,10 @@ with an EncryptionInfo stream); a declared sheet or an unpacked size beyond the 
 refused before it is unpacked. The header row is found by its words, wherever it is.
 """
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import struct
 import zipfile
@@ -18,7 +20,6 @@ from pathlib import Path
 import olefile
 import python_calamine
 from django.conf import settings
-from openpyxl.utils import get_column_letter, range_boundaries
 
 from .normalize import fold_text
 
@@ -93,9 +94,29 @@ class Table:
     header_row: int
     headers: list
     fields: dict  # field -> column index
-    rows: object  # iterator of Row
     total: int  # data rows (upper bound: blank rows are skipped while reading)
+    letters: dict  # field -> column letter, for messages
     notes: list = field(default_factory=list)  # (row, column, message) about the layout, e.g. merged cells
+    rows: object = ()  # iterator of Row
+
+
+# Column letters by hand rather than from openpyxl.utils: importing openpyxl takes the parse child
+# (untrusted.py), started for every import, most of a second.
+def column_number(letters):
+    """'A' → 1, 'XFD' → 16384 (str or bytes)."""
+    number = 0
+    for letter in letters.encode() if isinstance(letters, str) else letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def column_letter(number):
+    """1 → 'A', 16384 → 'XFD'."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def header_field(text):
@@ -292,10 +313,11 @@ def _check_zip_contents(path, display_name):
         for name in names:
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 with archive.open(name) as sheet:
-                    match = re.search(rb'<dimension ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"', sheet.read(4096))
+                    match = re.search(rb'<dimension ref="(([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?)"', sheet.read(4096))
                 if match:
-                    min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode())
-                    cells = (max_row - min_row + 1) * (max_col - min_col + 1)
+                    left, top, right, bottom = match.group(2, 3, 4, 5)
+                    rows = int(bottom or top) - int(top) + 1
+                    cells = rows * (column_number(right or left) - column_number(left) + 1)
                     if cells > settings.IMPORT_MAX_CELLS:
                         raise FileProblem(
                             f"工作簿「{display_name}」声明的工作表范围为 {match.group(1).decode()}"
@@ -303,22 +325,30 @@ def _check_zip_contents(path, display_name):
                         )
 
 
+FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<f[ >/]', re.S)
+
+
 def _formula_cells(path, sheet_index):
-    """Cells holding a formula in an .xlsx sheet, as (row, column) 1-based; cheap when there are none."""
+    """Cells holding a formula in an .xlsx sheet, as (row, column) 1-based. The sheet's XML is read a
+    megabyte at a time (a sheet of a million rows unpacks to hundreds of megabytes), each piece up to
+    the start of its last cell, which is read with the next piece."""
+    cells, rest = set(), b""
     try:
         with zipfile.ZipFile(path) as archive:
             name = f"xl/worksheets/sheet{sheet_index + 1}.xml"
             if name not in archive.namelist():
-                return set()
-            data = archive.read(name)
+                return cells
+            with archive.open(name) as sheet:
+                for chunk in iter(lambda: sheet.read(1 << 20), b""):
+                    data = rest + chunk
+                    # The last cell may go on in the next piece ("<c " itself may be cut in two).
+                    start = data.rfind(b"<c ")
+                    end = start if start >= 0 else max(0, len(data) - 2)
+                    data, rest = data[:end], data[end:]
+                    for match in FORMULA_CELL.finditer(data) if b"<f" in data else ():
+                        cells.add((int(match.group(2)), column_number(match.group(1))))
     except ZIP_ERRORS:
         return set()
-    if b"<f" not in data:
-        return set()
-    cells = set()
-    for match in re.finditer(rb'<c r="([A-Z]+)(\d+)"[^>]*>(?:(?!</c>).)*?<f[ >/]', data, re.S):
-        col = range_boundaries(match.group(1).decode() + "1")[0]
-        cells.add((int(match.group(2)), col))
     return cells
 
 
@@ -359,39 +389,96 @@ def open_table(path, display_name, required=None) -> Table:
     return _workbook_table(path, display_name, kind, required)
 
 
-def _decode(data, display_name):
-    if b"\x00" in data[:4096]:
-        raise FileProblem(f"文件「{display_name}」不是文本 CSV 文件，也不是 Excel 工作簿。")
+# A CSV record longer than this (in characters) is not a row of a list but a damaged file, or a header of
+# millions of columns: refused as its lines are read, before the csv module splits it into cells.
+CSV_MAX_RECORD_CHARS = 1 << 20
+
+
+def _text_encoding(path, display_name):
+    """UTF-8 (with or without BOM), else GB18030, checked over the whole file a megabyte at a time; and
+    the number of lines, for the progress bar."""
+    with path.open("rb") as handle:
+        if b"\x00" in handle.read(4096):
+            raise FileProblem(f"文件「{display_name}」不是文本 CSV 文件，也不是 Excel 工作簿。")
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder, lines = codecs.getincrementaldecoder(encoding)(), 0
         try:
-            return data.decode(encoding)
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    decoder.decode(chunk)
+                    lines += max(chunk.count(b"\n"), chunk.count(b"\r"))
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding, lines + 1
     raise FileProblem(f"文件「{display_name}」的编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）。")
 
 
+class _Lines:
+    """A text file's lines for csv.reader, without control characters; a record (one or more lines)
+    over CSV_MAX_RECORD_CHARS is refused before it is read whole. The reader sets `record` to 0 after
+    each record it yields."""
+
+    def __init__(self, text, display_name):
+        self.text, self.display_name, self.record, self.number = text, display_name, 0, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.text.readline(CSV_MAX_RECORD_CHARS + 1 - self.record)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.record += len(line)
+        if self.record > CSV_MAX_RECORD_CHARS:
+            raise FileProblem(
+                f"文件「{self.display_name}」第 {self.number} 行超过 {CSV_MAX_RECORD_CHARS:,} 个字符"
+                "（一行可能有上百万列）：这不是名单表格的一行，文件已损坏或格式不对，已拒绝。"
+            )
+        return CONTROL_CHARS.sub("", line)
+
+
+def _csv_records(path, encoding, dialect, display_name):
+    """(line number as a text editor shows it, cells) of each record, read as the file is read."""
+    with path.open(encoding=encoding, newline="") as text:
+        # newline="": a file saved with old Mac line ends (a bare CR) is still split into lines.
+        lines = _Lines(text, display_name)
+        reader = csv.reader(lines, dialect)
+        line = 0
+        try:
+            for values in reader:
+                lines.record = 0
+                yield line + 1, values  # a quoted cell may span several lines
+                line = reader.line_num
+        except csv.Error as error:  # e.g. a cell over the csv module's 128 KB limit
+            raise FileProblem(f"文件「{display_name}」第 {reader.line_num} 行不是有效的 CSV 内容：{error}。") from error
+
+
 def _csv_table(path, display_name, required):
-    text = CONTROL_CHARS.sub("", _decode(path.read_bytes(), display_name))
+    encoding, lines = _text_encoding(path, display_name)
+    with path.open(encoding=encoding, newline="") as text:
+        sample = CONTROL_CHARS.sub("", text.read(8192))
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
         dialect = csv.excel
-    # newline="": a file saved with old Mac line ends (a bare CR) is still split into lines.
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    # Line numbers as a text editor shows them: a quoted cell may span several lines.
-    records, numbers, line = [], [], 0
-    try:
-        for values in reader:
-            records.append(values)
-            numbers.append(line + 1)
-            line = reader.line_num
-    except csv.Error as error:  # e.g. a cell over the csv module's 128 KB limit
-        raise FileProblem(f"文件「{display_name}」第 {reader.line_num} 行不是有效的 CSV 内容：{error}。") from error
-    header_index, fields = _find_header(records, display_name, required)
-    rows = zip(numbers[header_index + 1 :], records[header_index + 1 :])
-    total = len(records) - header_index - 1
+    records = _csv_records(path, encoding, dialect, display_name)
+    head = list(itertools.islice(records, HEADER_SCAN_ROWS))
+    for number, values in head:
+        _check_width(display_name, number, len(values))
+    header_index, fields = _find_header([values for _, values in head], display_name, required)
+    rows = itertools.chain(head[header_index + 1 :], records)
+    header_line = head[header_index][0]
     return _table(
-        display_name, "", header_index, records[header_index], fields, rows, total, header_line=numbers[header_index]
+        display_name,
+        "",
+        header_index,
+        head[header_index][1],
+        fields,
+        rows,
+        lines - header_line,
+        header_line=header_line,
     )
 
 
@@ -455,7 +542,7 @@ def _merged_in_data(sheet, header_index, start_col, header, fields):
                 continue
             for row in range(top, bottom + 1):
                 fills[(row + 1, col - start_col)] = (top + 1, col - start_col if col == left else left - start_col)
-        letters = f"{get_column_letter(left + 1)}" + (f"-{get_column_letter(right + 1)}" if right > left else "")
+        letters = f"{column_letter(left + 1)}" + (f"-{column_letter(right + 1)}" if right > left else "")
         notes.append(
             (top + 1, letters, f"第 {top + 1}-{bottom + 1} 行 {letters} 列为合并单元格，已把合并值填入每一行。")
         )
@@ -482,10 +569,24 @@ def _with_layout(rows, fields, fills, formulas, start_col):
 
 
 def _table(display_name, sheet, header_index, header, fields, raw_rows, total, start_col=0, header_line=None):
-    letters = {key: get_column_letter(col + start_col + 1) for key, col in fields.items()}
+    letters = {key: column_letter(col + start_col + 1) for key, col in fields.items()}
 
     def rows():
+        read = cells = 0
         for number, values in raw_rows:
+            # The limits hold for what the file really holds, whatever its header or dimension declares.
+            read, cells = read + 1, cells + len(values)
+            if read > settings.IMPORT_MAX_ROWS:
+                raise FileProblem(
+                    f"文件「{display_name}」的数据超过 {settings.IMPORT_MAX_ROWS:,} 行（读到第 {number} 行），已拒绝。"
+                    "请拆分为多个文件后分别导入。"
+                )
+            _check_width(display_name, number, len(values))
+            if cells > settings.IMPORT_MAX_CELLS:
+                raise FileProblem(
+                    f"文件「{display_name}」读到第 {number} 行时已有 {cells:,} 个单元格，超过上限 "
+                    f"{settings.IMPORT_MAX_CELLS:,}，已拒绝。请删去多余的列或拆分文件后再导入。"
+                )
             picked = {}
             for key, col in fields.items():
                 value = values[col] if col < len(values) else ""
@@ -500,6 +601,15 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
         header_row=header_line or header_index + 1,
         headers=[str(c) for c in header],
         fields=fields,
-        rows=rows(),
         total=total,
+        letters=letters,
+        rows=rows(),
     )
+
+
+def _check_width(display_name, number, width):
+    if width > settings.IMPORT_MAX_COLUMNS:
+        raise FileProblem(
+            f"文件「{display_name}」第 {number} 行有 {width:,} 列，超过上限 {settings.IMPORT_MAX_COLUMNS:,} 列"
+            "（Excel 一行最多 16,384 列）：文件已损坏或不是名单表格，已拒绝。"
+        )

@@ -15,7 +15,7 @@ from employers.choices import SourceKind
 from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
 from employers.models import LIST_KINDS
 
-from . import readers
+from . import readers, untrusted
 from .models import ImportBatch, ImportIssue, SourceRecord
 from .normalize import canonical_name
 from .values import (
@@ -89,22 +89,25 @@ class Outcome:
 
 
 def read_rows(batch):
-    """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer)."""
+    """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer).
+    The file is parsed in a child process under limits (untrusted.py); this process checks its own
+    memory as the rows come."""
     required = {key: label(batch.kind, key) for key in REQUIRED.get(batch.kind, ("name",))}
-    table = readers.open_table(batch.upload.path, batch.file_name, required)
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        sheet=table.sheet, header_row=table.header_row, rows_total=table.total, rows_done=0
-    )
-    batch.sheet, batch.header_row = table.sheet, table.header_row
-    outcome = Outcome()
-    for row, column, message in table.notes:
-        outcome.problem(row, column, ImportIssue.Level.WARNING, message)
-    reader = RowReader(batch, outcome)
-    for row in table.rows:
-        outcome.rows += 1
-        reader.read(row)
-        if outcome.rows % PROGRESS_EVERY == 0:
-            batch.set_progress(outcome.rows)
+    with untrusted.open_table(batch.upload.path, batch.file_name, required) as table:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            sheet=table.sheet, header_row=table.header_row, rows_total=table.total, rows_done=0
+        )
+        batch.sheet, batch.header_row = table.sheet, table.header_row
+        outcome = Outcome()
+        for row, column, message in table.notes:
+            outcome.problem(row, column, ImportIssue.Level.WARNING, message)
+        reader = RowReader(batch, outcome)
+        for row in table.rows:
+            outcome.rows += 1
+            reader.read(row)
+            if outcome.rows % PROGRESS_EVERY == 0:
+                untrusted.check_memory(batch.file_name, row.number)
+                batch.set_progress(outcome.rows)
     outcome.records.extend(reader.finish())
     batch.set_progress(outcome.rows, outcome.rows)
     return outcome
@@ -272,11 +275,9 @@ class RowReader:
     def aggregate(self, row, fields):
         """Fold one worker's exam into its employer's aggregate; the worker's identity stays in memory."""
         values = row.values
-        person = hashlib.blake2b(
-            f"{values.get('id_number') or values.get('person_name')}".encode(), digest_size=8
-        ).digest()
+        person = _digest(values.get("id_number") or values.get("person_name"))
         key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
-        visit = (person, fields["record_date"], str(values.get("exam_category") or ""))
+        visit = _digest((person, fields["record_date"], values.get("exam_category") or ""))
         if key not in self.aggregates:
             self.aggregates[key] = {
                 "fields": fields,
@@ -328,6 +329,12 @@ class RowReader:
             records.append(SourceRecord(kind=self.kind, row_number=aggregate["row"], **fields))
         self.aggregates.clear()
         return records
+
+
+def _digest(value):
+    """A 64-bit number standing for a worker or an exam: a file of a million exams keeps a million of
+    these (about 70 bytes each in a set) instead of tuples of names and dates."""
+    return int.from_bytes(hashlib.blake2b(str(value).encode(), digest_size=8).digest(), "little")
 
 
 # GBZ 188 conclusion classes; per-person conclusions are reduced to these counts.

@@ -265,20 +265,6 @@ def test_exam_import_keeps_no_personal_data(db, tmp_path, settings):
 # The import page
 
 
-@pytest.fixture
-def staff(cast, as_user, django_capture_on_commit_callbacks, eager_tasks):
-    """The CDC's 张敏, whose requests run the tasks they queue (eagerly, as without a broker)."""
-    client = as_user(cast.cdc)
-    post = client.post
-
-    def post_and_run(*args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return post(*args, **kwargs)
-
-    client.post = post_and_run
-    return client
-
-
 def upload(client, path, kind="register", department=""):
     with path.open("rb") as handle:
         return client.post(reverse("matching:imports"), {"kind": kind, "department": department, "file": handle})
