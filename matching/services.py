@@ -10,6 +10,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
@@ -47,6 +48,7 @@ def create_batch(upload, display_name, kind, user=None, department=""):
             file_sha256=digest.hexdigest(),
             status=ImportBatch.Status.CHECKING,
             uploaded_by=user,
+            heartbeat=timezone.now(),
         )
         batch.upload.save(f"{batch.file_sha256[:16]}{Path(display_name).suffix.lower()}", source, save=False)
     batch.save()
@@ -64,6 +66,8 @@ def earlier_import(batch):
 def check_batch(batch_id):
     """The dry run: read the whole file, record every problem and the would-be counts; write nothing else."""
     batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportBatch.Status.CHECKING:
+        return batch  # a late delivery for a batch given up as stalled, or retried and checked since
     try:
         outcome = read_rows(batch)
     except readers.FileProblem as problem:
@@ -72,6 +76,11 @@ def check_batch(batch_id):
     if len(outcome.records) <= KEEP_CHECKED_RECORDS:
         cache.set(_checked_key(batch), outcome, KEEP_CHECKED_SECONDS)
     with transaction.atomic():
+        # Conditional, and first: of two deliveries checking at once, the second waits here and stops.
+        if not ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKING).update(
+            status=ImportBatch.Status.PREVIEW
+        ):
+            return ImportBatch.objects.get(pk=batch_id)
         batch.issues.all().delete()
         ImportIssue.objects.bulk_create(_bound(outcome.issues, batch), batch_size=2000)
         previous = earlier_import(batch)
@@ -111,9 +120,24 @@ def refusal_of(batch, accept_rejected=False, accept_repeat=False):
     return None
 
 
+def claim(batch):
+    """The confirmation, PREVIEW → 导入中, as one conditional UPDATE: of two confirmations at the same
+    moment (a double click, two colleagues) exactly one changes the row, and only it imports."""
+    return bool(
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEW).update(
+            status=ImportBatch.Status.RUNNING, rows_done=0, message="", heartbeat=timezone.now()
+        )
+    )
+
+
 def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True):
     """Import the checked file in one transaction, then link its rows to employers
-    (or leave them for the next `crossref` run, when several files are loaded at once)."""
+    (or leave them for the next `crossref` run, when several files are loaded at once).
+
+    Exactly once, however many confirmations or task deliveries arrive together: the page claims the
+    batch (claim), the command claims it here, and the transaction's first statement is a conditional
+    UPDATE of the 导入中 batch row, which holds its lock (PostgreSQL's row lock, SQLite's database lock)
+    until the commit. A second writer waits there, then finds the batch 已导入 and writes nothing."""
     from .crossref import link_records
 
     batch = ImportBatch.objects.get(pk=batch_id)
@@ -121,14 +145,17 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True
         return batch  # a retried task finds the work done
     if refusal := refusal_of(batch, accept_rejected, accept_repeat):
         raise NotReady(refusal)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0)
+    if batch.status == ImportBatch.Status.PREVIEW and not claim(batch):
+        return ImportBatch.objects.get(pk=batch_id)  # another confirmation took it
     try:
         outcome = cache.get(_checked_key(batch))
         if outcome is None:
             outcome = read_rows(batch)
-        else:
-            batch.set_progress(outcome.rows, outcome.rows)
         with transaction.atomic():
+            if not ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+                rows_done=outcome.rows, rows_total=outcome.rows
+            ):
+                return ImportBatch.objects.get(pk=batch_id)  # imported (or cancelled) by the other writer
             batch.records.all().delete()
             records = SourceRecord.objects.bulk_create(_bound(outcome.records, batch), batch_size=2000)
             batch.issues.all().delete()
@@ -137,6 +164,7 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True
             batch.summary = {**batch.summary, **_summary(outcome), "imported": len(records), "linking": linked}
             batch.status = ImportBatch.Status.DONE
             batch.finished_at = timezone.now()
+            batch.rows_done = batch.rows_total = outcome.rows
             batch.save()
     except readers.FileProblem as problem:
         _fail(batch, str(problem))
@@ -175,10 +203,41 @@ def discard_upload(batch):
         ImportBatch.objects.filter(pk=batch.pk).update(upload="")
 
 
+def fail_stalled():
+    """Mark failed the busy batches whose worker died (no heartbeat for TASK_STALE_MINUTES), keeping their
+    upload so that they can be retried. Run by beat every 2 minutes and when an import page is opened.
+
+    An import inside its one long transaction (writing and linking) writes no heartbeat but holds its
+    batch row locked (commit_batch's first statement): on PostgreSQL SKIP LOCKED leaves it alone, however
+    long it takes. SQLite runs imports in the web process itself, where no worker can die alone."""
+    minutes = settings.TASK_STALE_MINUTES
+    with transaction.atomic():
+        stalled = list(ImportBatch.objects.stalled().select_for_update(skip_locked=True).values_list("pk", flat=True))
+        ImportBatch.objects.filter(pk__in=stalled).update(
+            status=ImportBatch.Status.FAILED,
+            attempts=0,
+            message=f"处理此文件的后台进程已超过 {minutes} 分钟没有进展（进程可能被中断或重启），导入未完成，"
+            "未写入任何数据。可以点“重试”重新检查此文件，或取消。",
+        )
+    return len(stalled)
+
+
+def retry_batch(batch):
+    """Check a stalled batch's kept upload again from the start (nothing of it was written); the person
+    confirms again after the new dry run. True when this call restarted it."""
+    return bool(
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED)
+        .exclude(upload="")
+        .update(status=ImportBatch.Status.CHECKING, message="", rows_done=0, attempts=0, heartbeat=timezone.now())
+    )
+
+
 def _fail(batch, message):
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, message=message)
+    # Never a batch another writer has imported meanwhile (its upload is gone, which is why this one failed).
+    failed = ImportBatch.objects.filter(pk=batch.pk).exclude(status=ImportBatch.Status.DONE)
+    if failed.update(status=ImportBatch.Status.FAILED, message=message):
+        discard_upload(batch)
     batch.refresh_from_db()
-    discard_upload(batch)
 
 
 def _bound(objects, batch):

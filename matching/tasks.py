@@ -23,9 +23,14 @@ def commit_batch_task(batch_id, accept_rejected=False, accept_repeat=False):
         try:
             services.commit_batch(batch_id, accept_rejected=accept_rejected, accept_repeat=accept_repeat)
         except services.NotReady as refusal:
-            services.ImportBatch.objects.filter(pk=batch_id).update(
+            services.ImportBatch.objects.filter(pk=batch_id, status=services.ImportBatch.Status.RUNNING).update(
                 status=services.ImportBatch.Status.PREVIEW, message=str(refusal)
             )
+
+
+@shared_task
+def fail_stalled_imports_task():
+    return services.fail_stalled()
 
 
 @shared_task(acks_late=True)

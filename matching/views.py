@@ -37,12 +37,14 @@ def imports(request):
         )
         transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
         return redirect(batch)
+    services.fail_stalled()
     batches = ImportBatch.objects.select_related("uploaded_by")[:50]
     return render(request, "matching/imports.html", {"form": form, "batches": batches, "kinds": services.IMPORT_KINDS})
 
 
 @require_perm("matching.view_importbatch")
 def batch_detail(request, pk):
+    services.fail_stalled()
     batch = get_object_or_404(ImportBatch, pk=pk)
     level = request.GET.get("level", "")
     issues = batch.issues.all()
@@ -66,6 +68,7 @@ def batch_detail(request, pk):
 
 @require_perm("matching.view_importbatch")
 def batch_progress(request, pk):
+    services.fail_stalled()
     batch = get_object_or_404(ImportBatch, pk=pk)
     response = render(request, "matching/_progress.html", {"batch": batch})
     if not batch.is_busy:
@@ -77,17 +80,31 @@ def batch_progress(request, pk):
 @require_POST
 @require_perm("matching.add_importbatch")
 def batch_confirm(request, pk):
-    batch = get_object_or_404(ImportBatch, pk=pk, status=ImportBatch.Status.PREVIEW)
+    batch = get_object_or_404(ImportBatch, pk=pk)
     form = ConfirmForm(request.POST)
     form.is_valid()
     options = form.cleaned_data
     if refusal := services.refusal_of(batch, options.get("accept_rejected"), options.get("accept_repeat")):
         messages.error(request, refusal)
         return redirect(batch)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING, rows_done=0, message="")
+    if not services.claim(batch):
+        messages.info(request, "此批次已在导入中或已导入（可能是另一次确认），不会重复导入。")
+        return redirect(batch)
     transaction.on_commit(
         lambda: tasks.commit_batch_task.delay(batch.pk, options["accept_rejected"], options["accept_repeat"])
     )
+    return redirect(batch)
+
+
+@require_POST
+@require_perm("matching.add_importbatch")
+def batch_retry(request, pk):
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    if services.retry_batch(batch):
+        transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
+        messages.info(request, f"已重新开始检查「{batch.file_name}」，检查完成后请再次确认导入。")
+    else:
+        messages.error(request, "此批次不能重试：只有因后台进程中断而失败、且文件仍保留的批次可以重试。")
     return redirect(batch)
 
 
