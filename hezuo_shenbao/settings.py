@@ -158,10 +158,14 @@ IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 16_384)
 # space and this much CPU time; the worker reading its rows stops the import past this resident size.
 # 1 GB suits a 4 GB server running one import at a time beside the web and PostgreSQL.
 IMPORT_MEMORY_BYTES = envint("IMPORT_MEMORY_MB", 1024) * 1024 * 1024
-IMPORT_PARSE_SECONDS = envint("IMPORT_PARSE_SECONDS", 600)
+IMPORT_PARSE_SECONDS = envint("IMPORT_PARSE_SECONDS", 300)
 # A task (import, 数据比对, bulletin) whose worker dies this many times is given up (失败) instead of
 # being delivered again forever: its input is probably what kills the worker (lib/deliveries.py).
 TASK_MAX_ATTEMPTS = envint("TASK_MAX_ATTEMPTS", 3)
+# An import whose task has written no heartbeat for this long while busy is marked 失败 (its worker
+# died), checked every 2 minutes by beat and when its page is open. Longer than the longest silent step:
+# reading a sheet before its first row (IMPORT_PARSE_SECONDS of CPU at most) and waiting in the queue.
+TASK_STALE_MINUTES = envint("TASK_STALE_MINUTES", 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security: secure cookies and HSTS follow HTTPS, which a county server may not have yet.
@@ -213,6 +217,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables when beat starts: the first night of each quarter builds
 # the bulletin for the quarter just ended.
 CELERY_BEAT_SCHEDULE = {
+    "stalled-imports": {"task": "matching.tasks.fail_stalled_imports_task", "schedule": 120.0},
     "quarter-end-bulletin": {
         "task": "reports.tasks.build_quarter_end_bulletin_task",
         "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,4,7,10"),

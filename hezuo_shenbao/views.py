@@ -71,12 +71,23 @@ def _run(check):
     return "ok"
 
 
+def _stalled_imports():
+    """Imports whose worker died (no heartbeat for TASK_STALE_MINUTES) and that beat has not yet marked
+    failed: a worker that keeps dying, or beat not running, shows here."""
+    from matching.models import ImportBatch
+
+    stalled = ImportBatch.objects.stalled().count()
+    return f"error: {stalled} stalled (no progress for {settings.TASK_STALE_MINUTES} min)" if stalled else "ok"
+
+
 def healthz(request):
-    """Health for the load balancer and monitoring: the database, and with a broker Redis and a worker.
+    """Health for the load balancer and monitoring: the database and stalled imports, and with a broker
+    Redis and a worker.
 
     Each component is "ok", "skipped" (no broker: tasks run eagerly in the web process) or "error: …";
     any error makes the answer 503."""
     result = {"database": _run(_check_database), "redis": "skipped", "worker": "skipped"}
+    result["imports"] = "skipped" if result["database"].startswith("error") else _stalled_imports()
     broker = settings.CELERY_BROKER_URL
     if broker.startswith(("redis://", "rediss://")):
         result["redis"] = _run(_check_redis)

@@ -1,11 +1,24 @@
 """Imported rows (SourceRecord) from every list and export, and how each is linked to an employer."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from employers.choices import SourceKind
 from employers.models import Employer
+
+
+class ImportBatchQuerySet(models.QuerySet):
+    def busy(self):
+        return self.filter(status__in=[ImportBatch.Status.CHECKING, ImportBatch.Status.RUNNING])
+
+    def stalled(self):
+        """Busy batches whose task has shown no sign of life for TASK_STALE_MINUTES: its worker died."""
+        cutoff = timezone.now() - datetime.timedelta(minutes=settings.TASK_STALE_MINUTES)
+        return self.busy().filter(heartbeat__lt=cutoff)
 
 
 class ImportBatch(models.Model):
@@ -38,6 +51,11 @@ class ImportBatch(models.Model):
     message = models.TextField("说明", blank=True)
     # Deliveries of the current task that have not finished (hezuo_shenbao/lib/deliveries.py).
     attempts = models.PositiveSmallIntegerField("处理次数", default=0)
+    # Written when the batch is queued and as its task makes progress, outside any transaction: a busy
+    # batch whose heartbeat is old has lost its worker (services.fail_stalled).
+    heartbeat = models.DateTimeField("最近进展", null=True, blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "导入批次"
@@ -60,7 +78,12 @@ class ImportBatch(models.Model):
     def set_progress(self, done, total=None):
         """Progress is written outside any transaction, so the progress bar sees it at once."""
         fields = {"rows_done": done} if total is None else {"rows_done": done, "rows_total": total}
-        ImportBatch.objects.filter(pk=self.pk).update(**fields)
+        ImportBatch.objects.filter(pk=self.pk).update(**fields, heartbeat=timezone.now())
+
+    @property
+    def can_retry(self):
+        """Failed with its upload kept: its worker stopped, the file itself was not at fault."""
+        return self.status == self.Status.FAILED and bool(self.upload)
 
 
 class ImportIssue(models.Model):

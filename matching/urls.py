@@ -9,6 +9,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.batch_detail, name="batch"),
     path("imports/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
     path("imports/<int:pk>/confirm/", views.batch_confirm, name="confirm"),
+    path("imports/<int:pk>/retry/", views.batch_retry, name="retry"),
     path("imports/<int:pk>/cancel/", views.batch_cancel, name="cancel"),
     path("imports/<int:pk>/rejected.xlsx", views.batch_issues_export, name="rejected"),
     path("imports/template/<str:kind>/", views.template_download, name="template"),

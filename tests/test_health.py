@@ -29,7 +29,13 @@ def test_it_is_healthy_without_a_broker(client, db, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "skipped", "worker": "skipped"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "imports": "ok",
+        "redis": "skipped",
+        "worker": "skipped",
+    }
 
 
 def test_it_reports_the_database_down(client, db):
@@ -57,7 +63,13 @@ def test_it_reports_a_missing_worker(client, db, settings):
     ):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "ok", "redis": "ok", "worker": "error: NoWorker"}
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "imports": "ok",
+        "redis": "ok",
+        "worker": "error: NoWorker",
+    }
     assert ping.call_args.kwargs["timeout"] <= 2
 
 

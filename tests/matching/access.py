@@ -42,6 +42,7 @@ ACCESS = {
     "matching:batch": Rule(CDC_ONLY, batch),
     "matching:batch_progress": Rule(CDC_ONLY, batch),
     "matching:confirm": Rule(CDC_ONLY, batch, method="post"),
+    "matching:retry": Rule(CDC_ONLY, failed_batch, method="post"),
     "matching:cancel": Rule(CDC_ONLY, failed_batch, method="post"),
     "matching:rejected": Rule(CDC_ONLY, batch),
     "matching:template": Rule(CDC_ONLY, lambda cast: ["exam"]),
