@@ -308,7 +308,8 @@ def _check_zip_contents(path, display_name):
         if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES or unpacked / packed > settings.IMPORT_MAX_RATIO:
             raise FileProblem(
                 f"工作簿「{display_name}」解压后有 {unpacked / 1048576:.0f} MB（压缩比 {unpacked / packed:.0f}:1），"
-                "疑似压缩炸弹，已拒绝。"
+                f"超过上限 {settings.IMPORT_MAX_UNPACKED_BYTES // 1048576} MB 或 {settings.IMPORT_MAX_RATIO}:1："
+                "文件过大或疑似压缩炸弹，已拒绝。请拆分为多个文件，或另存为 CSV 后再导入。"
             )
         for name in names:
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
