@@ -25,6 +25,7 @@ from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
 
 from .models import LinkDecision, SourceRecord
 from .normalize import name_parts
+from .phonetic import replace_cost, sounds_alike
 
 LINK = 0.90
 REVIEW = 0.72
@@ -176,8 +177,17 @@ class CharWeights:
         if (set_b := chars.get(b)) is None:
             set_b = chars[b] = frozenset(b)
         weight, default = self.weights.get, repeat(self.default)
-        missing = max(sum(map(weight, set_a - set_b, default)), sum(map(weight, set_b - set_a, default)))
+        only_a, only_b = set_a - set_b, set_b - set_a
+        missing = max(sum(map(weight, only_a, default)), sum(map(weight, only_b, default)))
+        if only_a and only_b and missing:
+            # A character replaced by one that sounds alike costs only a share of its weight.
+            missing = max(self._lacking(only_a, only_b), self._lacking(only_b, only_a))
         return 1.0 - missing / (max(self.total(a), self.total(b)) or 1.0)
+
+    def _lacking(self, chars, others):
+        """The least the characters one name lacks can cost, each at worst replaced by its closest sound."""
+        weight, default = self.weights.get, self.default
+        return sum(weight(char, default) * min(1.0, *(replace_cost(char, other) for other in others)) for char in chars)
 
     def similarity(self, a, b):
         if a == b:
@@ -189,7 +199,7 @@ class CharWeights:
         for op, i, j in Levenshtein.editops(a, b).as_list():  # a list of tuples iterates faster
             if op == "replace":
                 old, new = weight(a[i], default), weight(b[j], default)
-                cost += old if old >= new else new
+                cost += (old if old >= new else new) * replace_cost(a[i], b[j])
             elif op == "delete":
                 cost += weight(a[i], default)
             else:
@@ -243,9 +253,10 @@ def compare(record, parts, entry, weights, floor=None):
     name = round(weights.similarity(parts.core, entry.core), 3)
     detail = {"name": name, **notes}
     score = _adjusted(name, steps)
-    if parts.core[:2] != entry.core[:2]:
+    if parts.core[:2] != entry.core[:2] and not sounds_alike(parts.core[:2], entry.core[:2]):
         # Another 字号: a long shared trade (石油技术服务) must not make 恒远 and 泽远 one employer.
         # A typo in the 字号 still reaches review; only a near-identical code carries it further.
+        # A homophone (安明/按明) is the same 字号 typed with a pinyin input method.
         detail["brand"] = f"{parts.core[:2]} ≠ {entry.core[:2]}"
         score = min(score, LINK - 0.05)
     return round(min(score + code_bonus, 1.0), 3), detail

@@ -30,7 +30,7 @@ def test_staff_imports_a_file_previews_and_confirms(cast, browser_login, tmp_pat
 def test_review_journey_accept_reject_and_rerun(cast, browser_login, tmp_path):
     xinhua = make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
     hengtong = make_employer(name="合水县恒通机械加工有限公司", township=township("老城镇"))
-    rows = [["新华塑料制品有限公司", "西华池镇", "2025-05-01"], ["衡通机械加工有限公司", "老城镇", "2025-05-02"]]
+    rows = [["金华塑料制品有限公司", "西华池镇", "2025-05-01"], ["桓通机械加工有限公司", "老城镇", "2025-05-02"]]
     path = write(tmp_path / "监测.xlsx", ["单位名称", "乡镇", "检测日期"], rows)
     from django.core.management import call_command
 
@@ -39,18 +39,18 @@ def test_review_journey_accept_reject_and_rerun(cast, browser_login, tmp_path):
 
     page = browser_login(cast.cdc)
     page.goto(page.base + "/matching/review/")
-    page.click("text=新华塑料制品有限公司")
+    page.click("text=金华塑料制品有限公司")
     page.wait_for_selector("#compare")
     # The key handler is a script at the end of the page: a key pressed before it runs does nothing.
     page.wait_for_load_state("load")
     assert "合水县鑫华塑料制品有限公司" in page.inner_text("#compare")
     page.keyboard.press("a")  # accept with the keyboard
-    page.wait_for_selector("#compare:has-text('衡通机械加工有限公司')")
+    page.wait_for_selector("#compare:has-text('桓通机械加工有限公司')")
     page.click("button:has-text('不是')")
     page.wait_for_selector("text=没有待审核的记录")
 
-    accepted = SourceRecord.objects.get(name="新华塑料制品有限公司")
-    rejected = SourceRecord.objects.get(name="衡通机械加工有限公司")
+    accepted = SourceRecord.objects.get(name="金华塑料制品有限公司")
+    rejected = SourceRecord.objects.get(name="桓通机械加工有限公司")
     assert accepted.employer == xinhua and rejected.employer != hengtong
     assert LinkDecision.objects.filter(employer=hengtong, accepted=False).exists()
 

@@ -220,17 +220,17 @@ def test_branch_and_other_county_are_their_own_employers(db, tmp_path):
 
 def test_doubtful_match_waits_for_review_and_decisions_are_remembered(cast, as_user, tmp_path):
     employer = make_employer(name="合水县鑫华塑料制品有限公司", code=valid_code(8), township=township("西华池镇"))
-    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    record = link_one(tmp_path, "金华塑料制品有限公司", "", "西华池镇")
     assert record.link_status == "review" and record.candidate == employer and record.employer is None
     client = as_user(cast.cdc)
     page = client.get(reverse("matching:review_record", args=[record.pk])).content.decode()
-    assert "新华塑料制品有限公司" in page and "鑫华塑料制品有限公司" in page and "0.83" in page
+    assert "金华塑料制品有限公司" in page and "鑫华塑料制品有限公司" in page and "0.83" in page
     client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
     record.refresh_from_db()
     assert record.link_status == "new" and record.employer != employer
     assert LinkDecision.objects.get(employer=employer).accepted is False
     # Next quarter the same spelling arrives again: it is not proposed again.
-    again = link_one(tmp_path, "新华塑料制品有限公司 ", "", "西华池镇", kind="exam")
+    again = link_one(tmp_path, "金华塑料制品有限公司 ", "", "西华池镇", kind="exam")
     assert again.link_status != "review" and again.employer_id == record.employer_id
 
 
@@ -238,8 +238,8 @@ def test_a_rejection_proposes_the_next_candidate_then_a_new_employer_without_rea
     cast, as_user, tmp_path, monkeypatch
 ):
     first = make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
-    second = make_employer(name="合水县欣华塑料制品厂", township=township("西华池镇"))
-    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    second = make_employer(name="合水县银华塑料制品有限公司", township=township("西华池镇"))
+    record = link_one(tmp_path, "金华塑料制品有限公司", "", "西华池镇")
     assert (record.link_status, record.candidate) == ("review", first)
 
     def refused():
@@ -250,11 +250,11 @@ def test_a_rejection_proposes_the_next_candidate_then_a_new_employer_without_rea
     client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
     record.refresh_from_db()
     assert (record.link_status, record.candidate) == ("review", second) and 0.72 <= record.link_score < 0.9
-    assert record.link_detail["brand"] == "新华 ≠ 欣华"
+    assert record.link_detail["brand"] == "金华 ≠ 银华"
     client.post(reverse("matching:review_record", args=[record.pk]), {"decision": "reject"})
     record.refresh_from_db()
     assert record.link_status == "new" and record.employer not in (first, second, None)
-    assert record.employer.name == "新华塑料制品有限公司" and record.employer.register_status == "待确认"
+    assert record.employer.name == "金华塑料制品有限公司" and record.employer.register_status == "待确认"
     assert [h.history_user for h in record.employer.history.all()] == [cast.cdc]
     assert set(LinkDecision.objects.values_list("employer", "accepted")) == {(first.pk, False), (second.pk, False)}
 
@@ -262,7 +262,7 @@ def test_a_rejection_proposes_the_next_candidate_then_a_new_employer_without_rea
 def test_accept_and_bulk_accept(cast, as_user, tmp_path):
     first = make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
     second = make_employer(name="合水县恒通机械加工有限公司", township=township("老城镇"))
-    one = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    one = link_one(tmp_path, "金华塑料制品有限公司", "", "西华池镇")
     two = link_one(tmp_path, "衡通机械加工有限公司", "", "老城镇")
     client = as_user(cast.cdc)
     client.post(reverse("matching:review_record", args=[one.pk]), {"decision": "accept"})
@@ -278,7 +278,7 @@ def test_accept_and_bulk_accept(cast, as_user, tmp_path):
 def test_link_to_another_employer_refuses_an_unknown_id(cast, as_user, tmp_path):
     make_employer(name="合水县鑫华塑料制品有限公司", township=township("西华池镇"))
     target = make_employer(name="合水县另一家有限公司")
-    record = link_one(tmp_path, "新华塑料制品有限公司", "", "西华池镇")
+    record = link_one(tmp_path, "金华塑料制品有限公司", "", "西华池镇")
     client = as_user(cast.cdc)
     response = client.post(
         reverse("matching:review_record", args=[record.pk]), {"decision": "other", "other": 999999}, follow=True
@@ -417,3 +417,29 @@ def test_a_large_run_refreshes_the_statistics_of_the_tables_it_fills(db, tmp_pat
     crossref.run_in_process()
     # -1: never analysed; the planner then guesses, and guessed a 28,000-row table at a dozen rows.
     assert estimated() == Employer.objects.count() != before
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "合水县按明预制构件有限公司",  # a homophone in the 字号 (an/an)
+        "合水县安铭预制构件有限公司",  # another (ming/ming)
+        "合水县安民预制构件有限公司",  # a back nasal typed as a front one (ming/min)
+    ],
+)
+def test_a_homophone_of_a_declared_employer_links_to_it_and_stays_off_the_undeclared_list(db, tmp_path, typed):
+    declared = make_employer(name="合水县安明预制构件有限公司", code=valid_code(31))
+    headers = ["单位名称", "信用代码", "申报类型", "申报日期"]
+    run_import(
+        "declaration",
+        write(tmp_path / "申报.xlsx", headers, [[declared.name, declared.code, "初次申报", "2025-03-01"]]),
+    )
+    record = link_one(tmp_path, typed)
+    assert record.employer == declared and record.link_status == "linked"
+    assert not Employer.objects.undeclared().with_evidence().exists()
+
+
+def test_a_different_sounding_brand_is_another_employer(db, tmp_path):
+    employer = make_employer(name="合水县恒远石油技术服务有限公司", code=valid_code(32))
+    record = link_one(tmp_path, "合水县泽远石油技术服务有限公司")
+    assert not (record.link_status == "linked" and record.employer == employer)

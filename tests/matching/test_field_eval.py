@@ -168,14 +168,14 @@ def test_the_figures_on_a_hand_made_case():
 # here. Kinds with fewer than 30 rows in this county are left out, their figures move too much with one row.
 FLOORS = {
     "record_precision": 0.96,
-    "record_recall": 0.93,
+    "record_recall": 0.94,
     "record_f1": 0.95,
-    "undeclared_precision": 0.86,
-    "undeclared_recall": 0.92,
+    "undeclared_precision": 0.90,
+    "undeclared_recall": 0.94,
 }
 KIND_FLOORS = {  # kind: (precision, recall)
     "clean": (0.97, 0.95),
-    "homophone": (0.97, 0.58),
+    "homophone": (0.97, 0.94),
     "legal_form": (0.96, 0.94),
     "space": (0.96, 0.86),
     "region": (0.95, 0.83),
