@@ -4,12 +4,30 @@ from django.utils import timezone
 from docx import Document
 
 from employers.models import Employer
-from hezuo_shenbao.lib.docx import ISSUER, facts_table, new_document
+from hezuo_shenbao.lib.docx import ISSUER, add_title, facts_table, new_document
+
+NOTICE_TITLE = "职业病危害项目申报告知单"
 
 
 def notice_document(employer: Employer) -> Document:
     """职业病危害项目申报告知单, filled in for one employer."""
-    document = new_document("职业病危害项目申报告知单")
+    return notices_document([employer])
+
+
+def notices_document(employers) -> Document:
+    """One 告知单 per employer, each on its own page, in one file to print for a whole event."""
+    document = None
+    for employer in employers:
+        if document is None:
+            document = new_document(NOTICE_TITLE)
+        else:
+            document.add_page_break()
+            add_title(document, NOTICE_TITLE)
+        _notice(document, employer)
+    return document
+
+
+def _notice(document: Document, employer: Employer) -> None:
     document.add_paragraph(f"{employer.name}：")
     document.add_paragraph(
         "根据《中华人民共和国职业病防治法》第十六条和《职业病危害项目申报办法》的规定，"
@@ -41,4 +59,3 @@ def notice_document(employer: Employer) -> Document:
     document.add_paragraph(f"告知日期：{timezone.localdate():%Y年%m月%d日}")
     document.add_paragraph()
     document.add_paragraph("用人单位签收人：________________    签收日期：______年____月____日")
-    return document

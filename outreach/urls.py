@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.event_create, name="event_create"),
     path("<int:pk>/", views.event_detail, name="event_detail"),
     path("<int:pk>/targets/", views.event_add_targets, name="event_add_targets"),
+    path("<int:pk>/notices.docx", views.event_notices, name="event_notices"),
     path("<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
     path("targets/<int:pk>/sign/", views.target_sign, name="target_sign"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),

@@ -8,8 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.docx import docx_response
 
 from . import services
+from .documents import notices_document
 from .forms import AddTargetsForm, AttachmentForm, EventForm, SignOffForm, TrainingForm
 from .models import Attachment, OutreachEvent, OutreachTarget, Training
 
@@ -73,6 +75,18 @@ def event_detail(request, pk):
             "sign_form": SignOffForm(),
         },
     )
+
+
+@require_perm("outreach.change_outreachevent")
+def event_notices(request, pk):
+    """The 告知单 of every employer of an event, in one Word file, in the order of the list."""
+    event = get_object_or_404(OutreachEvent, pk=pk)
+    targets = event.targets.select_related("employer__township", "employer__industry")
+    employers = [t.employer for t in targets]
+    if not employers:
+        messages.error(request, "该活动还没有告知对象，无法生成告知单。")
+        return redirect(event)
+    return docx_response(notices_document(employers), f"告知单_{event.get_kind_display()}_{event.date:%Y%m%d}.docx")
 
 
 @require_POST

@@ -19,12 +19,16 @@ def new_document(title: str) -> Document:
     style.font.name = "宋体"
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    add_title(document, title)
+    return document
+
+
+def add_title(document: Document, title: str) -> None:
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(title)
     run.bold = True
     run.font.size = Pt(18)
-    return document
 
 
 def facts_table(document: Document, rows) -> None:

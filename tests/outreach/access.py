@@ -28,6 +28,7 @@ ACCESS = {
     "outreach:event_list": Rule(EVERYONE),
     "outreach:event_create": Rule(CDC_ONLY),
     "outreach:event_detail": Rule(EVERYONE, event),
+    "outreach:event_notices": Rule(CDC_ONLY, event),
     "outreach:event_add_targets": Rule(CDC_ONLY, event, method="post"),
     "outreach:attachment_add": Rule(CDC_ONLY, event, method="post"),
     "outreach:target_sign": Rule(CDC_ONLY, target, method="post", data={"signed_on": "2025-04-02", "signer": "张三"}),

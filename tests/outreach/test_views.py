@@ -144,3 +144,23 @@ def test_an_event_takes_its_employers_from_an_uploaded_list(cast, as_user):
     response = client.post(reverse("outreach:event_create"), {"kind": "其他", "date": "2025-04-01", "list_file": bad})
     assert "第 3 行：找不到“没有这家”" in response.content.decode()
     assert OutreachEvent.objects.count() == 1
+
+
+def test_cdc_prints_every_notice_of_an_event_in_one_word_file(cast, as_user):
+    first, second = make_employer(name="合水县甲建材有限公司"), make_employer(name="合水县乙建材有限公司")
+    event = make_event([first, second])
+    client = as_user(cast.cdc)
+    assert "全部告知单（Word，2 份）" in client.get(event.get_absolute_url()).content.decode()
+    response = client.get(reverse("outreach:event_notices", args=[event.pk]))
+    document = Document(io.BytesIO(response.getvalue()))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert text.count("职业病危害项目申报告知单") == 2
+    assert "合水县甲建材有限公司：" in text and "合水县乙建材有限公司：" in text
+    assert len(document.tables) == 2  # each employer's facts
+    assert document.element.body.xml.count('w:type="page"') == 1  # one page per notice
+
+
+def test_an_event_without_employers_has_no_notices_to_print(cast, as_user):
+    event = make_event([])
+    response = as_user(cast.cdc).get(reverse("outreach:event_notices", args=[event.pk]), follow=True)
+    assert "还没有告知对象" in response.content.decode()
