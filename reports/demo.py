@@ -606,7 +606,7 @@ class Campaign:
         rows, units = [], []
         # An exam institution that writes a few employers by their short names, without codes: too unlike
         # the register to link, they become candidates of their own, which CDC staff then merge.
-        short = [u.n for u in self.county.units if u.found[0] == SourceKind.REGISTER and year in u.exams][:5]
+        short = [u.n for u in self.county.units if u.found[0] == SourceKind.REGISTER and year in u.exams][:12]
         for unit in self.county.units:
             row = {
                 "name": self._spelling(unit, rng, True),
