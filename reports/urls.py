@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("bulletins/new/", views.bulletin_create, name="bulletin_create"),
+    path("bulletins/<int:pk>/progress/", views.bulletin_progress, name="bulletin_progress"),
     path("bulletins/<int:pk>/<str:kind>/", views.bulletin_download, name="bulletin_download"),
     path("submissions/", views.submission_list, name="submissions"),
     path("submissions/new/", views.submission_create, name="submission_create"),

@@ -80,6 +80,15 @@ def bulletin_create(request):
 
 
 @require_perm("reports.view_bulletin")
+def bulletin_progress(request, pk):
+    bulletin = get_object_or_404(Bulletin, pk=pk)
+    response = render(request, "reports/_bulletin_progress.html", {"b": bulletin})
+    if bulletin.status not in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING):
+        response["HX-Refresh"] = "true"  # reload once to show the files, or why it failed
+    return response
+
+
+@require_perm("reports.view_bulletin")
 def bulletin_download(request, pk, kind):
     bulletin = get_object_or_404(Bulletin, pk=pk)
     if kind not in BULLETIN_FILES:

@@ -27,6 +27,7 @@ ACCESS = {
     # An empty form is refused with a message and a redirect: the rule checks access, not a build.
     "reports:bulletin_create": Rule(BUREAU_AND_CDC, method="post"),
     "reports:bulletin_download": Rule(BUREAU_AND_CDC, bulletin),
+    "reports:bulletin_progress": Rule(BUREAU_AND_CDC, lambda cast: bulletin(cast)[:1]),
     "reports:submissions": Rule(BUREAU_AND_CDC),
     "reports:submission_create": Rule(CDC_ONLY, method="post"),
     "reports:submission_download": Rule(BUREAU_AND_CDC, submission),

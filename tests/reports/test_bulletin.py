@@ -226,3 +226,16 @@ def test_without_a_chinese_font_the_bulletin_leaves_charts_out_and_check_warns(
 
     assert not Document(_build(cast).docx.open("rb")).inline_shapes
     assert [w.id for w in chinese_font_installed(None)] == ["reports.W001"]
+
+
+def test_a_bulletin_being_built_shows_a_progress_bar_until_it_is_done(cast, as_user):
+    bulletin = Bulletin.objects.create(year=2025, quarter=1, version=1, status="running", progress=40)
+    client = as_user(cast.bureau)
+    page = client.get(reverse("reports:bulletins")).content.decode()
+    progress_url = reverse("reports:bulletin_progress", args=[bulletin.pk])
+    assert f'hx-get="{progress_url}"' in page and '<progress class="w-100" max="100" value="40">' in page
+    assert "htmx.min.js" in page
+    running = client.get(progress_url)
+    assert "40%" in running.content.decode() and "HX-Refresh" not in running
+    Bulletin.objects.filter(pk=bulletin.pk).update(status="done", progress=100)
+    assert client.get(progress_url)["HX-Refresh"] == "true"
