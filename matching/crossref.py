@@ -18,7 +18,7 @@ from django.utils import timezone
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
 from employers.models import LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
-from hezuo_shenbao.lib.bulk import bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
+from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
 
 from .clustering import Clustering
 from .filings import latest_filing, write_filings
@@ -143,7 +143,7 @@ def apply_verdicts(verdicts, user=None, records=None):
         records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
     new = [v for v in verdicts if v.status == Status.NEW]
     founding, doubtful = Clustering([records[v.record_id] for v in new]).settle()
-    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
+    industries = _industries(records.values())
     employers = _found_employers(founding, industries, user)
     created = {record.pk: employers[root] for root, group in founding.items() for record in group}
     for verdict in new:
@@ -171,7 +171,8 @@ def apply_verdicts(verdicts, user=None, records=None):
 def _found_employers(clusters, industries, user):
     """The employers these clusters (root → records, in root order) found: root → employer id, ids in the
     clusters' order."""
-    employers = Employer.objects.bulk_create(_new_employer(group, industries) for group in clusters.values())
+    employers = [_new_employer(group, industries) for group in clusters.values()]
+    bulk_insert(Employer, employers)
     ids = [employer.pk for employer in employers]
     record_history(Employer, ids, "+", "数据比对发现", user)
     return dict(zip(clusters, ids))
@@ -236,10 +237,16 @@ def _new_employer(group, industries):
 def absorb(records, user=None):
     """What linked records tell about their employers: sources, former names, declarations, blank facts."""
     _add_sources([r.pk for r in records])
-    industries = dict(Industry.objects.filter(level=4).values_list("code", "pk"))
+    industries = _industries(records)
     filings = write_filings(records, industries, user)
     _absorb_facts(records, industries, user)
     Employer.objects.refresh_declarations({r.employer_id for r in filings}, user)
+
+
+def _industries(records):
+    """Level-4 industry code → id, for the codes these records carry (a review decision touches one or two)."""
+    codes = {r.industry_code for r in records if r.industry_code}
+    return dict(Industry.objects.filter(level=4, code__in=codes).values_list("code", "pk")) if codes else {}
 
 
 def _absorb_facts(records, industries, user=None, created=frozenset()):

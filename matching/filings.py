@@ -4,7 +4,7 @@ from collections import namedtuple
 
 from employers.choices import SourceKind
 from employers.models import Declaration
-from hezuo_shenbao.lib.bulk import record_history
+from hezuo_shenbao.lib.bulk import bulk_insert, record_history
 
 # What Employer.apply_declaration reads of a Declaration.
 Filing = namedtuple("Filing", ["declared_on", "declaration_type"])
@@ -45,7 +45,7 @@ def write_filings(records, industries, user=None, created=frozenset()):
         if key not in existing:
             existing.add(key)
             new.append(record)
-    declarations = Declaration.objects.bulk_create(
+    declarations = [
         Declaration(
             employer_id=record.employer_id,
             declared_on=record.record_date,
@@ -56,6 +56,7 @@ def write_filings(records, industries, user=None, created=frozenset()):
             exposed_workers=record.exposed_workers,
         )
         for record in new
-    )
+    ]
+    bulk_insert(Declaration, declarations)
     record_history(Declaration, [d.pk for d in declarations], "+", "申报系统导出", user)
     return new

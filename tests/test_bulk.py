@@ -76,3 +76,21 @@ def test_history_rows_copy_the_current_state_and_name_the_user():
     first, second = employer.history.order_by("history_id")[1:]
     assert (first.workers, first.history_change_reason, first.history_user) == (12, "名单导入补充信息", None)
     assert (second.workers, second.history_type, second.history_user) == (12, "~", user)
+
+
+@pytest.mark.parametrize("copy_from", [1, 1000], ids=["copied", "bulk_create"])
+def test_bulk_insert_writes_as_save_would_and_gives_ids_in_order(copy_from, monkeypatch):
+    monkeypatch.setattr(bulk, "COPY_FROM", copy_from)
+    existing = make_employer(name="已有单位")
+    objects = [Employer(name=AWKWARD, workers=12, hazard_categories=["粉尘"]), Employer(name="乙", code_valid=True)]
+    objects += [Employer(name=f"单位{n}") for n in range(20)]
+    bulk.bulk_insert(Employer, objects)
+    assert [o.pk for o in objects] == sorted(o.pk for o in objects) and objects[0].pk > existing.pk
+    assert [Employer.objects.get(pk=o.pk).name for o in objects] == [o.name for o in objects]
+    made, other = Employer.objects.get(pk=objects[0].pk), Employer.objects.get(pk=objects[1].pk)
+    assert (made.name, made.workers, made.hazard_categories, made.code_valid) == (AWKWARD, 12, ["粉尘"], False)
+    assert (other.workers, other.hazard_categories, other.registered_address, other.code_valid) == (None, [], "", True)
+    assert other.register_status == Employer._meta.get_field("register_status").default
+    assert other.created_at is not None and other.updated_at is not None
+    # The table's sequence moved past the ids: the next ordinary save gets a fresh one.
+    assert make_employer(name="之后").pk > objects[-1].pk
