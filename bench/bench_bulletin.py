@@ -11,7 +11,7 @@ from employers.demo import seed_county
 from employers.models import Employer
 from reports import documents, services
 from reports.models import Quarter
-from reports.stats import quarter_stats
+from reports.stats import quarter_figures
 
 # The demo's declarations run up to 2025-09-30; its history is moved to before 2025Q2 so that both
 # the bulletin's quarter and the previous one (for the comparison) read a full register.
@@ -51,7 +51,7 @@ def _visits(count):
 
 def _build(report, label, target):
     started = time.perf_counter()
-    stats = quarter_stats(QUARTER.year, QUARTER.quarter, with_lists=True)
+    stats = quarter_figures(QUARTER, with_lists=True)
     stats_time = time.perf_counter() - started
     docx = documents.bulletin_docx(stats)
     documents.bulletin_xlsx(stats)

@@ -2,7 +2,16 @@ from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Declaration, Employer, EmployerAlias, EmployerSource, HazardFactor, Industry, Township
+from .models import (
+    Declaration,
+    Employer,
+    EmployerAlias,
+    EmployerSource,
+    HazardFactor,
+    Industry,
+    KeyIndustry,
+    Township,
+)
 from .resources import EmployerResource
 
 
@@ -44,3 +53,16 @@ class IndustryAdmin(admin.ModelAdmin):
 
 admin.site.register(Township)
 admin.site.register(HazardFactor)
+
+
+@admin.register(KeyIndustry)
+class KeyIndustryAdmin(admin.ModelAdmin):
+    """县重点行业: CDC names an industry (门类, 大类, 中类 or 小类) with its reason; the figures show its line."""
+
+    list_display = ["industry", "reason", "added_by", "added_at"]
+    raw_id_fields = ["industry"]
+    readonly_fields = ["added_by", "added_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.added_by = obj.added_by or request.user
+        super().save_model(request, obj, form, change)

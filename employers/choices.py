@@ -13,6 +13,9 @@ class OperatingStatus(models.TextChoices):
     SUSPENDED = "停产停业", "停产停业"
     DEREGISTERED = "注销", "注销"
     REVOKED = "吊销", "吊销"
+    # The market regulator's other two endings of a registration in the county.
+    MOVED_OUT = "迁出", "迁出"
+    CANCELLED = "撤销", "撤销"
 
 
 class RegisterStatus(models.TextChoices):
@@ -24,6 +27,23 @@ class RegisterStatus(models.TextChoices):
 class DeclarationStatus(models.TextChoices):
     UNDECLARED = "未申报", "未申报"
     DECLARED = "已申报", "已申报"
+
+
+class ReviewStatus(models.TextChoices):
+    """审核状态 of a filing in the declaration system."""
+
+    APPROVED = "审核通过", "审核通过"
+    PENDING = "待审核", "待审核"
+    RETURNED = "退回", "退回"
+    # The export had no 审核状态 column (older exports, filings entered by hand).
+    UNKNOWN = "", "未注明"
+
+
+class DeclaredBasis(models.TextChoices):
+    """Which filings make an employer "declared" in the bulletin's rates (settings.BULLETIN_DECLARED_BASIS)."""
+
+    CURRENT = "current", "有效申报"
+    EVER = "ever", "曾申报"
 
 
 class DeclarationType(models.TextChoices):
@@ -54,6 +74,21 @@ class HazardCategory(models.TextChoices):
     RADIOLOGICAL = "放射性因素", "放射性因素"
     BIOLOGICAL = "生物因素", "生物因素"
     OTHER = "其他因素", "其他因素"
+
+
+class FilingAuthority(models.TextChoices):
+    """Where the employer files (申报办法 第四条): 中央企业 and 省属企业 and their units with the city."""
+
+    COUNTY = "", "县级（本县受理）"
+    CENTRAL = "中央企业", "中央企业（向市级申报）"
+    PROVINCIAL = "省属企业", "省属企业（向市级申报）"
+
+
+class RiskDecision(models.TextChoices):
+    """CDC's decision on one employer's risk class, over its industry's verdict."""
+
+    SERIOUS = "严重", "严重"
+    GENERAL = "一般", "一般"
 
 
 class IndustryRisk(models.TextChoices):

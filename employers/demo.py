@@ -13,9 +13,14 @@ from hezuo_shenbao import roles
 
 from .choices import DeclarationType, OperatingStatus, RegisterStatus, Scale, SourceKind
 from .codes import USCC_CHARS, make_uscc
-from .models import Declaration, Employer, EmployerSource, Industry, Township
+from .models import Declaration, Employer, EmployerSource, Industry, OperatingChange, RegisterChange, Township
 
 COUNTY_AREA = "621024"
+# The demo county's register starts from the city's list as of the campaign's start, confirmed a month later.
+DEMO_LIST_DATE = datetime.date(2024, 3, 31)
+# The day the demo's dates are drawn back from.
+DEMO_DAY = datetime.date(2025, 9, 30)
+DEMO_CONFIRMED = datetime.date(2024, 4, 30)
 # (小类 code, weight, name stems) — oil and gas, construction, building materials, repair and
 # services dominate a Longdong county.
 INDUSTRY_MIX = [
@@ -84,7 +89,7 @@ def _body8(rng):
 def build_employers(count, seed=2024, today=None):
     """Unsaved employers plus, per employer index, its declaration date (or None)."""
     rng = random.Random(seed)
-    today = today or datetime.date(2025, 9, 30)
+    today = today or DEMO_DAY
     townships = list(Township.objects.order_by("code"))
     industries = {i.code: i for i in Industry.objects.filter(code__in=[c for c, _, _ in INDUSTRY_MIX])}
     weights = [w for _, w, _ in INDUSTRY_MIX]
@@ -148,6 +153,8 @@ def seed_county(count=3000, seed=2024, batch_size=2000):
     """Create the demo employers with their sources and declarations; returns the number created."""
     rng = random.Random(seed + 1)
     employers, declared_on = build_employers(count, seed)
+    for e in employers:
+        e.listed_on = DEMO_LIST_DATE
     for e, when in zip(employers, declared_on):
         if when:
             e.declaration_status, e.declared_on = "已申报", when
@@ -176,8 +183,32 @@ def seed_county(count=3000, seed=2024, batch_size=2000):
                     hazard_categories=e.hazard_categories,
                 )
             )
+    for source in sources:
+        source.listed_on = DEMO_LIST_DATE
     EmployerSource.objects.bulk_create(sources, batch_size=batch_size)
     Declaration.objects.bulk_create(declarations, batch_size=batch_size)
+    # The dated decisions and statuses the quarter's figures are read from (Employer.objects.standing).
+    RegisterChange.objects.bulk_create(
+        [
+            RegisterChange(employer=e, status=e.register_status, effective_on=DEMO_CONFIRMED, reason="演示：名单确认")
+            for e in created
+            if e.register_status != RegisterStatus.PENDING
+        ],
+        batch_size=batch_size,
+    )
+    OperatingChange.objects.bulk_create(
+        [
+            OperatingChange.build(
+                e.pk,
+                e.operating_status,
+                e.suspended_since or DEMO_DAY - datetime.timedelta(days=rng.randint(30, 500)),
+                "演示数据",
+            )
+            for e in created
+            if e.operating_status != OperatingStatus.ACTIVE
+        ],
+        batch_size=batch_size,
+    )
     return len(created)
 
 

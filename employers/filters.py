@@ -1,11 +1,29 @@
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
+from . import rules
 from .choices import DeclarationStatus, RegisterStatus, Scale, SourceKind
-from .models import Employer, Industry, Township, industrial_q, must_include_q, serious_q, ten_plus_q
+from .models import Employer, Industry, KeyIndustry, Township, must_include_q
 
 YES_NO = [("1", "是"), ("0", "否")]
+HEADCOUNT = [("1", "10人及以上"), ("0", "10人以下"), ("unknown", "人数不详")]
+# Declared on the list's day (as_of, default today), from the filings themselves (Employer.objects.standing).
+DECLARED = [
+    ("current", "有效申报"),
+    ("not_current", "无有效申报"),
+    ("ever", "曾申报"),
+    ("never", "从未申报"),
+]
+DECLARED_FLAGS = {
+    "current": ("declared_current", True),
+    "not_current": ("declared_current", False),
+    "ever": ("declared_ever", True),
+    "never": ("declared_ever", False),
+}
+# Filters answered from the register as it stood on a day rather than from the stored current values.
+DATED = ("as_of", "counted", "declared", "evidence")
 SORTS = {
     "name": "名称",
     "-updated_at": "最近更新",
@@ -51,12 +69,24 @@ class EmployerFilter(StyledFilterSet):
         empty_label="全部大类",
     )
     serious = _bool_filter("严重行业", "filter_serious")
+    judge = _bool_filter("行业需判断", "filter_judge")
     industrial = _bool_filter("工业领域", "filter_industrial")
-    ten_plus = _bool_filter("10人及以上", "filter_ten_plus")
+    key_industry = _bool_filter("县重点行业", "filter_key_industry")
+    ten_plus = django_filters.ChoiceFilter(
+        label="人数", choices=HEADCOUNT, method="filter_ten_plus", empty_label="全部"
+    )
     must_include = _bool_filter("应纳入（在业或停产≤6个月）", "filter_must_include")
+    as_of = django_filters.DateFilter(
+        label="截至日期", method="filter_as_of", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    counted = _bool_filter("计入统计（已纳入且应纳入）", "filter_counted")
+    declared = django_filters.ChoiceFilter(
+        label="申报（按截至日期）", choices=DECLARED, method="filter_declared", empty_label="全部"
+    )
+    evidence = _bool_filter("有检查/检测记录", "filter_evidence")
     scale = django_filters.ChoiceFilter(choices=Scale.choices, label="规模", empty_label="全部规模")
     register_status = django_filters.ChoiceFilter(
-        choices=RegisterStatus.choices, label="名单状态", empty_label="全部状态"
+        choices=RegisterStatus.choices, label="名单状态", method="filter_register_status", empty_label="全部状态"
     )
     declaration_status = django_filters.ChoiceFilter(
         choices=DeclarationStatus.choices, label="申报", empty_label="全部"
@@ -72,6 +102,37 @@ class EmployerFilter(StyledFilterSet):
         model = Employer
         fields = []
 
+    def filter_queryset(self, queryset):
+        """With a dated filter, the list is the register as it stood on that day (default today), read
+        by the same Employer.objects.standing() as the quarter's figures: a figure opens exactly its list."""
+        if any(self.form.cleaned_data.get(name) for name in DATED):
+            queryset = queryset.standing(self.day)
+        return super().filter_queryset(queryset)
+
+    @property
+    def day(self):
+        return self.form.cleaned_data.get("as_of") or timezone.localdate()
+
+    @property
+    def dated(self):
+        return any(self.form.cleaned_data.get(name) for name in DATED)
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset  # read by filter_queryset
+
+    def filter_register_status(self, queryset, name, value):
+        return queryset.filter(**{"register_then" if self.dated else "register_status": value})
+
+    def filter_counted(self, queryset, name, value):
+        return queryset.filter(counted=value == "1")
+
+    def filter_declared(self, queryset, name, value):
+        field, wanted = DECLARED_FLAGS[value]
+        return queryset.filter(**{field: wanted})
+
+    def filter_evidence(self, queryset, name, value):
+        return self._flag(queryset, value, Q(pk__in=Employer.objects.with_evidence(self.day).values("pk")))
+
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
 
@@ -82,19 +143,27 @@ class EmployerFilter(StyledFilterSet):
         return queryset.filter(condition) if value == "1" else queryset.exclude(condition)
 
     def filter_serious(self, queryset, name, value):
-        return self._flag(queryset, value, serious_q())
+        return self._flag(queryset, value, rules.serious_q())
+
+    def filter_judge(self, queryset, name, value):
+        return self._flag(queryset, value, rules.judge_q())
+
+    def filter_key_industry(self, queryset, name, value):
+        return self._flag(queryset, value, KeyIndustry.q())
 
     def filter_industrial(self, queryset, name, value):
-        return self._flag(queryset, value, industrial_q())
+        return self._flag(queryset, value, rules.industrial_q())
 
     def filter_ten_plus(self, queryset, name, value):
-        return self._flag(queryset, value, ten_plus_q())
+        if value == "unknown":
+            return queryset.filter(rules.headcount_unknown_q())
+        return self._flag(queryset, value, rules.ten_plus_q()).exclude(rules.headcount_unknown_q())
 
     def filter_must_include(self, queryset, name, value):
         return self._flag(queryset, value, must_include_q())
 
     def filter_source(self, queryset, name, value):
-        return queryset.from_source(value)
+        return queryset.from_source(value, self.day if self.dated else None)
 
     def filter_sort(self, queryset, name, value):
         if value not in SORTS:

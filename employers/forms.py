@@ -1,9 +1,10 @@
 from django import forms
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from hezuo_shenbao.lib.forms import BootstrapMixin, VersionedForm
 
-from .choices import HazardCategory, RegisterStatus
+from .choices import FilingAuthority, HazardCategory, RegisterStatus, RiskDecision
 from .codes import normalize_code, uscc_is_valid
 from .models import Employer, Industry, find_subclass
 
@@ -108,12 +109,37 @@ class EmployerForm(BootstrapMixin, VersionedForm):
 class RegisterDecisionForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label="名单状态", choices=RegisterStatus.choices)
     reason = forms.CharField(label="理由", max_length=300, required=False, widget=forms.TextInput)
+    effective_on = forms.DateField(
+        label="生效日期",
+        required=False,
+        help_text="季度统计从这一天起按新状态计；默认今天。补录以前确认的名单时填当时的确认日期。",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
     # Set by the confirmation page shown before excluding an employer with exam or monitoring records.
     despite_evidence = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
+        effective = cleaned.get("effective_on")
+        if effective and effective > timezone.localdate():
+            self.add_error("effective_on", f"生效日期 {effective:%Y-%m-%d} 晚于今天。")
         if cleaned.get("status") == RegisterStatus.EXCLUDED and not cleaned.get("reason", "").strip():
             self.add_error("reason", "排除用人单位必须填写理由。")
         return cleaned
+
+
+class RiskDecisionForm(BootstrapMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label="本单位风险分类", choices=[("", "按行业目录"), *RiskDecision.choices], required=False
+    )
+    reason = forms.CharField(label="理由", max_length=300, required=False, widget=forms.TextInput)
+
+
+class CityFilingForm(BootstrapMixin, forms.Form):
+    authority = forms.ChoiceField(label="隶属", choices=FilingAuthority.choices[1:])
+    declared_on = forms.DateField(
+        label="市级申报日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    receipt_no = forms.CharField(label="回执编号", max_length=50, required=False)
+    proof = forms.CharField(label="证明", max_length=300, required=False, help_text="如：市级申报系统导出（2025年3月）")

@@ -2,35 +2,36 @@
 
 import datetime
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import BooleanField, Case, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from . import rules
 from .choices import (
     DeclarationStatus,
     DeclarationType,
+    FilingAuthority,
     HazardCategory,
     IndustryRisk,
     OpenReason,
     OperatingStatus,
     RegisterStatus,
+    ReviewStatus,
+    RiskDecision,
     Scale,
     SourceKind,
 )
 from .codes import normalize_code, uscc_is_valid
+from .rules import EVIDENCE_KINDS, LIST_KINDS, industrial_q, serious_q, ten_plus_q
 
-EVIDENCE_KINDS = (SourceKind.EXAM, SourceKind.MONITORING, SourceKind.RADIATION)
-# Lists of employers (rather than records of events at them).
-LIST_KINDS = (SourceKind.REGISTER, SourceKind.DEPARTMENT, SourceKind.ENFORCEMENT)
-# The plan (二(一)4): stopped for 6 months or less but not deregistered must be included.
-SUSPENSION_GRACE = relativedelta(months=6)
+__all__ = ["EVIDENCE_KINDS", "LIST_KINDS", "industrial_q", "serious_q", "ten_plus_q"]
 
 
 def validate_no_markup(value):
@@ -108,34 +109,25 @@ class HazardFactor(models.Model):
         return self.name
 
 
-def serious_q():
-    return Q(industry__risk=IndustryRisk.SERIOUS)
-
-
-def industrial_q():
-    return Q(industry__section__in=settings.INDUSTRIAL_SECTIONS)
-
-
-def ten_plus_q():
-    return Q(workers__gte=10)
-
-
 def open_case_q():
-    """Undeclared and still to be worked on: not excluded from the register, not deregistered."""
+    """Undeclared and still to be worked on: not excluded from the register, registration not ended.
+    (The work list adds rules.counts_q for today: a stop longer than six months leaves it too.)"""
     return (
         Q(declaration_status=DeclarationStatus.UNDECLARED)
         & ~Q(register_status=RegisterStatus.EXCLUDED)
-        & ~Q(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
+        & ~Q(operating_status__in=rules.ENDED)
         & ~Q(open_reason=OpenReason.DEREGISTERED)
     )
 
 
 def must_include_q(today=None):
-    """Operating, or stopped for 6 months or less and not deregistered (plan 二(一)4)."""
-    today = today or timezone.localdate()
-    return Q(operating_status=OperatingStatus.ACTIVE) | Q(
-        operating_status=OperatingStatus.SUSPENDED, suspended_since__gte=today - SUSPENSION_GRACE
-    )
+    """Who counts today (rules.counts_q over the stored current status)."""
+    return rules.counts_q(today or timezone.localdate())
+
+
+def flag(condition):
+    """A yes/no column from a condition, never NULL (so that filtering on False finds the blanks too)."""
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 # Kept by the visits themselves (Visit.save, VisitQuerySet.update/delete), so lists need not probe them.
@@ -160,6 +152,7 @@ class EmployerQuerySet(models.QuerySet):
         return self.filter(register_status=RegisterStatus.PENDING)
 
     def declared(self):
+        """曾申报 today (the stored status); for a given day, and for 有效申报, see standing()."""
         return self.filter(declaration_status=DeclarationStatus.DECLARED)
 
     def undeclared(self):
@@ -183,13 +176,47 @@ class EmployerQuerySet(models.QuerySet):
     def must_include(self, today=None):
         return self.filter(must_include_q(today))
 
+    def standing(self, on: datetime.date):
+        """The employers on the register on `on`, each with its state on that day by business dates:
+        register decision and operating status by the dates they took effect, declarations by their
+        own dates, membership from the as-of dates of the lists it was on. The quarter's figures and the
+        lists their numbers open both read these columns, so a number and its list always agree.
+
+        register_then, operating_then, operating_since_then, first_filed, last_filed; and the flags
+        counted (confirmed and in the denominators: rules.counts), declared_ever, declared_current."""
+        register = RegisterChange.objects.filter(employer=OuterRef("pk"), effective_on__lte=on)
+        operating = OperatingChange.objects.filter(employer=OuterRef("pk"), effective_on__lte=on).order_by(
+            "-effective_on", "-precedence"
+        )
+        filings = Declaration.objects.counting().filter(employer=OuterRef("pk"), declared_on__lte=on)
+        standing = self.filter(listed_on__lte=on).annotate(
+            register_then=Coalesce(
+                Subquery(register.order_by("-effective_on", "-id").values("status")[:1]),
+                Value(RegisterStatus.PENDING),
+            ),
+            operating_then=Coalesce(Subquery(operating.values("status")[:1]), Value(OperatingStatus.ACTIVE)),
+            operating_since_then=Subquery(operating.values("effective_on")[:1]),
+            first_filed=Subquery(filings.order_by("declared_on").values("declared_on")[:1]),
+            last_filed=Subquery(filings.order_by("-declared_on").values("declared_on")[:1]),
+        )
+        return standing.annotate(
+            counted=flag(
+                Q(register_then=RegisterStatus.INCLUDED)
+                & rules.counts_q(on, status="operating_then", since="operating_since_then")
+            ),
+            declared_ever=flag(Q(last_filed__isnull=False)),
+            declared_current=flag(Q(last_filed__gte=rules.current_since(on))),
+        )
+
     def refresh_declarations(self, employer_ids, user=None):
         """Employer.refresh_declaration for many at once, with history (the bulletin reads it) by `user`."""
         from hezuo_shenbao.lib.bulk import bulk_set_with_history
 
         fields = ["declaration_status", "declared_on", "declaration_type"]
         latest = {}
-        declarations = Declaration.objects.filter(employer_id__in=employer_ids).only("employer_id", *fields[1:])
+        declarations = (
+            Declaration.objects.counting().filter(employer_id__in=employer_ids).only("employer_id", *fields[1:])
+        )
         for declaration in declarations.order_by("declared_on", "id"):
             latest[declaration.employer_id] = declaration
         # Only what apply_declaration sets: a data comparison refreshes tens of thousands at once.
@@ -197,6 +224,16 @@ class EmployerQuerySet(models.QuerySet):
         for employer in employers:
             employer.apply_declaration(latest.get(employer.pk))
         bulk_set_with_history(Employer, employers, fields, "申报记录", user)
+
+    def refresh_operating_status(self, employer_ids, reason):
+        """Employer.apply_operating_changes for many at once, with history."""
+        from hezuo_shenbao.lib.bulk import bulk_set_with_history
+
+        changed = []
+        for employer in self.filter(pk__in=employer_ids).only("pk", "operating_status", "suspended_since"):
+            if employer.apply_operating_changes():
+                changed.append(employer)
+        bulk_set_with_history(Employer, changed, ["operating_status", "suspended_since"], reason)
 
     def refresh_visit_dates(self):
         """Re-derive 最近走访 and 待复查 from the visits; returns how many employers were behind.
@@ -217,13 +254,21 @@ class EmployerQuerySet(models.QuerySet):
             bulk_set(Employer, behind, VISIT_DATES)
         return len(behind)
 
-    def with_evidence(self):
-        """Employers with occupational health exam, workplace monitoring or radiation testing records."""
-        return self.filter(source_records__kind__in=EVIDENCE_KINDS).distinct()
+    def with_evidence(self, on=None):
+        """Employers with occupational health exam, workplace monitoring or radiation testing records
+        (dated on or before `on`, when given: evidence records always carry their date)."""
+        records = Q(source_records__kind__in=EVIDENCE_KINDS)
+        if on is not None:
+            records &= Q(source_records__record_date__lte=on)
+        return self.filter(pk__in=Employer.objects.filter(records).values("pk"))
 
-    def from_source(self, kind):
+    def from_source(self, kind, on=None):
+        """Employers on a kind of source (by `on`, when given: the source's own list date)."""
+        sources = EmployerSource.objects.filter(kind=kind)
+        if on is not None:
+            sources = sources.filter(listed_on__lte=on)
         # A semi-join (IN), not a join: no DISTINCT to sort away, and a page's total is a plain count.
-        return self.filter(pk__in=EmployerSource.objects.filter(kind=kind).values("employer_id"))
+        return self.filter(pk__in=sources.values("employer_id"))
 
     def search(self, term):
         term = term.strip()
@@ -264,10 +309,20 @@ class Employer(models.Model):
     workers = models.PositiveIntegerField("职工总人数", null=True, blank=True, validators=[MinValueValidator(0)])
     exposed_workers = models.PositiveIntegerField("接害人数", null=True, blank=True)
     hazard_categories = models.JSONField("危害因素类别", default=list, blank=True)
+    risk_decision = models.CharField(
+        "单位风险判定", max_length=4, choices=RiskDecision.choices, blank=True, help_text="空：按行业的目录分类"
+    )
+    risk_reason = models.CharField("判定理由", max_length=300, blank=True)
+    filing_authority = models.CharField(
+        "申报受理机关", max_length=4, choices=FilingAuthority.choices, blank=True, default=FilingAuthority.COUNTY
+    )
     operating_status = models.CharField(
         "经营状态", max_length=8, choices=OperatingStatus.choices, default=OperatingStatus.ACTIVE
     )
     suspended_since = models.DateField("停产停业日期", null=True, blank=True)
+    # When the employer first stood on a list, by the list's own date (名单截至日期), not by when it was
+    # loaded: a past quarter's register is read from it (standing()).
+    listed_on = models.DateField("列入名单日期", null=True, blank=True, default=timezone.localdate)
     register_status = models.CharField(
         "名单状态", max_length=4, choices=RegisterStatus.choices, default=RegisterStatus.PENDING
     )
@@ -276,6 +331,9 @@ class Employer(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="确认人"
     )
     register_at = models.DateTimeField("确认时间", null=True, blank=True)
+    # 曾申报 as of today, from the filings that count (rules.COUNTING_REVIEW), kept by refresh_declarations
+    # for the register's filter and the work list's index. Figures for a day (有效申报 and 曾申报) come
+    # from the filings themselves through standing().
     declaration_status = models.CharField(
         "申报状态",
         max_length=4,
@@ -341,6 +399,8 @@ class Employer(models.Model):
             dates = self.visits.aggregate(**_visit_dates())
             self.last_visit_on, self.follow_up_due = dates["latest"], dates["due"]
         super().save(*args, **kwargs)
+        if update_fields is None or {"register_status", "operating_status"} & set(update_fields):
+            self._record_dated_changes()
 
     def get_absolute_url(self):
         return reverse("employers:detail", args=[self.pk])
@@ -349,17 +409,43 @@ class Employer(models.Model):
         if self.operating_status == OperatingStatus.SUSPENDED and not self.suspended_since:
             raise ValidationError({"suspended_since": "停产停业的单位须填写停产停业日期。"})
 
+    def _record_dated_changes(self):
+        """Keep the dated record that past quarters are read from in step with any edit of the two
+        statuses (form, admin, visit, import): the date is the one the caller gave the change
+        (effective_on), the suspension date, or today."""
+        today = timezone.localdate()
+        effective = getattr(self, "effective_on", None) or today
+        register = self.register_changes.order_by("-effective_on", "-id")
+        last = register.values_list("status", flat=True).first() or RegisterStatus.PENDING
+        if last != self.register_status:
+            RegisterChange.objects.create(
+                employer=self,
+                status=self.register_status,
+                effective_on=effective,
+                reason=self.register_reason,
+                by=self.register_by,
+            )
+        operating = self.operating_changes.order_by("-effective_on", "-precedence")
+        last = operating.values_list("status", flat=True).first() or OperatingStatus.ACTIVE
+        if last != self.operating_status:
+            since = self.suspended_since if self.operating_status == OperatingStatus.SUSPENDED else None
+            OperatingChange.record(self.pk, self.operating_status, since or effective, "手工修改")
+
     @property
     def is_industrial(self):
-        return bool(self.industry) and self.industry.section in settings.INDUSTRIAL_SECTIONS
+        return bool(self.industry) and rules.is_industrial(self.industry.section)
+
+    @property
+    def risk(self):
+        return rules.effective_risk(self.risk_decision, self.industry.risk if self.industry else "")
 
     @property
     def is_serious(self):
-        return bool(self.industry) and self.industry.risk == IndustryRisk.SERIOUS
+        return rules.is_serious(self.risk)
 
     @property
     def is_ten_plus(self):
-        return (self.workers or 0) >= 10
+        return rules.is_ten_plus(self.workers)
 
     @cached_property
     def evidence_records(self):
@@ -370,18 +456,73 @@ class Employer(models.Model):
         return self.declaration_status == DeclarationStatus.DECLARED
 
     def must_be_included(self, today=None):
-        today = today or timezone.localdate()
-        if self.operating_status == OperatingStatus.ACTIVE:
-            return True
-        return (
-            self.operating_status == OperatingStatus.SUSPENDED
-            and self.suspended_since is not None
-            and self.suspended_since >= today - SUSPENSION_GRACE
-        )
+        return rules.counts(self.operating_status, self.suspended_since, today or timezone.localdate())
 
-    def set_register_status(self, status, user, reason=""):
+    def apply_operating_changes(self, today=None) -> list[str]:
+        """Set the stored 经营状态 to the dated change in effect today; returns the fields that moved."""
+        latest = (
+            self.operating_changes.filter(effective_on__lte=today or timezone.localdate())
+            .order_by("-effective_on", "-precedence")
+            .first()
+        )
+        status = latest.status if latest else OperatingStatus.ACTIVE
+        since = latest.effective_on if latest and status == OperatingStatus.SUSPENDED else None
+        changed = [f for f, v in (("operating_status", status), ("suspended_since", since)) if getattr(self, f) != v]
+        self.operating_status, self.suspended_since = status, since
+        return changed
+
+    def decide_risk(self, decision, user, reason):
+        """CDC's risk class for this employer, with its reason; the change history keeps each decision.
+
+        严重 may always be decided (需判断 resolved, or the catalogue's notice: a 一般 unit that uses
+        serious-hazard materials or processes is managed as 严重); 一般 only where the catalogue leaves it
+        open: a 需判断 industry, or a starred (*) one whose footnote's solvents the employer does not use."""
+        reason = reason.strip()
+        if decision and not reason:
+            raise ValidationError("改判风险分类必须填写理由（如所用原料、工艺）。")
+        industry_risk = self.industry.risk if self.industry else ""
+        starred = bool(self.industry) and self.industry.risk_note == rules.STAR_NOTE
+        if decision == RiskDecision.GENERAL and industry_risk == IndustryRisk.SERIOUS and not starred:
+            raise ValidationError("目录将该行业列为严重，不能改判为一般（带*行业除外）。")
+        self.risk_decision, self.risk_reason = decision, reason if decision else ""
+        self._history_user = user
+        self._change_reason = (
+            f"风险分类判定：{decision or '按行业目录'}（{reason}）" if decision else "恢复按行业目录分类"
+        )
+        self.save()
+
+    @transaction.atomic
+    def record_city_filing(self, authority, declared_on, proof, user, receipt_no=""):
+        """A 中央企业 or 省属企业 (or its unit) that filed with the city (申报办法 第四条): marked so, and its
+        filing kept with the proof, so it is declared without a county record."""
+        if authority not in (FilingAuthority.CENTRAL, FilingAuthority.PROVINCIAL):
+            raise ValidationError("只有中央企业、省属企业及其所属单位向市级申报。")
+        if not (proof.strip() or receipt_no.strip()):
+            raise ValidationError("请填写回执编号或证明（如市级申报系统导出）。")
+        if declared_on > timezone.localdate():
+            raise ValidationError("申报日期不能晚于今天。")
+        Declaration.objects.create(
+            employer=self,
+            declaration_type=DeclarationType.INITIAL,
+            declared_on=declared_on,
+            receipt_no=receipt_no.strip(),
+            filed_with="市级",
+            proof=proof.strip(),
+            review_status=ReviewStatus.APPROVED,
+        )
+        self.filing_authority = authority
+        self._history_user = user
+        self._change_reason = f"向市级申报（{authority}）：{proof.strip() or receipt_no.strip()}"
+        self.save(update_fields=["filing_authority", "updated_at"])
+        self.refresh_declaration()
+
+    def set_register_status(self, status, user, reason="", effective_on=None):
+        """A CDC decision, in effect from `effective_on` (default today) for the quarter's figures."""
         if status == RegisterStatus.EXCLUDED and not reason.strip():
             raise ValidationError("排除用人单位必须填写理由。")
+        if effective_on and effective_on > timezone.localdate():
+            raise ValidationError("生效日期不能晚于今天。")
+        self.effective_on = effective_on
         self.register_status = status
         self.register_reason = reason.strip()
         self.register_by = user
@@ -389,8 +530,8 @@ class Employer(models.Model):
         self.save()
 
     def refresh_declaration(self):
-        """Derive the declaration status from the linked declarations."""
-        self.apply_declaration(self.declarations.order_by("-declared_on", "-id").first())
+        """Derive the declaration status from the linked filings that count (rules.COUNTING_REVIEW)."""
+        self.apply_declaration(self.declarations.counting().order_by("-declared_on", "-id").first())
         self.save(update_fields=["declaration_status", "declared_on", "declaration_type"])
 
     def apply_declaration(self, latest):
@@ -432,6 +573,9 @@ class EmployerSource(models.Model):
     kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices)
     department = models.CharField("来源部门", max_length=20, blank=True)
     first_seen = models.DateTimeField("首次出现", default=timezone.now)
+    # The business date of the earliest record that put the employer on this source: the list's
+    # 名单截至日期, or the date of an exam, test or filing. A quarter's figures read this.
+    listed_on = models.DateField("列入日期", default=timezone.localdate)
 
     class Meta:
         verbose_name = verbose_name_plural = "单位来源"
@@ -445,6 +589,111 @@ class EmployerSource(models.Model):
         return f"{label}（{self.department}）" if self.department else label
 
 
+class RegisterChange(models.Model):
+    """A 名单状态 decision (待确认 / 已纳入 / 已排除) and the day it takes effect: a quarter's register is
+    read from these, so a list confirmed later can still be dated to when it was confirmed."""
+
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="register_changes", verbose_name="用人单位")
+    status = models.CharField("名单状态", max_length=4, choices=RegisterStatus.choices)
+    effective_on = models.DateField("生效日期")
+    reason = models.CharField("理由", max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="操作人"
+    )
+    at = models.DateTimeField("操作时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "名单状态变更"
+        ordering = ["employer", "-effective_on", "-id"]
+        indexes = [models.Index(fields=["employer", "effective_on"], name="register_change_day")]
+
+    def __str__(self):
+        return f"{self.employer_id} {self.effective_on:%Y-%m-%d} {self.status}"
+
+
+class OperatingChange(models.Model):
+    """An 经营状态 and the day it took effect (a list's status date or as-of date, a visit, an edit).
+
+    Reading the status on a day takes the latest change on or before it; two changes on one day are
+    settled by precedence (an ended registration over a stop over operating), never by which file was
+    loaded first, so the same lists loaded in any order give the same status on every day."""
+
+    PRECEDENCE = {
+        OperatingStatus.ACTIVE: 0,
+        OperatingStatus.SUSPENDED: 1,
+        OperatingStatus.MOVED_OUT: 2,
+        OperatingStatus.CANCELLED: 3,
+        OperatingStatus.REVOKED: 4,
+        OperatingStatus.DEREGISTERED: 5,
+    }
+
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="operating_changes", verbose_name="用人单位")
+    status = models.CharField("经营状态", max_length=8, choices=OperatingStatus.choices)
+    effective_on = models.DateField("生效日期")
+    precedence = models.PositiveSmallIntegerField("同日优先级", editable=False)
+    source = models.CharField("依据", max_length=100, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "经营状态变更"
+        ordering = ["employer", "-effective_on", "-precedence"]
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "effective_on", "status"], name="operating_change_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.employer_id} {self.effective_on:%Y-%m-%d} {self.status}"
+
+    @classmethod
+    def build(cls, employer_id, status, effective_on, source=""):
+        return cls(
+            employer_id=employer_id,
+            status=status,
+            effective_on=effective_on,
+            precedence=cls.PRECEDENCE[status],
+            source=source[:100],
+        )
+
+    @classmethod
+    def record(cls, employer_id, status, effective_on, source=""):
+        cls.objects.bulk_create([cls.build(employer_id, status, effective_on, source)], ignore_conflicts=True)
+
+
+class KeyIndustry(models.Model):
+    """县重点行业 (plan 二(一)5): an industry (any level) the county adds to the campaign's scope."""
+
+    industry = models.OneToOneField(Industry, models.PROTECT, verbose_name="行业")
+    reason = models.CharField("纳入理由", max_length=300)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="添加人"
+    )
+    added_at = models.DateTimeField("添加时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "县重点行业"
+        ordering = ["industry__code"]
+
+    def __str__(self):
+        return str(self.industry)
+
+    @classmethod
+    def q(cls):
+        """Employers whose 小类 falls under any key industry (a 门类 letter or a code prefix)."""
+        condition = Q(pk__in=[])
+        for industry in Industry.objects.filter(keyindustry__isnull=False).only("code", "level", "section"):
+            if industry.level == 1:
+                condition |= Q(industry__section=industry.section)
+            else:
+                condition |= Q(industry__code__startswith=industry.code)
+        return condition
+
+
+class DeclarationQuerySet(models.QuerySet):
+    def counting(self):
+        """Filings that are declarations: not 待审核 or 退回 (rules.COUNTING_REVIEW)."""
+        return self.filter(rules.filing_counts_q())
+
+
 class Declaration(models.Model):
     """职业病危害项目申报: one filing in the national declaration system."""
 
@@ -452,13 +701,33 @@ class Declaration(models.Model):
     declaration_type = models.CharField("申报类型", max_length=4, choices=DeclarationType.choices)
     declared_on = models.DateField("申报日期", db_index=True)
     receipt_no = models.CharField("回执编号", max_length=50, blank=True)
+    # 中央企业 and 省属企业 file with the city (申报办法 第四条); the county keeps the proof it saw.
+    filed_with = models.CharField(
+        "受理机关", max_length=4, choices=[("县级", "县级"), ("市级", "市级")], default="县级"
+    )
+    proof = models.CharField("证明", max_length=300, blank=True, help_text="市级申报的证明：回执、市级系统导出等")
+    review_status = models.CharField(
+        "审核状态", max_length=4, choices=ReviewStatus.choices, blank=True, default=ReviewStatus.UNKNOWN
+    )
+    change_reason = models.CharField("变更原因", max_length=200, blank=True)
+    workplace_address = models.CharField("工作场所地址", max_length=200, blank=True)
+    scale = models.CharField("企业规模", max_length=20, blank=True)
+    economic_type = models.CharField("注册类型", max_length=50, blank=True)
+    oh_org = models.CharField("职业卫生管理机构", max_length=200, blank=True)
+    oh_fulltime = models.PositiveIntegerField("专职管理人员数", null=True, blank=True)
+    oh_parttime = models.PositiveIntegerField("兼职管理人员数", null=True, blank=True)
     industry = models.ForeignKey(Industry, models.SET_NULL, null=True, blank=True, verbose_name="申报行业")
-    workers = models.PositiveIntegerField("申报职工人数", null=True, blank=True)
-    exposed_workers = models.PositiveIntegerField("申报接害人数", null=True, blank=True)
+    workers = models.PositiveIntegerField("劳动者总人数", null=True, blank=True)
+    disease_total = models.PositiveIntegerField("职业病累计人数", null=True, blank=True)
+    exposed_workers = models.PositiveIntegerField("接触职业病危害总人数", null=True, blank=True)
+    # {类别: 接触人数} as the 申报表 gives them (粉尘, 化学因素, 物理因素, 放射性因素, 生物因素, 其他因素).
+    category_counts = models.JSONField("各类接触人数", default=dict, blank=True)
     hazard_categories = models.JSONField("申报危害因素类别", default=list, blank=True)
+    hazard_factors = models.JSONField("申报危害因素", default=list, blank=True)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     history = HistoricalRecords(no_db_index=["declared_on", "industry"])
+    objects = DeclarationQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "申报记录"
@@ -468,6 +737,6 @@ class Declaration(models.Model):
         return f"{self.employer} {self.declared_on:%Y-%m-%d} {self.declaration_type}"
 
     def is_timely(self, today: datetime.date | None = None) -> bool:
-        """An annual update is due within 13 months of the previous filing."""
+        """Still 有效申报 on `today`: the annual update is due within 13 months of this filing."""
         today = today or timezone.localdate()
-        return today <= self.declared_on + relativedelta(months=13)
+        return rules.current_since(today) <= self.declared_on

@@ -7,10 +7,10 @@ from django.db import transaction
 
 from .choices import IndustryRisk
 from .models import HazardFactor, Industry, Township
+from .rules import STAR_NOTE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LEVELS = {"门类": 1, "大类": 2, "中类": 3, "小类": 4}
-STAR_NOTE = "带*行业：不使用含苯、正己烷、1,2-二氯乙烷、三氯甲烷等的胶粘剂、清洗剂、油墨、涂料时按一般管理"
 
 
 def _rows(name):
@@ -26,7 +26,12 @@ def _industry_risks():
             continue
         code = row["gbt4754_code"]
         if row["level"] == "细分":
-            split.setdefault(code, []).append(f"{row['name']}：{row['risk']}")
+            # Where the catalogue's split follows GB/T 4754 小类 lines (031, 243, 441, 772), each 小类
+            # takes its part's verdict; the other splits are by process and need judgement per employer.
+            for subclass in row["gbt4754_subclasses"].split():
+                risks[subclass] = (row["risk"], f"目录按小类细分：{row['name']}")
+            if not row["gbt4754_subclasses"]:
+                split.setdefault(code, []).append(f"{row['name']}：{row['risk']}")
             continue
         risks[code] = (row["risk"], STAR_NOTE if row["star_note"] == "Y" else "")
     for code, parts in split.items():

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.employer_detail, name="detail"),
     path("<int:pk>/edit/", views.employer_edit, name="edit"),
     path("<int:pk>/register/", views.employer_register, name="register"),
+    path("<int:pk>/risk/", views.employer_risk, name="risk"),
+    path("<int:pk>/city-filing/", views.employer_city_filing, name="city_filing"),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +12,7 @@ from hezuo_shenbao.lib.xlsx import xlsx_response
 
 from .choices import RegisterStatus
 from .filters import EmployerFilter
-from .forms import EmployerForm, RegisterDecisionForm
+from .forms import CityFilingForm, EmployerForm, RegisterDecisionForm, RiskDecisionForm
 from .models import Declaration, Employer
 from .services import EXPORT_HEADERS, export_rows
 
@@ -100,6 +101,8 @@ def employer_detail(request, pk):
             "register_form": RegisterDecisionForm(
                 initial={"status": employer.register_status, "version": employer.version}
             ),
+            "risk_form": RiskDecisionForm(initial={"decision": employer.risk_decision, "reason": employer.risk_reason}),
+            "city_form": CityFilingForm(initial={"authority": employer.filing_authority or None}),
         },
     )
 
@@ -148,9 +151,59 @@ def employer_register(request, pk):
             )
     try:
         with expect_version(employer, form.cleaned_data["version"]):
-            employer.set_register_status(form.cleaned_data["status"], request.user, form.cleaned_data["reason"])
+            employer.set_register_status(
+                form.cleaned_data["status"],
+                request.user,
+                form.cleaned_data["reason"],
+                effective_on=form.cleaned_data["effective_on"],
+            )
     except StaleEdit as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"“{employer.name}”名单状态已设为{employer.register_status}。")
+    return redirect(employer)
+
+
+def _refused(request, form):
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+@require_POST
+@require_perm("employers.confirm_employer")
+def employer_risk(request, pk):
+    """CDC's risk class for one employer (需判断 resolved, or 一般 managed as 严重), with its reason."""
+    employer = get_object_or_404(Employer.objects.select_related("industry"), pk=pk)
+    form = RiskDecisionForm(request.POST)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect(employer)
+    try:
+        employer.decide_risk(form.cleaned_data["decision"], request.user, form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"“{employer.name}”风险分类：{employer.risk or '未列入目录'}。")
+    return redirect(employer)
+
+
+@require_POST
+@require_perm("employers.confirm_employer")
+def employer_city_filing(request, pk):
+    """A 中央企业 or 省属企业 that filed with the city (申报办法 第四条), with the proof."""
+    employer = get_object_or_404(Employer, pk=pk)
+    form = CityFilingForm(request.POST)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect(employer)
+    data = form.cleaned_data
+    try:
+        employer.record_city_filing(
+            data["authority"], data["declared_on"], data["proof"], request.user, receipt_no=data["receipt_no"]
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已记录“{employer.name}”向市级申报（{employer.filing_authority}）。")
     return redirect(employer)

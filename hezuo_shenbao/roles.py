@@ -23,6 +23,11 @@ ROLE_PERMISSIONS = {
         "employers.change_declaration",
         "employers.view_employeralias",
         "employers.view_employersource",
+        # 县重点行业 (plan 二(一)5), named by CDC in the admin.
+        "employers.view_keyindustry",
+        "employers.add_keyindustry",
+        "employers.change_keyindustry",
+        "employers.delete_keyindustry",
         "matching.view_importbatch",
         "matching.add_importbatch",
         "matching.view_sourcerecord",

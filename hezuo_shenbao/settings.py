@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
@@ -234,6 +235,13 @@ CACHES = {
 
 # 工业领域: the plan does not define it; GB/T 4754 门类 B, C and D is the statistical reading.
 INDUSTRIAL_SECTIONS = [s for s in os.getenv("INDUSTRIAL_SECTIONS", "B,C,D").split(",") if s]
+# 有效申报: a filing stays current until this many months after it (the declaration system's annual
+# update is due between 11 and 13 months after the previous filing; docs/reports.md).
+DECLARATION_VALID_MONTHS = int(os.getenv("DECLARATION_VALID_MONTHS", "13"))
+# Which "declared" the bulletin's rates use: "current" (有效申报, the default) or "ever" (曾申报).
+BULLETIN_DECLARED_BASIS = os.getenv("BULLETIN_DECLARED_BASIS", "current")
+if BULLETIN_DECLARED_BASIS not in ("current", "ever"):
+    raise ImproperlyConfigured("BULLETIN_DECLARED_BASIS 只能是 current（有效申报）或 ever（曾申报）。")
 
 LOGGING = {
     "version": 1,

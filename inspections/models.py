@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from employers.choices import OpenReason
+from employers.choices import OpenReason, OperatingStatus
 from employers.models import Employer, Township, find_subclass
 from hezuo_shenbao.lib.uploads import validate_upload
 
@@ -37,6 +37,12 @@ class Outcome(models.TextChoices):
     VERIFIED = "已申报核实", "已申报，信息已核对"
     OTHER = "其他", "其他"
 
+
+# The 经营状态 a visit found, from the visit's date (plan 二(一)4: who counts follows it).
+OPERATING_STATUS_FOR_OUTCOME = {
+    Outcome.SUSPENDED: OperatingStatus.SUSPENDED,
+    Outcome.DEREGISTERED: OperatingStatus.DEREGISTERED,
+}
 
 # Why an undeclared employer is still open after a visit with this outcome (None: leave as it was).
 OPEN_REASON_FOR_OUTCOME = {
@@ -256,7 +262,7 @@ class VerificationSample(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d} 抽取 {self.size} 家（种子 {self.seed}）"
+        return f"{timezone.localdate(self.created_at):%Y-%m-%d} 抽取 {self.size} 家（种子 {self.seed}）"
 
     def get_absolute_url(self):
         return reverse("inspections:sample_detail", args=[self.pk])

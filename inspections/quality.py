@@ -20,8 +20,9 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
-from employers.choices import DeclarationType, HazardCategory, SourceKind
+from employers.choices import DeclarationType, HazardCategory
 from employers.models import Declaration, HazardFactor
+from employers.rules import EVIDENCE_KINDS
 from matching.models import SourceRecord
 
 from .models import CHECKED_FIELDS, Visit, VisitType
@@ -185,7 +186,7 @@ def gather(as_of: datetime.date, employers=None, ids=None, with_last_visit=True)
 
     index = hazard_index()
     evidence = narrowed(
-        SourceRecord.objects.filter(kind__in=[SourceKind.EXAM, SourceKind.MONITORING], employer__isnull=False).filter(
+        SourceRecord.objects.filter(kind__in=EVIDENCE_KINDS, employer__isnull=False).filter(
             Q(record_date__lte=as_of) | Q(record_date__isnull=True)
         )
     )

@@ -11,17 +11,32 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from employers import rules
 from employers.choices import (
     HazardCategory,
-    IndustryRisk,
-    SourceKind,
 )
-from employers.models import Declaration, Employer, Industry, Township, find_subclass, open_case_q, ten_plus_q
+from employers.models import (
+    Declaration,
+    Employer,
+    OperatingChange,
+    Township,
+    find_subclass,
+    must_include_q,
+    open_case_q,
+    ten_plus_q,
+)
+from employers.rules import EVIDENCE_KINDS
 from matching.models import SourceRecord
 
-from .models import CHECKED_FIELDS, OPEN_REASON_FOR_OUTCOME, Assignment, VerificationSample, Visit, VisitType
-
-EVIDENCE_KINDS = [SourceKind.EXAM, SourceKind.MONITORING]
+from .models import (
+    CHECKED_FIELDS,
+    OPEN_REASON_FOR_OUTCOME,
+    OPERATING_STATUS_FOR_OUTCOME,
+    Assignment,
+    VerificationSample,
+    Visit,
+    VisitType,
+)
 
 
 def visit_figures(start: datetime.date, end: datetime.date) -> dict:
@@ -168,6 +183,15 @@ def _update_open_reason(employer: Employer, visit: Visit) -> list[str]:
     return ["open_reason", "open_reason_on"]
 
 
+def _update_operating_status(employer: Employer, visit: Visit) -> list[str]:
+    """A visit that found the employer stopped or deregistered dates that status from the visit."""
+    status = OPERATING_STATUS_FOR_OUTCOME.get(visit.outcome)
+    if status is None:
+        return []
+    OperatingChange.record(employer.pk, status, visit.date, f"走访记录 {visit.pk}")
+    return employer.apply_operating_changes()
+
+
 def record_visit(
     *,
     employer_id,
@@ -228,7 +252,11 @@ def record_visit(
             employer.visits.filter(follow_up_open=True, date__lte=date).exclude(pk=visit.pk).update(
                 follow_up_open=False
             )
-            changed = _apply_findings(employer, found, apply) + _update_open_reason(employer, visit)
+            changed = (
+                _apply_findings(employer, found, apply)
+                + _update_open_reason(employer, visit)
+                + _update_operating_status(employer, visit)
+            )
             if changed:
                 _save_employer(employer, visit, user)
     except IntegrityError:
@@ -265,7 +293,7 @@ def _sampled_pending():
 
 
 def _evidence_q():
-    return Q(pk__in=SourceRecord.objects.filter(kind__in=EVIDENCE_KINDS, employer__isnull=False).values("employer_id"))
+    return Q(pk__in=Employer.objects.with_evidence().values("pk"))
 
 
 class WorkList:
@@ -344,7 +372,6 @@ class WorkList:
 def work_list(user, township=None, today: datetime.date | None = None) -> WorkList:
     """我的任务: open undeclared cases, overdue follow-ups and pending samples within the user's scope."""
     today = today or timezone.localdate()
-    serious = Industry.objects.filter(risk=IndustryRisk.SERIOUS).values("pk")
     # Columns kept by the visits themselves, so no probe into the visits per row. Evidence and
     # pending samples are sets of a few thousand: IN (subquery) is hashed once per query.
     overdue = Q(follow_up_due__lt=today)
@@ -355,17 +382,19 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     visited_today = Q(last_visit_on=today)
     priority = Case(
         When(visited_today, then=VISITED_TODAY),
-        When(Q(industry_id__in=serious) & ten_plus_q(), then=0),
+        When(rules.serious_q() & ten_plus_q(), then=0),
         When(_evidence_q(), then=1),
         When(last_visit_on__isnull=True, then=2),
         When(overdue, then=3),
         When(sampled, then=4),
         default=5,
     )
-    rest = scoped.exclude(open_case_q())
+    # Who counts is the figures' rule (rules.counts): a stop of more than six months leaves the list too.
+    open_case = open_case_q() & must_include_q(today)
+    rest = scoped.exclude(open_case)
     return WorkList(
         [
-            (scoped.filter(open_case_q()), priority),
+            (scoped.filter(open_case), priority),
             (rest.filter(overdue), Case(When(visited_today, then=VISITED_TODAY), default=Value(3))),
             (rest.exclude(overdue).filter(sampled), Case(When(visited_today, then=VISITED_TODAY), default=Value(4))),
         ]
@@ -439,7 +468,7 @@ def employer_timeline(employer: Employer, today: datetime.date | None = None, li
 
     today = today or timezone.localdate()
     entries = [
-        {"date": s.first_seen.date(), "kind": "来源", "text": f"出现在{s}", "url": ""}
+        {"date": timezone.localdate(s.first_seen), "kind": "来源", "text": f"出现在{s}", "url": ""}
         for s in employer.sources.all()[:limit]
     ]
     entries += [

@@ -15,11 +15,11 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
-from employers.choices import IndustryRisk, OperatingStatus
+from employers.rules import ENDED, TEN_PLUS, effective_risk, is_serious
 
 from . import quality
 
-EXPOSED_MANY = 10  # the plan's 10人及以上 mark, applied to exposed workers
+EXPOSED_MANY = TEN_PLUS  # the plan's 10人及以上 mark, applied to exposed workers
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
     latest = facts.filings[-1] if facts.filings else None
     declared_exposed = latest.exposed if latest else None
     return Subject(
-        serious=risk == IndustryRisk.SERIOUS,
+        serious=is_serious(risk),
         # The declared figure when there is one: it is what the employer answers for.
         exposed=declared_exposed if declared_exposed is not None else exposed,
         facts=facts,
@@ -194,8 +194,12 @@ def assess_many(employers, today: datetime.date | None = None) -> dict[int, Asse
     with quality.collector_paused():
         facts = quality.gather(today, employers)
         return {
-            pk: assess(_subject(risk, exposed, facts.get(pk) or quality.Facts(), today), today)
-            for pk, risk, exposed in employers.values_list("pk", "industry__risk", "exposed_workers")
+            pk: assess(
+                _subject(effective_risk(decision, risk), exposed, facts.get(pk) or quality.Facts(), today), today
+            )
+            for pk, decision, risk, exposed in employers.values_list(
+                "pk", "risk_decision", "industry__risk", "exposed_workers"
+            )
         }
 
 
@@ -203,7 +207,7 @@ def explain(employer, today: datetime.date | None = None) -> dict:
     """For the employer page: the assessment and the declaration-quality check list, from one read."""
     today = today or timezone.localdate()
     facts = quality.gather(today, ids={employer.pk}).get(employer.pk) or quality.Facts()
-    risk = employer.industry.risk if employer.industry_id else ""
+    risk = employer.risk
     return {
         "assessment": assess(_subject(risk, employer.exposed_workers, facts, today), today),
         "quality": quality.employer_checklist(employer, today, facts),
@@ -215,4 +219,4 @@ def explain(employer, today: datetime.date | None = None) -> dict:
 
 def population(queryset):
     """Employers under supervision: on the register and still in business (or briefly stopped)."""
-    return queryset.included().exclude(operating_status__in=[OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED])
+    return queryset.included().exclude(operating_status__in=ENDED)

@@ -21,6 +21,7 @@ from employers.models import LIST_KINDS, Declaration, Employer, EmployerAlias, E
 from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
 
 from .clustering import Clustering
+from .dating import date_linked
 from .filings import latest_filing, write_filings
 from .models import CrossrefRun, SourceRecord
 from .scoring import Index, Verdict, decide, remembered_decisions
@@ -66,10 +67,11 @@ APPLY_FIELDS = (
     "candidate_id",
     "link_rule",
     "declaration_type",
+    "review_status",
 )
 LINK_STATE = ("link_status", "link_method", "link_score", "link_detail", "link_version", "linked_at", "alternatives")
 # Row attributes read from elsewhere than the column of that name (SourceRecord has the same properties).
-LOOKUPS = {"declaration_type": KT("data__declaration_type")}
+LOOKUPS = {"declaration_type": KT("data__declaration_type"), "review_status": KT("data__review_status")}
 
 
 # A source record as a run reads and writes it. A run handles tens of thousands: building model instances
@@ -159,6 +161,7 @@ def apply_verdicts(verdicts, user=None, records=None):
     filings = write_filings(linked, industries, user, created_ids)
     _absorb_facts(linked, industries, user, created_ids)
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
+    date_linked([record.pk for record in linked])
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],
@@ -241,6 +244,7 @@ def absorb(records, user=None):
     filings = write_filings(records, industries, user)
     _absorb_facts(records, industries, user)
     Employer.objects.refresh_declarations({r.employer_id for r in filings}, user)
+    date_linked([r.pk for r in records])
 
 
 def _industries(records):
@@ -287,10 +291,11 @@ def _add_sources(record_ids):
     The database reads them from the records just written; the constraint keeps one of each, also when
     another run adds the same source meanwhile."""
     insert_select(
-        f"INSERT INTO {EmployerSource._meta.db_table} (employer_id, kind, department, first_seen) "
-        f"SELECT DISTINCT employer_id, kind, department, %s FROM {SourceRecord._meta.db_table} "
+        f"INSERT INTO {EmployerSource._meta.db_table} (employer_id, kind, department, first_seen, listed_on) "
+        f"SELECT DISTINCT employer_id, kind, department, %s, %s FROM {SourceRecord._meta.db_table} "
         "WHERE employer_id IS NOT NULL AND {} ON CONFLICT DO NOTHING",
-        [timezone.now()],
+        # listed_on is set back to the records' business dates afterwards (dating.date_linked).
+        [timezone.now(), timezone.localdate()],
         record_ids,
     )
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from employers.choices import DEPARTMENTS
 from hezuo_shenbao.lib.forms import BootstrapMixin
@@ -16,7 +17,20 @@ class UploadForm(BootstrapMixin, forms.Form):
         required=False,
         choices=[("", "从文件的「来源部门」列读取")] + [(d, d) for d in DEPARTMENTS],
     )
+    as_of = forms.DateField(
+        label="名单截至日期",
+        required=False,
+        initial=timezone.localdate,
+        help_text="这份名单描述的是哪一天的情况（如市级下发名单的截至日期）；季度统计按这一天计入。",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     file = forms.FileField(label="文件（.xlsx / .xls / .csv）")
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data["as_of"] or timezone.localdate()
+        if as_of > timezone.localdate():
+            raise forms.ValidationError(f"名单截至日期 {as_of:%Y-%m-%d} 晚于今天。")
+        return as_of
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

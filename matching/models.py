@@ -39,6 +39,9 @@ class ImportBatch(models.Model):
     sheet = models.CharField("工作表", max_length=100, blank=True)
     header_row = models.PositiveIntegerField("表头行", null=True, blank=True)
     file_sha256 = models.CharField("文件摘要", max_length=64, db_index=True)
+    # The day the list describes, asked at upload: membership and undated statuses take effect from it,
+    # so a list loaded late still counts in the quarter it describes.
+    as_of = models.DateField("名单截至日期", default=timezone.localdate)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PREVIEW)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="导入人"
@@ -191,6 +194,16 @@ class SourceRecord(models.Model):
         return f"{self.batch.file_name} 第{self.row_number}行 {self.name}"
 
     @property
+    def business_date(self):
+        """The day this row speaks of: its own date (exam, test, filing, finding), else its list's as-of date."""
+        return self.record_date or self.batch.as_of
+
+    @property
+    def review_status(self):
+        """审核状态 as the declaration system's export gave it (declaration records only)."""
+        return self.data.get("review_status")
+
+    @property
     def declaration_type(self):
         """申报类型 as the declaration system's export gave it (declaration records only)."""
         return self.data.get("declaration_type")
@@ -253,7 +266,7 @@ class CrossrefRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        return f"数据比对 {self.started_at:%Y-%m-%d %H:%M}"
+        return f"数据比对 {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
     @property
     def percent(self):

@@ -45,22 +45,52 @@ ZIP_ERRORS = (
 COLUMNS = {
     "name": ["单位名称", "用人单位名称", "企业名称", "用人单位", "名称", "单位"],
     "code": ["统一社会信用代码", "社会信用代码", "信用代码", "统一代码", "组织机构代码", "机构代码"],
-    "address": ["注册地址", "住所", "地址", "工作场所地址", "经营场所", "经营地址", "单位地址"],
+    "address": ["注册地址", "单位注册地址", "住所", "地址", "经营场所", "经营地址", "单位地址"],
+    # Kept apart from the registered address, as the 申报表 keeps them.
+    "workplace_address": ["工作场所地址", "作业场所地址"],
     "township": ["所属乡镇", "乡镇", "乡镇(街道)", "乡镇街道", "街道"],
     "area": ["所属地区", "县区", "地区", "所属县区"],
     "industry": ["行业", "行业类别", "行业分类", "国民经济行业", "所属行业", "行业代码", "行业名称"],
     "workers": ["职工人数", "职工总人数", "在岗职工人数", "从业人数", "从业人员数", "劳动者总人数"],
-    "exposed": ["接害人数", "接触职业病危害因素总人数", "接触危害人数", "接触职业病危害人数"],
+    "exposed": ["接害人数", "接触职业病危害总人数", "接触职业病危害因素总人数", "接触危害人数", "接触职业病危害人数"],
     "status": ["经营状态", "登记状态", "企业状态"],
+    # The market regulator's lists date each ending; any of these dates the row's 经营状态.
+    "status_on": ["经营状态日期", "状态日期", "注销日期", "吊销日期", "迁出日期", "撤销日期", "停业日期"],
     "department": ["来源部门", "部门"],
-    "declaration_type": ["申报类型"],
+    # The 申报表's own columns (the 2012 form and the current system's export; docs/imports.md).
+    "declaration_type": ["申报类型", "申报类别", "填报类别"],
+    "change_reason": ["变更原因"],
+    "receipt_no": ["回执编号", "申报回执编号", "回执号"],
+    "review_status": ["审核状态", "审核结果"],
+    "scale": ["企业规模", "单位规模"],
+    "economic_type": ["注册类型", "登记注册类型", "经济类型"],
+    "oh_org": ["职业卫生管理机构"],
+    "oh_fulltime": ["专职管理人员数", "专职职业卫生管理人员数", "专职人数"],
+    "oh_parttime": ["兼职管理人员数", "兼职职业卫生管理人员数", "兼职人数"],
+    "disease_total": ["职业病累计人数", "累计职业病人数"],
+    "dust_exposed": ["粉尘类接触人数", "粉尘类", "接触粉尘人数"],
+    "chemical_exposed": ["化学物质类接触人数", "化学物质类", "化学因素类接触人数", "接触化学物质人数"],
+    "physical_exposed": ["物理因素类接触人数", "物理因素类", "接触物理因素人数"],
+    "radiological_exposed": ["放射性物质类接触人数", "放射性物质类", "放射性因素类接触人数", "接触放射性因素人数"],
+    "biological_exposed": ["生物因素类接触人数", "生物因素类", "接触生物因素人数"],
+    "other_exposed": ["其他接触人数", "其他因素类接触人数", "其他类接触人数", "接触其他因素人数"],
     "date": ["申报日期", "体检日期", "检测日期", "监测日期", "发现日期", "检查日期", "日期"],
-    "person_name": ["姓名", "劳动者姓名", "职工姓名"],
-    "id_number": ["身份证号", "身份证号码", "证件号码", "身份证"],
+    # Exam institutions' own wording too (受检人, 身份证件号码, 在岗状态, 主检结论): read, never stored.
+    "person_name": ["姓名", "劳动者姓名", "职工姓名", "受检人", "受检者", "受检人姓名"],
+    "id_number": ["身份证号", "身份证号码", "证件号码", "身份证", "身份证件号码", "证件号"],
+    "suspected_disease": ["疑似职业病名称", "疑似职业病"],
     "sex": ["性别"],
-    "hazard": ["接触危害因素", "危害因素", "职业病危害因素", "接触职业病危害因素"],
-    "exam_category": ["体检类别", "体检类型", "检查类别"],
-    "conclusion": ["体检结论", "检测结论", "结论", "检查结论"],
+    "hazard": [
+        "接触危害因素",
+        "危害因素",
+        "职业病危害因素",
+        "接触职业病危害因素",
+        "职业病危害因素名称",
+        "接害因素",
+        "接触职业病危害因素名称",
+    ],
+    "exam_category": ["体检类别", "体检类型", "检查类别", "在岗状态", "体检种类", "检查类型"],
+    "conclusion": ["体检结论", "检测结论", "结论", "检查结论", "主检结论", "职业健康检查结论"],
     "institution": ["体检机构", "检测机构", "检查机构"],
     "points": ["检测点数", "监测点数"],
     "exceed_points": ["超标点数", "不合格点数"],
@@ -98,6 +128,11 @@ class Table:
     letters: dict  # field -> column letter, for messages
     notes: list = field(default_factory=list)  # (row, column, message) about the layout, e.g. merged cells
     rows: object = ()  # iterator of Row
+    start_col: int = 0  # the sheet column of headers[0]
+
+    def letter_of(self, index):
+        """The spreadsheet letter of headers[index]."""
+        return column_letter(index + self.start_col + 1)
 
 
 # Column letters by hand rather than from openpyxl.utils: importing openpyxl takes the parse child
@@ -605,6 +640,7 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
         total=total,
         letters=letters,
         rows=rows(),
+        start_col=start_col,
     )
 
 

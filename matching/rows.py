@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from employers.choices import SourceKind
+from employers.choices import HazardCategory, SourceKind
 from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
 from employers.models import LIST_KINDS
 
@@ -26,19 +26,44 @@ from .values import (
     parse_date,
     parse_declaration_type,
     parse_department,
+    parse_review_status,
     parse_status,
 )
 
 PROGRESS_EVERY = 2000
 # The cells that describe the employer rather than the row's event.
-EMPLOYER_KEYS = ("name", "code", "address", "township", "industry", "workers", "exposed", "status", "department")
+# The 申报表's exposed counts per hazard category (the 2015 catalogue's categories).
+CATEGORY_COUNTS = {
+    "dust_exposed": HazardCategory.DUST,
+    "chemical_exposed": HazardCategory.CHEMICAL,
+    "physical_exposed": HazardCategory.PHYSICAL,
+    "radiological_exposed": HazardCategory.RADIOLOGICAL,
+    "biological_exposed": HazardCategory.BIOLOGICAL,
+    "other_exposed": HazardCategory.OTHER,
+}
+# The 申报表's other columns a declaration keeps, as text or as counts.
+FILING_TEXT = ("change_reason", "scale", "economic_type", "oh_org", "workplace_address")
+FILING_COUNTS = ("oh_fulltime", "oh_parttime", "disease_total")
+EMPLOYER_KEYS = (
+    "name",
+    "code",
+    "address",
+    "township",
+    "industry",
+    "workers",
+    "exposed",
+    "status",
+    "status_on",
+    "department",
+    "workplace_address",
+)
 # Cells of an exam row that identify or describe one worker: read, never stored.
-PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion"}
+PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion", "suspected_disease"}
 
 COMMON = ["name", "code", "address", "township"]
 TEMPLATES = {
-    SourceKind.REGISTER: (COMMON + ["industry", "workers", "exposed", "status"], {}),
-    SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "department"], {}),
+    SourceKind.REGISTER: (COMMON + ["industry", "workers", "exposed", "status", "status_on"], {}),
+    SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "status_on", "department"], {}),
     SourceKind.ENFORCEMENT: (COMMON + ["industry", "workers", "exposed", "hazard", "date"], {"date": "发现日期"}),
     SourceKind.EXAM: (
         COMMON + ["person_name", "id_number", "sex", "hazard", "exam_category", "date", "conclusion", "institution"],
@@ -50,8 +75,12 @@ TEMPLATES = {
     ),
     SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], {"date": "检测日期"}),
     SourceKind.DECLARATION: (
-        COMMON + ["industry", "workers", "exposed", "hazard", "declaration_type", "date"],
-        {"date": "申报日期"},
+        COMMON
+        + ["workplace_address", "industry", "scale", "economic_type", "declaration_type", "change_reason"]
+        + ["oh_org", "oh_fulltime", "oh_parttime", "workers", "disease_total", "exposed"]
+        + list(CATEGORY_COUNTS)
+        + ["hazard", "date", "receipt_no", "review_status"],
+        {"date": "申报日期", "address": "单位注册地址", "workers": "劳动者总人数", "exposed": "接触职业病危害总人数"},
     ),
 }
 REQUIRED = {
@@ -88,6 +117,23 @@ class Outcome:
             self.counts[level] += 1
 
 
+# Columns read beside a kind's template: alternative headers of the same facts, and the exam exports'
+# 疑似职业病名称 (not in the exam template, which staff already hold).
+READ_ALSO = {"workplace_address", "area", "status_on"}
+READ_ALSO_BY_KIND = {SourceKind.EXAM: {"suspected_disease"}}
+
+
+def ignored_columns(kind, table):
+    """The file's columns this kind of import does not read, as "D 列「备注」", so none is dropped in silence."""
+    used = set(TEMPLATES[kind][0]) | READ_ALSO | READ_ALSO_BY_KIND.get(kind, set())
+    taken = {index for key, index in table.fields.items() if key in used}
+    return [
+        f"{table.letter_of(index)} 列「{str(header).strip()}」"
+        for index, header in enumerate(table.headers)
+        if index not in taken and str(header).strip()
+    ]
+
+
 def read_rows(batch):
     """One pass over the file: rows become SourceRecords (exam rows one aggregate per employer).
     The file is parsed in a child process under limits (untrusted.py); this process checks its own
@@ -101,6 +147,10 @@ def read_rows(batch):
         outcome = Outcome()
         for row, column, message in table.notes:
             outcome.problem(row, column, ImportIssue.Level.WARNING, message)
+        ignored = ignored_columns(batch.kind, table)
+        if ignored:
+            message = f"以下列不导入，其内容不会保存：{'、'.join(ignored)}"
+            outcome.problem(table.header_row, "", ImportIssue.Level.WARNING, message)
         reader = RowReader(batch, outcome)
         for row in table.rows:
             outcome.rows += 1
@@ -193,7 +243,7 @@ class RowReader:
                 errors.append(("date", f"{label(self.kind, 'date')}为空"))
         data = fields["data"]
         if self.kind == SourceKind.DECLARATION:
-            data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
+            self.filing(values, data, attempt)
         if self.kind == SourceKind.MONITORING:
             points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
             if points is not None and exceed is not None and exceed > points:
@@ -203,6 +253,23 @@ class RowReader:
             if not blank(values.get(key)):
                 data[key] = str(values[key]).strip()[:200]
         return fields
+
+    def filing(self, values, data, attempt):
+        """What a row of the declaration system's export says beyond the employer: the 申报表's columns.
+        The 回执编号 is kept as given, never made up."""
+        data["declaration_type"] = attempt("declaration_type", parse_declaration_type) or "初次申报"
+        data["review_status"] = attempt("review_status", parse_review_status) or ""
+        for key in ("receipt_no", *FILING_TEXT):
+            if not blank(values.get(key)):
+                data[key] = str(values[key]).strip()[:200]
+        for key in FILING_COUNTS:
+            count = attempt(key, parse_count)
+            if count is not None:
+                data[key] = count
+        counts = {category: attempt(key, parse_count) for key, category in CATEGORY_COUNTS.items()}
+        counts = {str(category): n for category, n in counts.items() if n is not None}
+        if counts:
+            data["category_counts"] = counts
 
     def date(self, value):
         """Dates repeat across thousands of rows: each distinct cell is parsed once."""
@@ -231,7 +298,8 @@ class RowReader:
             "code": raw_code[:50],
             "code_norm": code[:30],
             "code_valid": uscc_is_valid(code) or (len(code) == 9 and org_code_is_valid(code)),
-            "address": str(values.get("address") or "")[:300],
+            # One address column: the registered address where the file has one, else the workplace's.
+            "address": str(values.get("address") or values.get("workplace_address") or "")[:300],
             "township_name": str(values.get("township") or "")[:50],
             "department": self.batch.department,
             "data": {},
@@ -257,6 +325,10 @@ class RowReader:
         status = attempt("status", parse_status)
         if status:
             fields["data"]["status"] = status
+            # Without its own date a status is dated by the list's 名单截至日期 (SourceRecord.business_date).
+            status_on = attempt("status_on", parse_date)
+            if status_on:
+                fields["data"]["status_on"] = status_on.isoformat()
         if self.kind == SourceKind.DEPARTMENT and not fields["department"]:
             if blank(values.get("department")):
                 errors.append(("department", "来源部门为空：请在导入时选择部门，或在文件中加一列「来源部门」"))
@@ -270,14 +342,18 @@ class RowReader:
         common = (fields["name_norm"], fields["code_norm"])
         if self.kind in LIST_KINDS:
             return common
-        return common + (fields["record_date"], tuple(sorted(fields["data"].items(), key=str)))
+        # repr: a declaration's category counts are a dict, and two equal rows give equal text.
+        return common + (fields["record_date"], repr(sorted(fields["data"].items(), key=str)))
 
     def aggregate(self, row, fields):
         """Fold one worker's exam into its employer's aggregate; the worker's identity stays in memory."""
         values = row.values
-        person = _digest(values.get("id_number") or values.get("person_name"))
+        worker = values.get("id_number") or values.get("person_name")
+        # Without a column that tells workers apart every row is a worker of its own: never a repeat.
+        person = _digest(worker if not blank(worker) else ("row", row.number))
         key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
-        visit = _digest((person, fields["record_date"], values.get("exam_category") or ""))
+        category = _exam_category(values.get("exam_category"))
+        visit = _digest((person, fields["record_date"], category))
         if key not in self.aggregates:
             self.aggregates[key] = {
                 "fields": fields,
@@ -300,9 +376,10 @@ class RowReader:
         aggregate["visits"].add(visit)
         aggregate["people"].add(person)
         aggregate["rows"].append(row.number)
-        aggregate["conclusions"][_conclusion_class(values.get("conclusion"))] += 1
-        if not blank(values.get("exam_category")):
-            aggregate["categories"][str(values["exam_category"]).strip()] += 1
+        suspected = not blank(values.get("suspected_disease"))
+        aggregate["conclusions"]["疑似职业病" if suspected else _conclusion_class(values.get("conclusion"))] += 1
+        if category:
+            aggregate["categories"][category] += 1
         for hazard in _split(values.get("hazard")):
             aggregate["hazards"][hazard] += 1
         if not blank(values.get("institution")):
@@ -339,6 +416,15 @@ def _digest(value):
 
 # GBZ 188 conclusion classes; per-person conclusions are reduced to these counts.
 CONCLUSIONS = ("目前未见异常", "复查", "疑似职业病", "职业禁忌证", "其他疾病或异常")
+
+
+# GBZ 188's exam categories, as exam institutions write them (在岗 / 在岗期间, 离岗 / 离岗时 …).
+EXAM_CATEGORIES = {"上岗": "上岗前", "在岗": "在岗期间", "离岗": "离岗时", "应急": "应急"}
+
+
+def _exam_category(value):
+    text = "" if blank(value) else str(value).strip()
+    return next((name for word, name in EXAM_CATEGORIES.items() if word in text), text)
 
 
 def _conclusion_class(value):

@@ -29,13 +29,17 @@ from .values import parse_department
 IMPORT_KINDS = [kind for kind in SourceKind if kind != SourceKind.MANUAL]
 
 
-def create_batch(upload, display_name, kind, user=None, department=""):
+def create_batch(upload, display_name, kind, user=None, department="", as_of=None):
     """Keep the uploaded file until it is imported, and open a batch for it.
 
     `upload` is the file as Django received it (an UploadedFile: a large one is already a temporary file,
     which storage moves into place) or a path (the command, the demo): either way one copy at most."""
     if kind not in IMPORT_KINDS:
         raise ValueError(f"未知的来源类型：{kind}")
+    today = timezone.localdate()
+    as_of = as_of or today
+    if as_of > today:
+        raise ValueError(f"名单截至日期 {as_of:%Y-%m-%d} 晚于今天。")
     source = File(open(upload, "rb")) if isinstance(upload, str | os.PathLike) else upload
     with source:
         digest = hashlib.sha256()
@@ -49,6 +53,7 @@ def create_batch(upload, display_name, kind, user=None, department=""):
             status=ImportBatch.Status.CHECKING,
             uploaded_by=user,
             heartbeat=timezone.now(),
+            as_of=as_of,
         )
         batch.upload.save(f"{batch.file_sha256[:16]}{Path(display_name).suffix.lower()}", source, save=False)
     batch.save()

@@ -8,7 +8,7 @@ import re
 
 from django.utils import timezone
 
-from employers.choices import DEPARTMENTS, DeclarationType, OperatingStatus
+from employers.choices import DEPARTMENTS, DeclarationType, OperatingStatus, ReviewStatus
 from employers.models import Industry, Township
 
 from .normalize import fold_text
@@ -32,6 +32,11 @@ STATUS_WORDS = {
     "吊销,未注销": OperatingStatus.REVOKED,
     "吊销未注销": OperatingStatus.REVOKED,
     "吊销,已注销": OperatingStatus.DEREGISTERED,
+    "迁出": OperatingStatus.MOVED_OUT,
+    "已迁出": OperatingStatus.MOVED_OUT,
+    "撤销": OperatingStatus.CANCELLED,
+    "已撤销": OperatingStatus.CANCELLED,
+    "撤销登记": OperatingStatus.CANCELLED,
 }
 
 
@@ -97,7 +102,7 @@ def parse_status(value):
     for word, status in STATUS_WORDS.items():
         if text.startswith(word):
             return status
-    raise CellProblem(f"经营状态「{value}」无法识别（可写 存续、在业、停业、注销、吊销）")
+    raise CellProblem(f"经营状态「{value}」无法识别（可写 存续、在业、停业、注销、吊销、迁出、撤销）")
 
 
 def parse_declaration_type(value):
@@ -108,6 +113,24 @@ def parse_declaration_type(value):
         if text == choice.value or text == choice.value.replace("申报", ""):
             return choice.value
     raise CellProblem(f"申报类型「{value}」无法识别（应为 初次申报、变更申报 或 年度更新）")
+
+
+REVIEW_WORDS = {
+    ReviewStatus.APPROVED: ("审核通过", "已审核", "通过", "已通过", "审核完成"),
+    ReviewStatus.PENDING: ("待审核", "未审核", "审核中", "已提交", "待审"),
+    ReviewStatus.RETURNED: ("退回", "已退回", "审核不通过", "不通过", "驳回", "审核退回"),
+}
+
+
+def parse_review_status(value):
+    """审核状态 of a filing: 审核通过, 待审核 or 退回 (blank: the export had none)."""
+    if blank(value):
+        return ""
+    text = fold_text(value)
+    for status, words in REVIEW_WORDS.items():
+        if text in words:
+            return status.value
+    raise CellProblem(f"审核状态「{value}」无法识别（应为 审核通过、待审核 或 退回）")
 
 
 def parse_department(value):

@@ -33,7 +33,12 @@ def imports(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = services.create_batch(
-            upload, upload.name, SourceKind(form.cleaned_data["kind"]), request.user, form.cleaned_data["department"]
+            upload,
+            upload.name,
+            SourceKind(form.cleaned_data["kind"]),
+            request.user,
+            form.cleaned_data["department"],
+            as_of=form.cleaned_data["as_of"],
         )
         transaction.on_commit(lambda: tasks.check_batch_task.delay(batch.pk))
         return redirect(batch)

@@ -1,4 +1,4 @@
-"""The bulletin's Word document and Excel annex, written from one quarter_stats() dict, and the PDF copy.
+"""The bulletin's Word document and Excel annex, written from one quarter_figures() dict, and the PDF copy.
 
 The Word document carries matplotlib charts as pictures (left out where no CJK font is installed, see
 charts.py) and tables with ■□ bars; the Excel annex carries native Excel charts.

@@ -1,6 +1,7 @@
 """Bulletins, quarterly submissions and spot-check dossiers: the workflows views, tasks and commands call."""
 
 import csv
+import datetime
 import io
 import logging
 import random
@@ -23,7 +24,7 @@ from matching.models import SourceRecord
 
 from . import documents
 from .models import Bulletin, Quarter, Submission
-from .stats import quarter_stats
+from .stats import differences, quarter_figures
 
 log = logging.getLogger(__name__)
 MAX_SAMPLE = 200
@@ -58,7 +59,7 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     """Write the Word document, the Excel annex and (where LibreOffice exists) the PDF for one version."""
     period = bulletin.period
     _progress(bulletin, 10, "正在统计……")
-    stats = quarter_stats(period.year, period.quarter, with_lists=True)
+    stats = quarter_figures(period, with_lists=True)
     base = f"{period}调度通报v{bulletin.version}"
     _progress(bulletin, 40, "正在生成 Word 通报……")
     docx = documents.bulletin_docx(stats)
@@ -83,10 +84,25 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     bulletin.figures = stats
     bulletin.status = Bulletin.Status.DONE
     bulletin.progress = 100
-    bulletin.message = "已生成" + ("" if pdf_bytes else pdf_note)
+    bulletin.message = "已生成" + ("" if pdf_bytes else pdf_note) + _against_issued(bulletin, stats)
     bulletin.finished_at = timezone.now()
     bulletin.save()
     return bulletin
+
+
+def _against_issued(bulletin: Bulletin, stats: dict) -> str:
+    """Issued versions keep their figures; a recomputation that now differs says where (data loaded or
+    corrected since, e.g. a township or industry put right)."""
+    issued = (
+        Bulletin.objects.filter(year=bulletin.year, quarter=bulletin.quarter, status=Bulletin.Status.DONE)
+        .exclude(pk=bulletin.pk)
+        .order_by("-version")
+        .first()
+    )
+    changed = differences(issued.figures, stats) if issued and issued.figures else []
+    if not changed:
+        return ""
+    return f"。按现有数据重算，与已印发版本（第{issued.version}版）不同：" + "；".join(changed)
 
 
 def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
@@ -137,7 +153,7 @@ def latest_quarter_with_data(today=None) -> Quarter:
 
 def campaign_course(until: Quarter, current: dict) -> list[dict]:
     """The campaign quarter by quarter up to `until`: each past quarter as its latest bulletin stated it,
-    `until` itself from its figures now (`current`, quarter_stats). Reading the bulletins keeps the page
+    `until` itself from its figures now (`current`, quarter_figures). Reading the bulletins keeps the page
     from recomputing every quarter's register."""
     stated = {}
     for bulletin in Bulletin.objects.filter(status=Bulletin.Status.DONE).order_by("year", "quarter", "version"):
@@ -185,6 +201,9 @@ def submit_register(quarter: Quarter, user, note: str = "") -> Submission:
 
 
 def _date(value):
+    """A date, or a moment as the county's calendar day (TIME_ZONE, not the UTC it is stored in)."""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localdate(value)
     return value.strftime("%Y-%m-%d") if value else ""
 
 
@@ -239,7 +258,7 @@ def dossier_facts(employer: Employer) -> dict:
         ],
         "changes": [
             (
-                f"{e['when']:%Y-%m-%d %H:%M}",
+                f"{timezone.localtime(e['when']):%Y-%m-%d %H:%M}",
                 e["who_name"],
                 "；".join(e["changes"]),
             )

@@ -1,28 +1,28 @@
-"""Quarterly statistics: one plain dict per quarter, used alike by the dashboard, the bulletin and its annex.
+"""Quarterly figures: one plain dict per quarter, the one source of the dashboard, the bulletin and its
+annex, and `manage.py quarter_figures`.
 
-The register is read as it stood at the end of the quarter (django-simple-history snapshots), and a
-declaration counts when its declared_on falls on or before the last day of the quarter. Later edits,
-new employers and later declarations therefore leave a past quarter's figures unchanged.
+Everything is read by business dates (Employer.objects.standing): who was on the register by the
+lists' own dates (名单截至日期), each CDC decision and operating status from the day it took effect,
+each filing by its 申报日期. Loading a list late, or lists in another order, gives the same figures
+for every quarter; facts without dates (township, industry, headcount) are read as they are now, so a
+correction applies to past quarters too (an issued bulletin keeps the figures it was printed with).
 """
 
 import datetime
 from collections import Counter, defaultdict
 
-from django.conf import settings
-from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from employers.choices import IndustryRisk, RegisterStatus, Scale, SourceKind
-from employers.models import Declaration, Employer, EmployerSource, Industry, Township
+from employers import rules
+from employers.choices import DeclaredBasis, RegisterStatus, Scale, SourceKind
+from employers.models import Declaration, Employer, EmployerSource, Industry, KeyIndustry, Township, flag
 from inspections import quality as declaration_quality
 from inspections.services import visit_figures
-from matching.models import SourceRecord
 from outreach.services import outreach_figures
 
 from .models import Quarter
 
 INCLUDED = RegisterStatus.INCLUDED
-EVIDENCE_KINDS = (SourceKind.EXAM, SourceKind.MONITORING, SourceKind.RADIATION)
 TARGETS = {
     "t2024": {
         "title": "2024年底工业领域严重行业用人单位申报全覆盖",
@@ -47,14 +47,27 @@ SNAPSHOT_FIELDS = (
     "workers",
     "exposed_workers",
     "scale",
-    "register_status",
     "open_reason",
+    "risk_decision",
+    "key_industry",
+    "register_then",
+    "operating_then",
+    "first_filed",
+    "last_filed",
+    "counted",
+    "declared_ever",
+    "declared_current",
 )
 
 
+def figures_day(quarter: Quarter) -> datetime.date:
+    """The day a quarter's figures describe: its last day, or today while it is still running."""
+    return min(quarter.end, timezone.localdate())
+
+
 def quarter_cutoff(quarter: Quarter) -> datetime.datetime:
-    """The last moment of the quarter's last day, in the county's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(quarter.end, datetime.time.max))
+    """The last moment of the figures' day, in the county's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(figures_day(quarter), datetime.time.max))
 
 
 def rate(part: int, whole: int) -> float:
@@ -66,17 +79,6 @@ def pct(value: float) -> str:
     return f"{value:.1f}%"
 
 
-def register_as_of(moment: datetime.datetime) -> list[dict]:
-    """Every employer as it stood at `moment`, as plain dicts, from the change history."""
-    rows = {}
-    # as_of() keeps the latest record per employer; ordering by history_id settles records
-    # that share one timestamp (bulk_create_with_history writes them so).
-    queryset = Employer.history.as_of(moment).order_by("history_id").values(*SNAPSHOT_FIELDS)
-    for row in queryset.iterator(chunk_size=5000):
-        rows[row["id"]] = row
-    return list(rows.values())
-
-
 def _industries():
     by_id, by_code = {}, {}
     for i in Industry.objects.values("id", "code", "name", "level", "section", "division", "risk"):
@@ -85,17 +87,9 @@ def _industries():
     return by_id, by_code
 
 
-def _declarations(end: datetime.date):
-    """{employer_id: (first, last)} for filings on or before `end`."""
-    return {
-        d["employer_id"]: (d["first"], d["last"])
-        for d in Declaration.objects.filter(declared_on__lte=end)
-        .values("employer_id")
-        .annotate(first=Min("declared_on"), last=Max("declared_on"))
-    }
-
-
 def _share(label, rows, query, key=None):
+    """A line of figures: 应申报 (included), 已申报 by the bulletin's basis (declared), both kinds of
+    declared beside it, and the register-list filters that open exactly these employers (query)."""
     included = len(rows)
     declared = sum(1 for r in rows if r["declared"])
     return {
@@ -103,9 +97,11 @@ def _share(label, rows, query, key=None):
         "label": label,
         "included": included,
         "declared": declared,
+        "declared_current": sum(1 for r in rows if r["declared_current"]),
+        "declared_ever": sum(1 for r in rows if r["declared_ever"]),
         "undeclared": included - declared,
         "rate": rate(declared, included),
-        "query": {"register_status": INCLUDED, **query},
+        "query": {"counted": "1", **query},
     }
 
 
@@ -117,28 +113,47 @@ def _grouped(rows, keyfunc):
 
 
 def _snapshot(quarter: Quarter):
-    cutoff = quarter_cutoff(quarter)
+    """Every employer on the register on the figures' day, as plain dicts with its flags."""
+    day = figures_day(quarter)
     industries, _ = _industries()
-    declared = _declarations(quarter.end)
-    rows = register_as_of(cutoff)
+    basis = "declared_current" if rules.declared_basis() == DeclaredBasis.CURRENT else "declared_ever"
+    standing = Employer.objects.standing(day).annotate(key_industry=flag(KeyIndustry.q()))
+    rows = list(standing.order_by().values(*SNAPSHOT_FIELDS).iterator(chunk_size=5000))
     for r in rows:
         industry = industries.get(r["industry_id"]) or {}
+        risk = rules.effective_risk(r["risk_decision"], industry.get("risk", ""))
+        r["register_status"] = r["register_then"]
         r["section"] = industry.get("section", "")
         r["division"] = industry.get("division", "")
         r["industry_code"] = industry.get("code", "")
         r["industry_name"] = industry.get("name", "")
-        r["serious"] = industry.get("risk") == IndustryRisk.SERIOUS
-        r["industrial"] = r["section"] in settings.INDUSTRIAL_SECTIONS
-        r["ten_plus"] = (r["workers"] or 0) >= 10
+        r["serious"] = rules.is_serious(risk)
+        r["judge"] = rules.needs_judgement(risk)
+        r["industrial"] = rules.is_industrial(r["section"])
+        r["headcount"] = rules.headcount_class(r["workers"])
+        r["ten_plus"] = r["headcount"] == "ten_plus"
         r["t2024"] = r["serious"] and r["industrial"]
         r["t2025"] = r["serious"] and r["ten_plus"]
-        r["first_declared"], r["last_declared"] = declared.get(r["id"], (None, None))
-        r["declared"] = r["first_declared"] is not None
-    return cutoff, rows
+        r["first_declared"] = r["first_filed"]
+        r["declared"] = r[basis]
+    return quarter_cutoff(quarter), rows
 
 
 def _overall(included):
     return _share("全部已纳入单位", included, {})
+
+
+# Beside each target, the employers that may belong to it but cannot be placed yet: an industry the
+# catalogue leaves to judgement, and (for the 2025 target) a serious-industry employer of unknown size.
+UNPLACED = {
+    "t2024": {"judge": lambda r: r["judge"] and r["industrial"]},
+    "t2025": {
+        "judge": lambda r: r["judge"] and r["headcount"] != "under_ten",
+        "headcount_unknown": lambda r: r["serious"] and r["headcount"] == "unknown",
+    },
+}
+UNPLACED_LABELS = {"judge": "行业需判断（风险分类未定）", "headcount_unknown": "严重行业人数不详"}
+UNPLACED_QUERY = {"judge": {"judge": "1"}, "headcount_unknown": {"serious": "1", "ten_plus": "unknown"}}
 
 
 def _targets(included):
@@ -146,7 +161,11 @@ def _targets(included):
     for key, target in TARGETS.items():
         rows = [r for r in included if r[key]]
         share = _share(target["short"], rows, target["query"], key=key)
-        out[key] = {**target, **share}
+        unplaced = []
+        for what, test in UNPLACED[key].items():
+            query = {**({"industrial": "1"} if key == "t2024" else {}), **UNPLACED_QUERY[what]}
+            unplaced.append(_share(UNPLACED_LABELS[what], [r for r in included if test(r)], query, key=what))
+        out[key] = {**target, **share, "unplaced": unplaced}
     return out
 
 
@@ -182,6 +201,9 @@ def _industry_breakdown(included):
     return sections, divisions
 
 
+HEADCOUNTS = [("ten_plus", "1", "10人及以上"), ("under_ten", "0", "10人以下"), ("unknown", "unknown", "人数不详")]
+
+
 def _flag_breakdowns(included):
     scales = _grouped(included, lambda r: r["scale"])
     by_scale = [_share(label, scales.get(value, []), {"scale": value}, key=value) for value, label in Scale.choices]
@@ -193,9 +215,13 @@ def _flag_breakdowns(included):
             _share("严重行业", [r for r in included if r["serious"]], {"serious": "1"}, key="serious"),
             _share("一般及其他行业", [r for r in included if not r["serious"]], {"serious": "0"}, key="general"),
         ],
+        # Plan 二(一)5: the industries the county adds to the campaign's scope, a line of their own.
+        "key_industries": _share(
+            "县重点行业", [r for r in included if r["key_industry"]], {"key_industry": "1"}, key="key_industries"
+        ),
         "by_size": [
-            _share("10人及以上", [r for r in included if r["ten_plus"]], {"ten_plus": "1"}, key="ten_plus"),
-            _share("10人以下或未填", [r for r in included if not r["ten_plus"]], {"ten_plus": "0"}, key="small"),
+            _share(label, [r for r in included if r["headcount"] == key], {"ten_plus": value}, key=key)
+            for key, value, label in HEADCOUNTS
         ],
     }
 
@@ -205,17 +231,17 @@ def _sources(rows, cutoff, quarter):
     by_id = {r["id"]: r for r in rows}
     first_source, listed = {}, Counter()
     for s in (
-        EmployerSource.objects.filter(first_seen__lte=cutoff)
-        .order_by("employer_id", "first_seen", "id")
-        .values("employer_id", "kind", "department", "first_seen")
+        EmployerSource.objects.filter(listed_on__lte=cutoff.date())
+        .order_by("employer_id", "listed_on", "id")
+        .values("employer_id", "kind", "department", "listed_on")
         .iterator(chunk_size=5000)
     ):
         if s["employer_id"] not in by_id:
             continue  # recorded after the quarter ended
         key = (s["kind"], s["department"])
         listed[key] += 1
-        first_source.setdefault(s["employer_id"], (key, s["first_seen"]))
-    start = timezone.make_aware(datetime.datetime.combine(quarter.start, datetime.time.min))
+        first_source.setdefault(s["employer_id"], (key, s["listed_on"]))
+    start = quarter.start
     labels = dict(SourceKind.choices)
     out = []
     for key in sorted(listed, key=lambda k: (list(labels).index(k[0]) if k[0] in labels else 99, k[1])):
@@ -234,7 +260,7 @@ def _sources(rows, cutoff, quarter):
                 "must_declare": len(must),
                 "declared": sum(1 for r in must if r["declared"]),
                 "yield_rate": rate(len(must), len(added)),
-                "query": {"source": kind, "register_status": INCLUDED},
+                "query": {"source": kind},
             }
         )
     no_source = [r for r in rows if r["id"] not in first_source]
@@ -243,18 +269,18 @@ def _sources(rows, cutoff, quarter):
 
 def _evidence(included, first_source, cutoff, quarter):
     """数据比对: employers found by exam/monitoring data, and undeclared employers that data shows at work."""
-    start = timezone.make_aware(datetime.datetime.combine(quarter.start, datetime.time.min))
-    found = [e for e, ((kind, _), seen) in first_source.items() if kind in EVIDENCE_KINDS and start <= seen <= cutoff]
-    with_records = set(
-        SourceRecord.objects.filter(kind__in=EVIDENCE_KINDS, employer__isnull=False)
-        .filter(Q(record_date__lte=quarter.end) | Q(record_date__isnull=True, batch__created_at__lte=cutoff))
-        .values_list("employer_id", flat=True)
-        .distinct()
-    )
+    day = cutoff.date()
+    found = [
+        e
+        for e, ((kind, _), seen) in first_source.items()
+        if kind in rules.EVIDENCE_KINDS and quarter.start <= seen <= day
+    ]
+    with_records = set(Employer.objects.with_evidence(day).values_list("pk", flat=True))
     undeclared_with_evidence = [r for r in included if not r["declared"] and r["id"] in with_records]
     return {
         "new_found": len(found),
         "undeclared_with_evidence": len(undeclared_with_evidence),
+        "query": {"counted": "1", "evidence": "1"},
     }, undeclared_with_evidence
 
 
@@ -308,30 +334,33 @@ def _employer_line(r, townships):
         "serious": r["serious"],
         "industrial": r["industrial"],
         "ten_plus": r["ten_plus"],
+        "headcount_unknown": r["headcount"] == "unknown",
         "t2024": r["t2024"],
         "t2025": r["t2025"],
         "open_reason": r["open_reason"],
     }
 
 
-def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare: bool = True) -> dict:
-    """Every figure of one quarter as a JSON-able dict.
+def quarter_figures(period: Quarter, *, with_lists: bool = False, compare: bool = True) -> dict:
+    """Every figure of one quarter as a JSON-able dict (docs/reports.md lists its keys).
 
     with_lists adds the employer lists behind the gaps (for the annex); compare adds the previous
     quarter's figures and the change against them."""
-    period = Quarter(year, quarter)
     cutoff, rows = _snapshot(period)
-    included = [r for r in rows if r["register_status"] == INCLUDED]
-    previous = quarter_stats(*_pair(period.previous()), compare=False) if compare else None
+    included = [r for r in rows if r["counted"]]
+    previous = quarter_figures(period.previous(), compare=False) if compare else None
     sources, no_source, first_source = _sources(rows, cutoff, period)
     evidence, evidence_rows = _evidence(included, first_source, cutoff, period)
     sections, divisions = _industry_breakdown(included)
-    new_declarations = Declaration.objects.filter(declared_on__range=(period.start, period.end))
+    new_declarations = Declaration.objects.counting().filter(declared_on__range=(period.start, period.end))
     status_counts = Counter(r["register_status"] for r in rows)
     stats = {
-        "year": year,
-        "quarter": quarter,
+        "year": period.year,
+        "quarter": period.quarter,
         "period": str(period),
+        "as_of": cutoff.date().isoformat(),
+        "declared_basis": rules.declared_basis(),
+        "declared_basis_label": DeclaredBasis(rules.declared_basis()).label,
         "label": period.label,
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
@@ -345,6 +374,11 @@ def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare:
             ],
             "by_source": sources,
             "no_source": no_source,
+        },
+        # Confirmed employers that have left the denominators: registration ended, or stopped > 6 months.
+        "left": {
+            "count": sum(1 for r in rows if r["register_status"] == INCLUDED and not r["counted"]),
+            "query": {"register_status": INCLUDED, "counted": "0"},
         },
         "overall": _overall(included),
         "new_declarations": {
@@ -365,6 +399,7 @@ def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare:
         "visits": visit_figures(period.start, period.end),
     }
     stats["change"] = _change(stats, previous)
+    _date_queries(stats, cutoff.date().isoformat())
     if with_lists:
         townships = dict(Township.objects.values_list("id", "name"))
         undeclared = sorted(
@@ -378,8 +413,17 @@ def quarter_stats(year: int, quarter: int, *, with_lists: bool = False, compare:
     return stats
 
 
-def _pair(quarter: Quarter):
-    return quarter.year, quarter.quarter
+def _date_queries(figures, day):
+    """Every figure's list filters ask for the register as of the figures' day (EmployerFilter.as_of)."""
+    if isinstance(figures, dict):
+        if isinstance(figures.get("query"), dict):
+            figures["query"]["as_of"] = day
+        for key, value in figures.items():
+            if key != "previous":
+                _date_queries(value, day)
+    elif isinstance(figures, list):
+        for value in figures:
+            _date_queries(value, day)
 
 
 def _change(stats, previous):
@@ -397,6 +441,24 @@ def _change(stats, previous):
         "overall": previous["overall"],
         "targets": {k: {f: v[f] for f in ("included", "declared", "rate")} for k, v in previous["targets"].items()},
     }
+    return out
+
+
+def differences(old: dict, new: dict) -> list[str]:
+    """The headline figures on which a recomputed quarter differs from an issued one, in words."""
+    out = []
+
+    def compare(label, before, after):
+        for key, word in (("included", "应申报"), ("declared", "已申报")):
+            if before.get(key) != after.get(key):
+                out.append(f"{label}{word} {before.get(key)} → {after.get(key)} 家")
+
+    compare("全县", old["overall"], new["overall"])
+    for key, target in new["targets"].items():
+        compare(target["short"], old["targets"].get(key, {}), target)
+    before = {t["label"]: t for t in old["by_township"]}
+    for township in new["by_township"]:
+        compare(township["label"], before.get(township["label"], {}), township)
     return out
 
 

@@ -14,7 +14,7 @@ from hezuo_shenbao.lib.docx import DOCX_TYPE
 from . import services
 from .forms import BulletinForm, SampleForm, SubmissionForm
 from .models import Bulletin, Quarter, Submission
-from .stats import quarter_stats
+from .stats import quarter_figures
 from .tasks import build_bulletin_task
 
 BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf"}
@@ -33,7 +33,7 @@ def _quarter_from(request):
 @require_perm("reports.view_dashboard")
 def dashboard(request):
     quarter = _quarter_from(request)
-    stats = quarter_stats(quarter.year, quarter.quarter)
+    stats = quarter_figures(quarter)
     targets = [{**t, "deadline_date": datetime.date.fromisoformat(t["deadline"])} for t in stats["targets"].values()]
     charts = {
         "targets": [{"key": k, "name": t["short"], "rate": t["rate"]} for k, t in stats["targets"].items()],

@@ -13,4 +13,6 @@ ACCESS = {
     "employers:detail": Rule(EVERYONE, employer),
     "employers:edit": Rule(CDC_ONLY, employer),
     "employers:register": Rule(CDC_ONLY, employer, method="post"),
+    "employers:risk": Rule(CDC_ONLY, employer, method="post"),
+    "employers:city_filing": Rule(CDC_ONLY, employer, method="post"),
 }

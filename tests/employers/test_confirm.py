@@ -117,3 +117,19 @@ def test_excluding_an_employer_without_records_needs_no_second_step(cast, as_use
     as_user(cast.cdc).post(url, {"status": "已排除", "reason": "已迁出", "version": employer.version})
     employer.refresh_from_db()
     assert employer.register_status == "已排除"
+
+
+def test_a_confirmation_dated_back_counts_from_that_date(cast, as_user, pending):
+    import datetime
+
+    from reports.models import Quarter
+    from reports.stats import quarter_figures
+
+    pending.listed_on = datetime.date(2024, 10, 1)
+    pending.save()
+    _decide(as_user(cast.cdc), pending, status="已纳入", reason="2024年名单确认", effective_on="2024-11-20")
+
+    assert quarter_figures(Quarter(2024, 3))["overall"]["included"] == 0
+    assert quarter_figures(Quarter(2024, 4))["overall"]["included"] == 1
+    response = _decide(as_user(cast.cdc), pending, status="已排除", reason="重复", effective_on="2999-01-01")
+    assert any("晚于今天" in m for m in _messages(response))

@@ -51,7 +51,18 @@ def test_it_loads_heshui_townships():
         ("0131", "一般"),  # 棉花种植 ← 中类 013
         ("6210", "一般"),  # 正餐服务 ← 中类 621
         ("5265", "一般"),  # 机动车燃油零售: listed as a 小类 itself
-        ("0311", "需判断"),  # 牛的饲养 ← 中类 031, split by process (牛、羊 严重 / 其他 一般)
+        # The catalogue's splits that follow 小类 lines resolve per 小类 (gbt4754_subclasses).
+        ("0311", "严重"),  # 牛的饲养 ← 031 牲畜饲养（牛、羊）
+        ("0313", "一般"),  # 猪的饲养 ← 031 牲畜饲养（其他）
+        ("2432", "严重"),  # 金属工艺品制造 ← 243（雕塑、金属、漆器、珠宝）
+        ("2437", "一般"),  # 地毯、挂毯制造 ← 243（其他）
+        ("4411", "严重"),  # 火力发电 ← 441（火力发电、热电联产、核力发电、生物质能发电）
+        ("4415", "一般"),  # 风力发电 ← 441（其他）
+        ("7724", "严重"),  # 危险废物治理 ← 772
+        ("7721", "一般"),  # 水污染治理 ← 772（其他）
+        # Splits by process or material cannot be read from the code.
+        ("4430", "需判断"),  # 热力生产和供应 ← 443（燃煤、核能 严重 / 其他 一般）
+        ("0531", "需判断"),  # 畜牧良种繁殖活动 ← 053（牛、羊 严重 / 其他 一般）
     ],
 )
 def test_it_looks_up_a_small_class_risk_through_its_group(code, risk):
@@ -59,7 +70,8 @@ def test_it_looks_up_a_small_class_risk_through_its_group(code, risk):
 
 
 def test_it_explains_split_and_starred_verdicts():
-    assert "牲畜饲养（牛、羊）：严重" in Industry.objects.get(code="0311").risk_note
+    assert "牲畜饲养（牛、羊）" in Industry.objects.get(code="0311").risk_note
+    assert "热力生产和供应（燃煤、核能）：严重" in Industry.objects.get(code="4430").risk_note
     assert "胶粘剂" in Industry.objects.get(code="8111").risk_note
 
 

@@ -218,7 +218,8 @@ def test_the_employer_page_shows_the_checklist(as_user, cast):
 
 
 def test_the_bulletin_counts_equal_the_overview(as_user, cast):
-    from reports.stats import quarter_stats
+    from reports.models import Quarter
+    from reports.stats import quarter_figures
 
     today = timezone.localdate()
     over = make_employer()
@@ -228,7 +229,7 @@ def test_the_bulletin_counts_equal_the_overview(as_user, cast):
     pending = make_employer(register_status="待确认")  # not on the register: counted by neither
     make_declaration(pending, declared_on=today - datetime.timedelta(days=10), workers=1, exposed_workers=5)
 
-    bulletin = {q["key"]: q["count"] for q in quarter_stats(today.year, (today.month - 1) // 3 + 1)["quality"]}
+    bulletin = {q["key"]: q["count"] for q in quarter_figures(Quarter.containing(today))["quality"]}
     page = {q["key"]: q["count"] for q in as_user(cast.bureau).get(reverse("inspections:quality")).context["summary"]}
     assert page == {key: bulletin[key] for key in page}
     assert page["exposed_over_total"] == 1 and page["annual_overdue"] == 1

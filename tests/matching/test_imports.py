@@ -349,3 +349,102 @@ def test_cancel_deletes_the_batch_and_file(staff, tmp_path):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_a_list_carries_its_date_and_its_operating_statuses_with_theirs(staff, tmp_path):
+    headers = ["单位名称", "统一社会信用代码", "经营状态", "经营状态日期"]
+    rows = [
+        ["合水县甲建材有限公司", valid_code(9101), "注销", "2024-08-01"],
+        ["合水县乙建材有限公司", valid_code(9102), "迁出", ""],
+        ["合水县丙建材有限公司", valid_code(9103), "撤销", ""],
+    ]
+    path = write(tmp_path / "市场监管名单.xlsx", headers, rows)
+    with path.open("rb") as handle:
+        data = {"kind": "department", "department": "市场监管", "file": handle, "as_of": "2024-12-31"}
+        response = staff.post(reverse("matching:imports"), data)
+    batch = ImportBatch.objects.get()
+    assert batch.as_of == datetime.date(2024, 12, 31)
+    assert "名单截至 2024-12-31" in staff.get(response.url).content.decode()
+    staff.post(reverse("matching:confirm", args=[batch.pk]))
+
+    found = {e.name: e for e in Employer.objects.all()}
+    assert {name: e.listed_on for name, e in found.items()} == dict.fromkeys(found, datetime.date(2024, 12, 31))
+    assert found["合水县甲建材有限公司"].operating_status == "注销"
+    dated = found["合水县甲建材有限公司"].operating_changes.get()
+    assert (dated.status, dated.effective_on) == ("注销", datetime.date(2024, 8, 1))
+    assert (found["合水县乙建材有限公司"].operating_status, found["合水县丙建材有限公司"].operating_status) == (
+        "迁出",
+        "撤销",
+    )
+
+
+def test_a_list_date_in_the_future_or_misspelt_is_refused(staff, tmp_path):
+    path = write(tmp_path / "list.csv", ["单位名称"], [["甲公司"]])
+    with path.open("rb") as handle:
+        page = staff.post(reverse("matching:imports"), {"kind": "register", "file": handle, "as_of": "2999-01-01"})
+    assert "名单截至日期 2999-01-01 晚于今天" in page.content.decode() and not ImportBatch.objects.exists()
+    with pytest.raises(CommandError, match="应写作 YYYY-MM-DD"):
+        run_import("register", path, "--as-of", "2024-13-01")
+
+
+def test_a_declaration_export_keeps_the_forms_columns_and_names_what_it_ignores(db, tmp_path):
+    headers = [
+        "单位名称", "统一社会信用代码", "单位注册地址", "工作场所地址", "企业规模", "注册类型", "申报类别",
+        "变更原因", "职业卫生管理机构", "专职管理人员数", "兼职管理人员数", "劳动者总人数", "职业病累计人数",
+        "接触职业病危害总人数",
+        "粉尘类接触人数", "化学物质类接触人数", "物理因素类接触人数", "放射性物质类接触人数", "其他接触人数",
+        "职业病危害因素名称", "申报日期", "回执编号", "审核状态", "填报人电话",
+    ]  # fmt: skip
+    rows = [
+        ["合水县甲水泥有限公司", valid_code(9201), "西华池镇人民路1号", "西华池镇工业园区", "小型", "有限责任公司",
+         "变更申报", "更换生产工艺", "安环部", 1, 2, 80, 0, 30, 20, 5, 30, 0, 0, "矽尘、噪声", "2025-03-01",
+         "HS2025030001", "审核通过", "0934-1234567"],
+        ["合水县乙砖厂", valid_code(9202), "老城镇", "", "微型", "个体", "初次申报", "", "", "", "", 8, "", 6,
+         6, "", "", "", "", "矽尘", "2025-04-01", "", "待审核", ""],
+    ]  # fmt: skip
+    path = write(tmp_path / "申报系统导出.xlsx", headers, rows)
+
+    run_import("declaration", path)
+
+    ignored = ImportBatch.objects.get().issues.get(level="warning", message__startswith="以下列不导入")
+    assert ignored.message == "以下列不导入，其内容不会保存：X 列「填报人电话」"
+    cement = Employer.objects.get(code=valid_code(9201))
+    filing = cement.declarations.get()
+    assert (filing.declaration_type, filing.change_reason, filing.receipt_no, filing.review_status) == (
+        "变更申报", "更换生产工艺", "HS2025030001", "审核通过",
+    )  # fmt: skip
+    assert (filing.workers, filing.exposed_workers, filing.oh_fulltime, filing.oh_parttime) == (80, 30, 1, 2)
+    assert filing.category_counts == {"粉尘": 20, "化学因素": 5, "物理因素": 30, "放射性因素": 0, "其他因素": 0}
+    assert filing.hazard_categories == ["粉尘", "化学因素", "物理因素"]
+    assert filing.hazard_factors == ["矽尘", "噪声"]
+    assert (filing.workplace_address, cement.declaration_status) == ("西华池镇工业园区", "已申报")
+    bricks = Employer.objects.get(code=valid_code(9202))
+    # 待审核 is not yet a declaration, and no receipt number is made up for it.
+    assert (bricks.declaration_status, bricks.declarations.get().receipt_no) == ("未申报", "")
+
+
+def test_an_exam_export_in_the_institutions_words_keeps_workers_apart_and_keeps_no_one(db, tmp_path):
+    headers = ["单位名称", "体检日期", "受检人", "身份证件号码", "接害因素", "在岗状态", "主检结论", "疑似职业病名称"]
+    rows = [
+        ["合水县甲水泥有限公司", "2025-03-01", "张卫东", "620000199001011234", "矽尘", "在岗", "目前未见异常", ""],
+        ["合水县甲水泥有限公司", "2025-03-01", "李秀兰", "62000019850202456X", "矽尘、噪声", "在岗", "其他", "尘肺病"],
+        ["合水县甲水泥有限公司", "2025-03-01", "王强", "620000199203031111", "噪声", "上岗前", "复查", ""],
+    ]
+    run_import("exam", write(tmp_path / "体检.xlsx", headers, rows))
+
+    record = SourceRecord.objects.get()
+    assert (record.data["examined"], record.data["exams"]) == (3, 3)
+    assert record.data["conclusions"] == {"目前未见异常": 1, "疑似职业病": 1, "复查": 1}
+    assert record.data["categories"] == {"在岗期间": 2, "上岗前": 1}
+    assert record.data["hazards"] == ["噪声", "矽尘"]
+    assert not ImportIssue.objects.filter(level="duplicate").exists()
+    stored = str(record.__dict__) + str(list(ImportIssue.objects.values()))
+    assert not any(secret in stored for secret in ("张卫东", "李秀兰", "620000199001011234", "尘肺病"))
+
+
+def test_exam_rows_without_worker_columns_are_never_taken_for_repeats(db, tmp_path):
+    rows = [["合水县乙砖厂", "2025-03-01", "矽尘"], ["合水县乙砖厂", "2025-03-01", "矽尘"]]
+    run_import("exam", write(tmp_path / "体检汇总.csv", ["单位名称", "体检日期", "接害因素"], rows))
+
+    assert SourceRecord.objects.get().data["examined"] == 2
+    assert not ImportIssue.objects.filter(level="duplicate").exists()

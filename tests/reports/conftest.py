@@ -11,13 +11,17 @@ def moment(year, month, day):
 
 
 def backdate(employer, when):
-    """Pretend the employer's history so far was recorded at `when` (tests cannot wait for quarters to pass)."""
-    Employer.history.filter(id=employer.pk).update(history_date=when)
+    """Date the employer's listing and its decisions so far to `when`, as a list of that date and a
+    confirmation dated with it would (tests cannot wait for quarters to pass)."""
+    employer.listed_on = when.date()
+    Employer.objects.filter(pk=employer.pk).update(listed_on=employer.listed_on)
+    employer.register_changes.update(effective_on=when.date())
 
 
 def add_source(employer, kind="register", department="", when=None):
+    when = when or moment(2025, 1, 10)
     return EmployerSource.objects.create(
-        employer=employer, kind=kind, department=department, first_seen=when or moment(2025, 1, 10)
+        employer=employer, kind=kind, department=department, first_seen=when, listed_on=when.date()
     )
 
 

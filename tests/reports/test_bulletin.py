@@ -78,14 +78,27 @@ def test_a_figure_in_the_bulletin_equals_the_dashboards(county, cast, as_user, r
 
 def test_regenerating_keeps_earlier_versions_and_gives_the_same_figures(county, cast, run_tasks, no_pdf):
     first = _build(cast)
-    county["B"].township = county["C"].township
-    county["B"].save()  # a change after the quarter: recorded now, so not part of 2025Q1
+    county["C"].set_register_status("已排除", cast.cdc, "重复录入")  # a decision taking effect today
     second = _build(cast)
 
     assert (first.version, second.version) == (1, 2)
     assert Bulletin.objects.filter(year=2025, quarter=1).count() == 2
     assert first.docx.name != second.docx.name and first.docx.storage.exists(first.docx.name)
     assert second.figures == first.figures
+    assert "不同" not in second.message
+
+
+def test_a_recomputed_issued_quarter_that_differs_says_so(county, cast, as_user, run_tasks, no_pdf):
+    first = _build(cast)
+    county["B"].township = county["C"].township
+    county["B"].save()  # a township put right: undated facts are read as they are now
+    second = _build(cast)
+
+    first.refresh_from_db()
+    assert first.figures["by_township"] != second.figures["by_township"]
+    assert "按现有数据重算，与已印发版本（第1版）不同：西华池镇应申报 2 → 1 家" in second.message
+    page = as_user(cast.bureau).get(reverse("reports:bulletins")).content.decode()
+    assert "与已印发版本（第1版）不同" in page
 
 
 def test_building_twice_does_nothing_the_second_time(county, cast, run_tasks, no_pdf):

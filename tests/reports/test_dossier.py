@@ -61,3 +61,22 @@ def test_the_employer_page_offers_the_dossier_to_officials_only(county, cast, as
 
     assert link in as_user(cast.bureau).get(url).content.decode()
     assert link not in as_user(cast.inspector).get(url).content.decode()
+
+
+def test_moments_show_in_beijing_time_on_the_timeline_and_in_the_dossier(county, cast, as_user):
+    from django.utils import timezone
+
+    from employers.models import Employer, EmployerSource
+    from inspections.services import employer_timeline
+
+    employer = county["A"]
+    # 2026-12-04 17:05 UTC is 2026-12-05 01:05 in 合水 (Asia/Shanghai).
+    late_evening_utc = datetime.datetime(2026, 12, 4, 17, 5, tzinfo=datetime.UTC)
+    EmployerSource.objects.create(employer=employer, kind="enforcement", first_seen=late_evening_utc)
+    Employer.history.filter(id=employer.pk).update(history_date=late_evening_utc)
+
+    source = next(e for e in employer_timeline(employer) if e["kind"] == "来源" and "执法" in e["text"])
+    assert source["date"] == datetime.date(2026, 12, 5) == timezone.localdate(late_evening_utc)
+    facts = services.dossier_facts(employer)
+    assert ("执法发现", "", "2026-12-05") in facts["sources"]
+    assert any(when.startswith("2026-12-05 01:05") for when, _, _ in facts["changes"])

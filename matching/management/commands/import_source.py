@@ -1,3 +1,5 @@
+import argparse
+import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -5,6 +7,13 @@ from django.core.management.base import BaseCommand, CommandError
 from employers.choices import SourceKind
 from matching import services
 from matching.models import ImportBatch, ImportIssue
+
+
+def _day(text):
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"名单截至日期「{text}」应写作 YYYY-MM-DD，如 2024-12-31") from None
 
 
 class Command(BaseCommand):
@@ -17,17 +26,23 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=[k.value for k in services.IMPORT_KINDS])
         parser.add_argument("file")
         parser.add_argument("--department", default="", help="部门名单的来源部门，如 市场监管")
+        parser.add_argument(
+            "--as-of",
+            type=_day,
+            default=None,
+            help="名单截至日期 YYYY-MM-DD：这份名单描述的是哪一天（默认今天），季度统计按这一天计入",
+        )
         parser.add_argument("--skip-rejected", action="store_true", help="只导入有效行，被拒绝的行留在报告里")
         parser.add_argument("--again", action="store_true", help="同一文件已导入过时仍然导入")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         parser.add_argument("--defer-linking", action="store_true", help="只导入，留待之后运行 crossref 统一比对")
 
-    def handle(self, kind, file, department, skip_rejected, again, dry_run, defer_linking, **options):
+    def handle(self, kind, file, department, as_of, skip_rejected, again, dry_run, defer_linking, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")
         try:
-            batch = services.create_batch(path, path.name, SourceKind(kind), department=department)
+            batch = services.create_batch(path, path.name, SourceKind(kind), department=department, as_of=as_of)
         except ValueError as error:
             raise CommandError(str(error)) from error
         batch = services.check_batch(batch.pk)
