@@ -209,7 +209,8 @@ class EmployerQuerySet(models.QuerySet):
         )
 
     def refresh_declarations(self, employer_ids, user=None):
-        """Employer.refresh_declaration for many at once, with history (the bulletin reads it) by `user`."""
+        """Employer.refresh_declaration for many at once, with history by `user`. The stored status serves
+        the register's filter and the work list; the figures read the filings themselves (standing())."""
         from hezuo_shenbao.lib.bulk import bulk_set_with_history
 
         fields = ["declaration_status", "declared_on", "declaration_type"]
