@@ -10,6 +10,10 @@ from .normalize import name_parts
 from .scoring import LINK, REVIEW_EVIDENCE, CharWeights, Index, compare
 
 
+def _codes_differ(a, b):
+    return a.code_valid and b.code_valid and a.code_norm != b.code_norm
+
+
 class Clustering:
     """Unmatched records clustered among themselves (same valid code, same canonical name, or near-identical
     name); each cluster founds one 待确认 employer.
@@ -33,10 +37,14 @@ class Clustering:
                 if other and name_parts(other.name).branch == parts.branch:
                     self.union(other.pk, record.pk)
                 by_code.setdefault(record.code_norm, record)
-            if parts.key in by_key:
-                self.union(by_key[parts.key].pk, record.pk)
+            # One name is one cluster unless the legal forms say two kinds of firm or the codes differ:
+            # such a record is compared with the others as a name of its own.
+            key = (parts.key, parts.kind)
+            first = by_key.get(key)
+            if first and not _codes_differ(first, record):
+                self.union(first.pk, record.pk)
             else:
-                by_key[parts.key] = record
+                by_key.setdefault(key, record)
                 self.firsts.append(record)
 
     def find(self, x):

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from .phonetic import sounds_alike
+
 BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "(", "]": ")", "〔": "(", "〕": ")"})
 
 # Prefixes the county's own systems add or drop freely.
@@ -50,6 +52,21 @@ LEGAL_FORMS = {
     "合作社": "合作社",
     "厂": "厂",
 }
+# What a legal form says of the kind of firm: a 厂 and a 有限公司 of one 字号 and trade are two firms more
+# often than one firm written two ways. A 股份有限公司 is still a company (lists drop the 股份 at will).
+FORM_CLASSES = {
+    "股份公司": "公司",
+    "有限公司": "公司",
+    "集团公司": "公司",
+    "公司": "公司",
+    "个人独资企业": "个体",
+    "独资企业": "个体",
+    "合伙企业": "个体",
+    "厂": "个体",
+    "合作社": "合作社",
+}
+# Public institutions and offices carry no legal form; their names end in what they are.
+INSTITUTION_ENDINGS = ("医院", "卫生院", "学校", "中学", "小学", "幼儿园", "中心", "研究所", "管理站", "局", "委员会")
 BRANCH_MARKERS = (
     "分公司",
     "分厂",
@@ -67,14 +84,35 @@ BRANCH_MARKERS = (
 )
 BRANCH_PATTERN = re.compile(rf"((?:第[一二三四五六七八九十\d]+)?(?:{'|'.join(BRANCH_MARKERS)}))$")
 FOLDS = [(suffix, folded, "分" + suffix) for suffix, folded in LEGAL_FORMS.items()]
+# A long legal form still parses with one character dropped (限责任公司, 有限公司 typed 有限司) or with
+# characters replaced by ones that sound alike (有线公司, 股分有限公司): a short one would eat the 字号.
+TOLERANT_FORM = 4
+DROPPED = {suffix: {suffix[:i] + suffix[i + 1 :] for i in range(len(suffix))} for suffix in LEGAL_FORMS}
 BRACKET_NOTE = re.compile(r"\(([^()]*)\)")
 
 
 def fold_text(value) -> str:
-    """NFKC (full-width → half-width), unified brackets, all whitespace removed."""
+    """NFKC (full-width → half-width), unified brackets, all whitespace removed, traditional and variant
+    characters as simplified ones."""
     if value is None:
         return ""
-    return "".join(unicodedata.normalize("NFKC", str(value)).translate(BRACKETS).split())
+    return simplified("".join(unicodedata.normalize("NFKC", str(value)).translate(BRACKETS).split()))
+
+
+@functools.cache
+def _converter():
+    from opencc_purepy import OpenCC  # its dictionaries take a second to load: only when a name needs them
+
+    return OpenCC("t2s")
+
+
+def simplified(text):
+    """Traditional and variant characters (慶陽, 華池) as the simplified ones the county's lists use."""
+    try:
+        text.encode("gb2312")  # simplified characters only: nothing to convert (nearly every name)
+    except UnicodeEncodeError:
+        return _converter().convert(text)
+    return text
 
 
 class NameParts(NamedTuple):  # a tuple: a city's run builds one for each of tens of thousands of names
@@ -83,6 +121,37 @@ class NameParts(NamedTuple):  # a tuple: a city's run builds one for each of ten
     form: str
     branch: str
     key: str  # the canonical name: equal keys mean the same employer as far as the name can tell
+    kind: str = ""  # the class of the legal form (公司, 个体, 合作社, 事业单位), "" when the name has none
+
+
+def form_class(form, core):
+    if form:
+        return FORM_CLASSES.get(form, "")
+    return "事业单位" if core.endswith(INSTITUTION_ENDINGS) else ""
+
+
+def classes_conflict(a, b):
+    """Two names whose legal forms say two kinds of firm."""
+    return bool(a and b and a != b)
+
+
+def _legal_form(main):
+    """(the name without its legal form, the folded form), longest form first, each exactly or tolerantly
+    (so 有线公司 is 有限公司 mistyped, not a 公司 named 有线)."""
+    for suffix, folded, branch_form in FOLDS:
+        if main.endswith(branch_form):
+            return main, ""
+        if main.endswith(suffix) and len(main) > len(suffix):
+            return main[: -len(suffix)], folded
+        size = len(suffix)
+        if size < TOLERANT_FORM or len(main) <= size + 1:
+            continue
+        if sounds_alike(main[-size:], suffix):
+            return main[:-size], folded
+        for dropped in DROPPED[suffix]:
+            if main.endswith(dropped):
+                return main[: -len(dropped)], folded
+    return main, ""
 
 
 def _prefix_pattern(prefixes):
@@ -137,13 +206,7 @@ def name_parts(value) -> NameParts:
                 break
         else:
             main, branch = head, match.group(1)
-    form = ""
-    for suffix, folded, branch_form in FOLDS:
-        if main.endswith(branch_form):
-            break
-        if main.endswith(suffix) and len(main) > len(suffix):
-            main, form = main[: -len(suffix)], folded
-            break
+    main, form = _legal_form(main)
     region = ""
     main = _mend_region(main)
     while True:
@@ -155,7 +218,7 @@ def name_parts(value) -> NameParts:
     # 西峰 and 西峰区 are one region.
     region = region.rstrip("区县市省") if region else ""
     key = "|".join(part for part in (region, main, branch) if part) or main
-    return NameParts(region, main, form, branch, key)
+    return NameParts(region, main, form, branch, key, form_class(form, main))
 
 
 def canonical_name(value) -> str:

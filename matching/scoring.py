@@ -24,7 +24,7 @@ from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
 
 from .models import LinkDecision, SourceRecord
-from .normalize import name_parts
+from .normalize import classes_conflict, name_parts
 from .phonetic import replace_cost, sounds_alike
 
 LINK = 0.90
@@ -37,6 +37,10 @@ COMMON_BLOCK = 200
 Status = SourceRecord.LinkStatus
 # Candidates kept beside a review's proposal, so that rejecting it needs no second look at the register.
 ALTERNATIVES = 3
+
+
+def digits(text):
+    return "".join(char for char in text if char.isdigit())
 
 
 def code_halves(code):
@@ -63,6 +67,7 @@ class Entry:
     code: str  # valid codes only
     township_id: int | None
     division: str
+    kind: str = ""  # the class of the legal form, see normalize.form_class
 
 
 class Index:
@@ -90,7 +95,7 @@ class Index:
 
     def add(self, pk, name, code, township_id, division):
         parts = name_parts(name)
-        self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division)
+        self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division, parts.kind)
         if code:
             self.by_code[code].add(pk)
             # A mistyped code differs in one place, so one of its halves still agrees:
@@ -242,6 +247,10 @@ def compare(record, parts, entry, weights, floor=None):
         same = record.township_id == entry.township_id
         notes["township"] = "一致" if same else "不同"
         steps.append(0.05 if same else -0.10)
+    if classes_conflict(parts.kind, entry.kind):
+        # 永昌预制构件厂 and 永昌预制构件合作社: look-alike firms, each with its own code, more often than one.
+        notes["form"] = f"{parts.kind} ≠ {entry.kind}"
+        steps.append(-0.15)
     division = record.industry_code[:2] if record.industry_code else ""
     if division and entry.division:
         same = division == entry.division
@@ -258,6 +267,10 @@ def compare(record, parts, entry, weights, floor=None):
         # A typo in the 字号 still reaches review; only a near-identical code carries it further.
         # A homophone (安明/按明) is the same 字号 typed with a pinyin input method.
         detail["brand"] = f"{parts.core[:2]} ≠ {entry.core[:2]}"
+        score = min(score, LINK - 0.05)
+    if (numbers := digits(parts.core)) != digits(entry.core):
+        # 压测000111号 and 压测001101号: numbered sites differ in their numbers, however alike they look.
+        detail["number"] = f"{numbers or '无'} ≠ {digits(entry.core) or '无'}"
         score = min(score, LINK - 0.05)
     return round(min(score + code_bonus, 1.0), 3), detail
 
@@ -295,6 +308,8 @@ def decide(record, index, decisions):
 
     for pk in sorted(index.by_key.get(parts.key, NOTHING) - rejected):
         entry = index.entries[pk]
+        if classes_conflict(parts.kind, entry.kind):
+            continue
         conflict = record.code_valid and entry.code and entry.code != record.code_norm
         if conflict and uscc_is_valid(record.code_norm) and not parts.branch:
             continue

@@ -29,6 +29,11 @@ from .test_imports import run_import
         ("宏达建材有限公司", "华池县宏达建材有限公司", False),
         ("宏达建材有限公司", "宏达餐饮有限公司", False),
         ("合水县砖厂", "合水县砖厂", True),
+        ("宏达建材有线公司", "宏达建材有限公司", True),  # a homophone in the legal form
+        ("合水县宏达建材限责任公司", "宏达建材有限公司", True),  # a dropped character
+        ("宏达建材有限司", "宏达建材有限公司", True),
+        ("慶陽市宏達建材股分有限公司", "宏达建材股份有限公司", True),  # traditional characters
+        ("宏达建材（有限公司）", "宏达建材有限公司", True),
     ],
 )
 def test_canonical_names(a, b, same):
@@ -443,3 +448,26 @@ def test_a_different_sounding_brand_is_another_employer(db, tmp_path):
     employer = make_employer(name="合水县恒远石油技术服务有限公司", code=valid_code(32))
     record = link_one(tmp_path, "合水县泽远石油技术服务有限公司")
     assert not (record.link_status == "linked" and record.employer == employer)
+
+
+@pytest.mark.parametrize(
+    "name, other",
+    [
+        # Look-alike firms: the same 字号 and trade under another legal form (and region).
+        ("合水县永昌预制构件厂", "庆阳市永昌预制构件合作社"),
+        ("合水县永昌预制构件厂", "合水永昌预制构件有限公司"),
+        # Numbered sites differ in their numbers, however alike the names look.
+        ("合水县压测000111号站", "合水县压测001101号站"),
+    ],
+)
+def test_look_alike_firms_are_not_linked(db, tmp_path, name, other):
+    employer = make_employer(name=name, code=valid_code(33))
+    record = link_one(tmp_path, other)
+    assert not (record.link_status == "linked" and record.employer == employer)
+
+
+@pytest.mark.parametrize("typed", ["宏达建材有线公司", "合水县宏达建材限责任公司", "宏達建材有限公司"])
+def test_a_mangled_legal_form_or_traditional_characters_still_link(db, tmp_path, typed):
+    employer = make_employer(name="合水县宏达建材有限责任公司", code=valid_code(34))
+    record = link_one(tmp_path, typed)
+    assert record.link_status == "linked" and record.employer == employer
