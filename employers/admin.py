@@ -1,6 +1,9 @@
 from django.contrib import admin
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
+
+from hezuo_shenbao.lib.admin import CleanFormMixin, ModelAdmin, TabularInline
 
 from .models import (
     Declaration,
@@ -15,19 +18,23 @@ from .models import (
 from .resources import EmployerResource
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(TabularInline):
     model = EmployerAlias
     extra = 0
 
 
-class SourceInline(admin.TabularInline):
+class SourceInline(TabularInline):
     model = EmployerSource
     extra = 0
 
 
 @admin.register(Employer)
-class EmployerAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class EmployerAdmin(CleanFormMixin, ExportMixin, SimpleHistoryAdmin):
+    # Export only: employers come in through the app's import (数据导入), which checks every row, asks
+    # for a reason to exclude one and keeps the declaration fields derived from the declarations.
     resource_classes = [EmployerResource]
+    # The two formats whose cells EmployerResource neutralises; the others (JSON, HTML…) are not offered.
+    formats = [XLSX, CSV]
     list_display = ["name", "code", "code_valid", "township", "industry", "register_status", "declaration_status"]
     list_filter = ["register_status", "declaration_status", "township", "scale", "operating_status"]
     search_fields = ["name", "code"]
@@ -37,7 +44,7 @@ class EmployerAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Declaration)
-class DeclarationAdmin(SimpleHistoryAdmin):
+class DeclarationAdmin(CleanFormMixin, SimpleHistoryAdmin):
     list_display = ["employer", "declaration_type", "declared_on", "receipt_no"]
     list_filter = ["declaration_type"]
     search_fields = ["employer__name", "receipt_no"]
@@ -45,18 +52,18 @@ class DeclarationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(ModelAdmin):
     list_display = ["code", "name", "level", "section", "risk"]
     list_filter = ["level", "section", "risk"]
     search_fields = ["code", "name"]
 
 
-admin.site.register(Township)
-admin.site.register(HazardFactor)
+admin.site.register(Township, ModelAdmin)
+admin.site.register(HazardFactor, ModelAdmin)
 
 
 @admin.register(KeyIndustry)
-class KeyIndustryAdmin(admin.ModelAdmin):
+class KeyIndustryAdmin(ModelAdmin):
     """县重点行业: CDC names an industry (门类, 大类, 中类 or 小类) with its reason; the figures show its line."""
 
     list_display = ["industry", "reason", "added_by", "added_at"]

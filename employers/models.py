@@ -399,6 +399,12 @@ class Employer(models.Model):
             # recorded and a merge moving visits here all save an instance read before the visits changed.
             dates = self.visits.aggregate(**_visit_dates())
             self.last_visit_on, self.follow_up_due = dates["latest"], dates["due"]
+        # Every save moves the version (admin, merge, split, a visit's facts…), so an edit page opened
+        # before it is refused instead of writing its older copy back (lib/concurrency.py).
+        if not self._state.adding:
+            self.version += 1
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version"}
         super().save(*args, **kwargs)
         if update_fields is None or {"register_status", "operating_status"} & set(update_fields):
             self._record_dated_changes()

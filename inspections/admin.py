@@ -1,16 +1,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from hezuo_shenbao.lib.admin import CleanFormMixin, ModelAdmin, TabularInline
+
 from .models import Assignment, VerificationSample, Visit, VisitPhoto
 
 
-class VisitPhotoInline(admin.TabularInline):
+class VisitPhotoInline(TabularInline):
     model = VisitPhoto
     extra = 0
 
 
 @admin.register(Visit)
-class VisitAdmin(SimpleHistoryAdmin):
+class VisitAdmin(CleanFormMixin, SimpleHistoryAdmin):
     list_display = ["date", "employer", "visit_type", "outcome", "follow_up_on", "follow_up_open"]
     list_filter = ["visit_type", "outcome", "follow_up_open"]
     date_hierarchy = "date"
@@ -20,13 +22,13 @@ class VisitAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ModelAdmin):
     list_display = ["inspector", "township", "employer", "created_by", "created_at"]
     list_filter = ["township"]
     raw_id_fields = ["employer"]
 
 
 @admin.register(VerificationSample)
-class VerificationSampleAdmin(admin.ModelAdmin):
+class VerificationSampleAdmin(ModelAdmin):
     list_display = ["created_at", "size", "seed", "township", "created_by"]
     raw_id_fields = ["employers"]

@@ -2,6 +2,7 @@
 
 from docx import Document
 
+from hezuo_shenbao.lib.clean import clean_text
 from hezuo_shenbao.lib.docx import ISSUER, facts_table, new_document
 from hezuo_shenbao.lib.people import display_name
 
@@ -33,10 +34,11 @@ def visit_record_document(visit: Visit) -> Document:
             cell.text = text
         for label, declared, found, _ in rows:
             cells = table.add_row().cells
-            cells[0].text, cells[1].text, cells[2].text = label, declared, found
+            cells[0].text, cells[1].text, cells[2].text = label, clean_text(declared), clean_text(found)
     document.add_paragraph()
-    document.add_paragraph(f"发现的问题：{visit.problems or '无'}")
-    document.add_paragraph(f"指导内容：{visit.guidance or '无'}")
+    # Typed by the inspector: cleaned of what XML cannot hold, whatever is stored (lib/clean.py).
+    document.add_paragraph(f"发现的问题：{clean_text(visit.problems) or '无'}")
+    document.add_paragraph(f"指导内容：{clean_text(visit.guidance) or '无'}")
     document.add_paragraph(f"结果：{visit.get_outcome_display()}")
     if visit.follow_up_on:
         document.add_paragraph(f"复查日期：{visit.follow_up_on:%Y年%m月%d日}")

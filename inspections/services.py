@@ -147,8 +147,6 @@ def _apply_findings(employer: Employer, found: dict, apply: list) -> list[str]:
 
 
 def _save_employer(employer: Employer, visit: Visit, user) -> None:
-    # The version moves so an edit form opened before the visit cannot write the old facts back.
-    employer.version += 1
     employer._history_user = user
     employer._change_reason = f"现场核实（{visit.get_visit_type_display()} {visit.date:%Y-%m-%d}，记录 {visit.pk}）"
     employer.save()

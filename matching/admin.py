@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from hezuo_shenbao.lib.admin import ModelAdmin, TabularInline
+
 from .models import CrossrefRun, ImportBatch, ImportIssue, LinkDecision, SourceRecord
 
 
-class IssueInline(admin.TabularInline):
+class IssueInline(TabularInline):
     model = ImportIssue
     extra = 0
     fields = ["row_number", "column", "level", "message"]
@@ -12,7 +14,7 @@ class IssueInline(admin.TabularInline):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ModelAdmin):
     list_display = ["file_name", "kind", "department", "status", "rows_total", "uploaded_by", "created_at"]
     list_filter = ["kind", "status"]
     search_fields = ["file_name", "file_sha256"]
@@ -21,7 +23,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(SourceRecord)
-class SourceRecordAdmin(admin.ModelAdmin):
+class SourceRecordAdmin(ModelAdmin):
     list_display = ["name", "kind", "batch", "row_number", "link_status", "employer", "link_method", "link_score"]
     list_filter = ["kind", "link_status", "link_method"]
     search_fields = ["name", "name_norm", "code_norm"]
@@ -29,13 +31,13 @@ class SourceRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(LinkDecision)
-class LinkDecisionAdmin(admin.ModelAdmin):
+class LinkDecisionAdmin(ModelAdmin):
     list_display = ["name_norm", "code_norm", "employer", "accepted", "decided_by", "decided_at"]
     list_filter = ["accepted"]
     raw_id_fields = ["employer"]
 
 
 @admin.register(CrossrefRun)
-class CrossrefRunAdmin(admin.ModelAdmin):
+class CrossrefRunAdmin(ModelAdmin):
     list_display = ["started_at", "status", "records_total", "started_by"]
     readonly_fields = ["summary"]

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from employers.choices import DEPARTMENTS
+from hezuo_shenbao.lib.clean import CleanInputMixin
 from hezuo_shenbao.lib.forms import BootstrapMixin
 
 from .services import IMPORT_KINDS
@@ -44,12 +45,12 @@ class UploadForm(BootstrapMixin, forms.Form):
         return upload
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(CleanInputMixin, forms.Form):
     accept_rejected = forms.BooleanField(label="只导入有效行，被拒绝的行不导入（可下载后改正再导入）", required=False)
     accept_repeat = forms.BooleanField(label="我知道此文件已导入过，仍要再次导入", required=False)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(CleanInputMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=[("accept", "是同一单位"), ("reject", "不是同一单位"), ("other", "关联到其他单位")]
     )
@@ -62,7 +63,7 @@ class ReviewForm(forms.Form):
         return data
 
 
-class BulkAcceptForm(forms.Form):
+class BulkAcceptForm(CleanInputMixin, forms.Form):
     min_score = forms.FloatField(label="相似度不低于", min_value=0.5, max_value=1.0, initial=0.85)
 
 

@@ -21,6 +21,8 @@ import olefile
 import python_calamine
 from django.conf import settings
 
+from hezuo_shenbao.lib.clean import clean_text
+
 from .normalize import fold_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -98,9 +100,6 @@ COLUMNS = {
 }
 HEADER_LABELS = {key: words[0] for key, words in COLUMNS.items()}
 _ALIASES = {fold_text(word): key for key, words in COLUMNS.items() for word in words}
-# A control character in a cell is noise from the exporting system: PostgreSQL cannot store NUL and
-# openpyxl refuses the others when the register is exported again. Tab and line breaks stay.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # "职工人数(人)", "单位名称*": a unit in brackets or a required-mark does not change the column.
 _HEADER_NOISE = re.compile(r"(\([^)]*\)|[*＊:：])$")
 
@@ -472,7 +471,7 @@ class _Lines:
                 f"文件「{self.display_name}」第 {self.number} 行超过 {CSV_MAX_RECORD_CHARS:,} 个字符"
                 "（一行可能有上百万列）：这不是名单表格的一行，文件已损坏或格式不对，已拒绝。"
             )
-        return CONTROL_CHARS.sub("", line)
+        return clean_text(line)
 
 
 def _csv_records(path, encoding, dialect, display_name):
@@ -494,7 +493,7 @@ def _csv_records(path, encoding, dialect, display_name):
 def _csv_table(path, display_name, required):
     encoding, lines = _text_encoding(path, display_name)
     with path.open(encoding=encoding, newline="") as text:
-        sample = CONTROL_CHARS.sub("", text.read(8192))
+        sample = clean_text(text.read(8192))
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
     except csv.Error:
@@ -554,7 +553,7 @@ def _workbook_table(path, display_name, kind, required):
             yield number, _clean(values)
 
     total = max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_index - 1)
-    name = CONTROL_CHARS.sub("", meta.name)
+    name = clean_text(meta.name)
     table = _table(display_name, name, header_index, head[header_index], fields, rows(), total, start_col)
     table.notes = notes
     table.rows = _with_layout(table.rows, table.fields, fills, formulas, start_col)
@@ -562,7 +561,9 @@ def _workbook_table(path, display_name, kind, required):
 
 
 def _clean(cells):
-    return [CONTROL_CHARS.sub("", cell) if isinstance(cell, str) else cell for cell in cells]
+    # A control character in a cell is noise from the exporting system: PostgreSQL cannot store NUL
+    # and openpyxl refuses the others when the register is exported again (lib/clean.py).
+    return [clean_text(cell) for cell in cells]
 
 
 def _merged_in_data(sheet, header_index, start_col, header, fields):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias
+from hezuo_shenbao.lib.concurrency import lock_rows
 
 from . import crossref
 from .models import LinkDecision, SourceRecord
@@ -101,6 +102,12 @@ def merge(keep, other, user, reason):
     """Fold `other` into `keep`: every row pointing at other now points at keep; other's name becomes an alias."""
     if keep.pk == other.pk:
         raise ValidationError("不能把单位并入它自己。")
+    # Both rows locked (in id order) and read afresh: a merge the other way round waits for this one,
+    # then finds its own pair gone, instead of deadlocking.
+    rows = lock_rows(Employer, [keep.pk, other.pk])
+    if len(rows) < 2:
+        raise ValidationError("其中一个单位刚被合并或删除，请重新打开页面核对后再操作。")
+    keep, other = rows[keep.pk], rows[other.pk]
     for relation in Employer._meta.related_objects:
         # History stays with the record it describes; other's aliases become keep's below.
         if relation.related_model.__name__.startswith("Historical") or relation.related_model is EmployerAlias:

@@ -4,6 +4,7 @@ from django.utils import timezone
 from docx import Document
 
 from employers.models import Employer
+from hezuo_shenbao.lib.clean import clean_text
 from hezuo_shenbao.lib.docx import ISSUER, add_title, facts_table, new_document
 
 NOTICE_TITLE = "职业病危害项目申报告知单"
@@ -28,7 +29,7 @@ def notices_document(employers) -> Document:
 
 
 def _notice(document: Document, employer: Employer) -> None:
-    document.add_paragraph(f"{employer.name}：")
+    document.add_paragraph(f"{clean_text(employer.name)}：")
     document.add_paragraph(
         "根据《中华人民共和国职业病防治法》第十六条和《职业病危害项目申报办法》的规定，"
         "存在或者产生职业病危害因素的用人单位，应当及时、如实通过“职业病危害项目申报系统”"

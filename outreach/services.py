@@ -100,11 +100,9 @@ def mark_notified(employer: Employer, on: datetime.date, user=None) -> None:
         return
     employer.open_reason = OpenReason.NOTIFIED
     employer.open_reason_on = on
-    # The version moves so an edit form opened earlier cannot write the old reason back.
-    employer.version += 1
     employer._history_user = user
     employer._change_reason = "告知动员"
-    employer.save(update_fields=["open_reason", "open_reason_on", "version"])
+    employer.save(update_fields=["open_reason", "open_reason_on"])
 
 
 def _check_date(value, label, not_before=None, not_before_label=""):

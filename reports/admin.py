@@ -1,16 +1,18 @@
 from django.contrib import admin
 
+from hezuo_shenbao.lib.admin import ModelAdmin
+
 from .models import Bulletin, Submission
 
 
 @admin.register(Bulletin)
-class BulletinAdmin(admin.ModelAdmin):
+class BulletinAdmin(ModelAdmin):
     list_display = ["__str__", "status", "progress", "created_by", "created_at", "finished_at"]
     list_filter = ["year", "quarter", "status"]
     readonly_fields = ["figures"]
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ModelAdmin):
     list_display = ["__str__", "employer_count", "declared_count", "submitted_by", "submitted_at"]
     list_filter = ["year", "quarter"]

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
+from hezuo_shenbao.lib.clean import clean_text
 from hezuo_shenbao.lib.xlsx import write_sheet
 
 from .stats import TARGETS, gap_employers, pct
@@ -62,7 +63,7 @@ def _para(document, text="", *, font=BODY_FONT, size=14, bold=False, align=None,
     if align:
         paragraph.alignment = align
     if text:
-        _set_font(paragraph.add_run(text), font, size, bold)
+        _set_font(paragraph.add_run(clean_text(text)), font, size, bold)
     return paragraph
 
 
@@ -80,7 +81,8 @@ def _table(document, headers, rows, widths=None, size=10.5):
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
-            text = "" if value is None else str(value)
+            # Stored text (names, notes) may hold characters XML cannot: dropped here (lib/clean.py).
+            text = "" if value is None else clean_text(str(value))
             _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, 7 if text[:1] in "■□" else size)
     if widths:
         table.autofit = False
@@ -470,7 +472,9 @@ def _facts_table(document, pairs):
     for label, value in pairs:
         cells = table.add_row().cells
         _set_font(cells[0].paragraphs[0].add_run(label), HEADING_FONT, 10.5)
-        _set_font(cells[1].paragraphs[0].add_run("" if value in (None, "") else str(value)), BODY_FONT, 10.5)
+        _set_font(
+            cells[1].paragraphs[0].add_run("" if value in (None, "") else clean_text(str(value))), BODY_FONT, 10.5
+        )
     for column, width in zip(table.columns, (3.6, 12)):
         column.width = Cm(width)
         for cell in column.cells:

@@ -3,6 +3,7 @@
 import datetime
 import itertools
 
+from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -88,3 +89,16 @@ def make_assignment(inspector, township_name=None, employer=None):
     if employer is not None:
         return Assignment.objects.create(inspector=inspector, employer=employer)
     return Assignment.objects.create(inspector=inspector, township=township(township_name or "西华池镇"))
+
+
+def admin_change_data(client, url):
+    """What the admin's change page posts unchanged: its form's values and its inlines' management forms."""
+    page = client.get(url)
+    data = {
+        field.html_name: "" if field.value() is None else field.value()
+        for field in page.context["adminform"].form
+        if not isinstance(field.field, forms.MultipleChoiceField)
+    }
+    for inline in page.context["inline_admin_formsets"]:
+        data.update({field.html_name: field.value() for field in inline.formset.management_form})
+    return data

@@ -17,6 +17,8 @@ from operator import attrgetter
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
+from .concurrency import bump_versions
+
 CHUNK = 1000
 COPY_FROM = 100  # rows
 
@@ -174,4 +176,7 @@ def record_history(model, pks, history_type, reason, user=None):
 def bulk_set_with_history(model, objects, fields, reason, user=None):
     with transaction.atomic(savepoint=False):
         bulk_set(model, objects, fields)
+        if hasattr(model, "version"):
+            # A change people see: an edit page opened before it must not write the old values back.
+            bump_versions(model, [obj.pk for obj in objects])
         record_history(model, [obj.pk for obj in objects], "~", reason, user)

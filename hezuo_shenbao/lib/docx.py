@@ -8,6 +8,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from .clean import clean_text
+
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ISSUER = "合水县疾病预防控制中心"
 
@@ -32,12 +34,13 @@ def add_title(document: Document, title: str) -> None:
 
 
 def facts_table(document: Document, rows) -> None:
+    """Label/value rows; values are stored text, cleaned of what XML cannot hold (lib/clean.py)."""
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
     for label, value in rows:
         cells = table.add_row().cells
         cells[0].text = label
-        cells[1].text = "" if value in (None, "") else str(value)
+        cells[1].text = "" if value in (None, "") else clean_text(str(value))
 
 
 def docx_response(document: Document, filename: str) -> FileResponse:

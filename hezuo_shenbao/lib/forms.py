@@ -2,12 +2,15 @@
 
 from django import forms
 
+from hezuo_shenbao.lib.clean import CleanInputMixin
 from hezuo_shenbao.lib.concurrency import expect_version
 from hezuo_shenbao.lib.uploads import validate_upload
 
 
-class BootstrapMixin:
-    """Give every widget Bootstrap's classes, so templates can render fields plainly."""
+class BootstrapMixin(CleanInputMixin):
+    """Give every widget Bootstrap's classes, so templates can render fields plainly.
+
+    Every app form has it, so it also brings the input sanitiser (control characters, lengths, ranges)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

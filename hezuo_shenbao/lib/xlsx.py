@@ -12,12 +12,18 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .clean import clean_text
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_cell(value):
-    """Neutralise formula injection: text that a spreadsheet would evaluate is written as text."""
+    """Neutralise formula injection: text that a spreadsheet would evaluate is written as text.
+
+    Control characters are dropped too: openpyxl refuses them, so one in a stored name would make
+    the whole export fail (the forms drop them on the way in, older rows may still hold some)."""
+    value = clean_text(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
