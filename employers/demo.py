@@ -10,6 +10,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from hezuo_shenbao import roles
+from hezuo_shenbao.lib.login import DEMO_PASSWORD
 
 from .choices import DeclarationType, OperatingStatus, RegisterStatus, Scale, SourceKind
 from .codes import USCC_CHARS, make_uscc
@@ -60,7 +61,6 @@ TRADE_NAMES = list(
 )
 FORMS = ["有限公司", "有限责任公司", "有限公司", "有限公司", "厂", "合作社", "经营部"]
 PREFIXES = ["合水县", "合水县", "庆阳", "甘肃", "", ""]
-DEMO_PASSWORD = "Heshui@2026"
 DEMO_USERS = [
     # username, full name, role
     ("cdc", "张敏", roles.CDC),

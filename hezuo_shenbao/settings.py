@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "hezuo_shenbao.lib.login.DemoPasswordMiddleware",
 ]
 
 ROOT_URLCONF = "hezuo_shenbao.urls"
@@ -118,17 +119,28 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hezuo_shenbao.lib.login.CharacterClassValidator", "OPTIONS": {"min_length": 10, "classes": 3}},
 ]
+# The demo (seed_demo's accounts share one published password) is on for a development server. Off —
+# DEBUG=false, or DEMO=false — anyone still using that password must change it before anything else.
+DEMO = envbool("DEMO", DEBUG)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock a username+address pair after repeated failures.
+# Login throttling: lock a username+address pair after repeated failures, and an address after many
+# failures over any usernames (lib/login.py).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = envint("AXES_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "hezuo_shenbao.lib.login.PairAndAddressHandler"
+AXES_CLIENT_IP_CALLABLE = "hezuo_shenbao.lib.login.client_address"
+# Addresses of the reverse proxies whose X-Forwarded-For is believed (nginx on the same server: 127.0.0.1).
+TRUSTED_PROXIES = [a.strip() for a in os.getenv("TRUSTED_PROXIES", "").split(",") if a.strip()]
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 
 LANGUAGE_CODE = "zh-hans"

@@ -11,7 +11,7 @@ import tests
 from tests.access_rules import ROLES
 
 # Pages every visitor may reach, or that belong to Django itself.
-PUBLIC = {"login", "logout", "healthz", "home", "favicon"}
+PUBLIC = {"login", "logout", "healthz", "home", "favicon", "password_change", "password_change_done"}
 
 
 def _collect_rules():
