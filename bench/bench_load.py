@@ -82,6 +82,8 @@ def _start_server(port):
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_LOGLEVEL="warning",
         DEBUG="0",
+        # The simulated staff log in with the demo password, which DEBUG=0 would make them change first.
+        DEMO="1",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
         HTTPS="0",

@@ -109,6 +109,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles the larger list queries (work list, dashboard) for over a second to
     # save milliseconds; short interactive queries are better off without it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default serves a county office (20 people) from one file. WAL lets pages read while
+    # one request writes; a write transaction takes the write lock when it begins (IMMEDIATE), so it
+    # waits its turn — up to SQLITE_TIMEOUT seconds — instead of failing with "database is locked"
+    # when a deferred transaction's read lock cannot be upgraded.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": envint("SQLITE_TIMEOUT", 30),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The work list's covering index (employer_open_case) only pays off on PostgreSQL; the embedded SQLite
 # default builds it without the included columns, which is all it needs.
