@@ -4,7 +4,9 @@ test covers pg_dump/pg_restore when DATABASE_URL is PostgreSQL."""
 
 import io
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,15 @@ def test_it_refuses_an_incomplete_or_foreign_backup(county, tmp_path):
     with pytest.raises(CommandError, match="不能直接恢复"):
         call_command("restore", str(backup), "--yes")
     assert Employer.objects.count() == 3
+
+
+def test_a_backup_is_readable_by_its_owner_only(county, tmp_path):
+    old = os.umask(0o022)  # an administrator's shell: files would be world-readable
+    try:
+        directory = _backup(tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    files = list(directory.iterdir())
+    assert len(files) == 3
+    assert {stat.S_IMODE(path.stat().st_mode) for path in files} == {0o600}

@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from django.apps import apps
@@ -149,15 +149,31 @@ def _new_directory(out_dir):
     raise BackupError(f"无法在 {out_dir} 中新建备份目录。")
 
 
+@contextmanager
+def _owner_only():
+    """Files and folders created meanwhile (here and by pg_dump) are the owner's alone: a backup holds
+    the whole register and every uploaded file. systemd's UMask=0077 does the same for the nightly
+    run; this covers a backup started by hand."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 def create_backup(out_dir):
     """Write a new backup directory under out_dir and return its path."""
+    with _owner_only():
+        return _create_backup(Path(out_dir))
+
+
+def _create_backup(out_dir):
     engine = _engine()
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = _new_directory(out_dir)
     # Written under a .partial name and renamed last: a backup cut short is never taken for a whole one.
     work = final.with_name(final.name + ".partial")
-    work.mkdir()
+    work.mkdir(mode=0o700)
     database_file = DATABASE_FILES[engine]
     dump = _dump_postgresql if engine == "postgresql" else _dump_sqlite
     counts = dump(work / database_file)
