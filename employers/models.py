@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from hezuo_shenbao.lib.clean import clean_text
+
 from . import rules
 from .choices import (
     DeclarationStatus,
@@ -272,7 +274,8 @@ class EmployerQuerySet(models.QuerySet):
         return self.filter(pk__in=sources.values("employer_id"))
 
     def search(self, term):
-        term = term.strip()
+        # Typed or pasted into a search box: a NUL would make PostgreSQL refuse the query (lib/clean.py).
+        term = clean_text(term).strip()
         if not term:
             return self
         # icontains compares UPPER(name) row by row, which costs more than the LIKE itself; a term with

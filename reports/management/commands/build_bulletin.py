@@ -1,10 +1,12 @@
 import shutil
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from reports import services
-from reports.models import Bulletin, Quarter
+from reports.forms import QuarterField
+from reports.models import Bulletin
 
 
 class Command(BaseCommand):
@@ -17,9 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, quarter=None, out=None, no_pdf=False, **options):
         try:
-            period = Quarter.parse(quarter) if quarter else services.last_quarter()
-        except ValueError as exc:
-            raise CommandError(str(exc))
+            period = QuarterField().clean(quarter) if quarter else services.last_quarter()
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0])
         bulletin = services.create_bulletin(period)
         bulletin = services.run_bulletin(bulletin.pk, pdf=not no_pdf)
         if bulletin.status == Bulletin.Status.FAILED:
