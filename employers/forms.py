@@ -74,8 +74,12 @@ class EmployerForm(BootstrapMixin, VersionedForm):
             "hazard_categories",
             "operating_status",
             "suspended_since",
+            "completed_on",
         ]
-        widgets = {"suspended_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {
+            field: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for field in ("suspended_since", "completed_on")
+        }
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())

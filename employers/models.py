@@ -327,6 +327,10 @@ class Employer(models.Model):
     # When the employer first stood on a list, by the list's own date (名单截至日期), not by when it was
     # loaded: a past quarter's register is read from it (standing()).
     listed_on = models.DateField("列入名单日期", null=True, blank=True, default=timezone.localdate)
+    # Recorded, never inferred: the 30 days for 初次申报 run from it (申报办法; inspections/quality.py).
+    completed_on = models.DateField(
+        "竣工验收日期", null=True, blank=True, help_text="建设项目竣工验收日期，初次申报应在其后 30 日内"
+    )
     register_status = models.CharField(
         "名单状态", max_length=4, choices=RegisterStatus.choices, default=RegisterStatus.PENDING
     )

@@ -245,7 +245,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.build_quarter_end_bulletin_task",
         "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,4,7,10"),
     },
+    # The stored 分级分类 ages with the calendar; see inspections.tasks.
+    "nightly-supervision": {
+        "task": "inspections.tasks.refresh_supervision_task",
+        "schedule": crontab(minute=10, hour=2),
+    },
 }
+
+# 分级分类 defaults live in inspections/supervision.py (DEFAULT_MATRIX, DEFAULT_INTERVAL_MONTHS); a county
+# may override them here, e.g. SUPERVISION_INTERVAL_MONTHS = {"甲": 36, "乙": 12, "丙": 6}.
 
 CACHES = {
     "default": (

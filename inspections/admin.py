@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from hezuo_shenbao.lib.admin import CleanFormMixin, ModelAdmin, TabularInline
 
-from .models import Assignment, VerificationSample, Visit, VisitPhoto
+from .models import Assignment, Enforcement, EnforcementAttachment, VerificationSample, Visit, VisitPhoto
 
 
 class VisitPhotoInline(TabularInline):
@@ -32,3 +32,17 @@ class AssignmentAdmin(ModelAdmin):
 class VerificationSampleAdmin(ModelAdmin):
     list_display = ["created_at", "size", "seed", "township", "created_by"]
     raw_id_fields = ["employers"]
+
+
+class EnforcementAttachmentInline(TabularInline):
+    model = EnforcementAttachment
+    extra = 0
+
+
+@admin.register(Enforcement)
+class EnforcementAdmin(CleanFormMixin, SimpleHistoryAdmin):
+    list_display = ["date", "employer", "action", "document_no", "deadline", "corrected_on", "amount"]
+    list_filter = ["action"]
+    date_hierarchy = "date"
+    raw_id_fields = ["employer", "visit"]
+    inlines = [EnforcementAttachmentInline]

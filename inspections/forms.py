@@ -9,9 +9,8 @@ from hezuo_shenbao import roles
 from hezuo_shenbao.lib.forms import BootstrapMixin, MultipleFileField
 from hezuo_shenbao.lib.people import display_name
 
-from .models import CHECKED_FIELDS, Outcome, VisitType
+from .models import CHECKED_FIELDS, Enforcement, EnforcementAction, Outcome, SupervisionClass, VisitType
 from .quality import CHECKS
-from .supervision import CATEGORIES
 
 
 def field_staff():
@@ -127,6 +126,11 @@ class SampleForm(BootstrapMixin, forms.Form):
         help_text="记录在样本中，可复现",
     )
     township = forms.ModelChoiceField(label="乡镇范围", queryset=Township.objects.all(), required=False)
+    supervision_class = forms.ChoiceField(
+        label="类别范围", required=False, choices=[("", "全部类别")] + SupervisionClass.choices
+    )
+    # 行政处罚法 第四十二条: no fewer than two enforcement officers.
+    inspectors = forms.IntegerField(label="每家检查人数", min_value=1, max_value=5, initial=2)
 
 
 class TownshipFilterForm(BootstrapMixin, forms.Form):
@@ -134,9 +138,7 @@ class TownshipFilterForm(BootstrapMixin, forms.Form):
 
 
 class SupervisionFilterForm(TownshipFilterForm):
-    category = forms.ChoiceField(
-        label="监管类别", required=False, choices=[("", "全部")] + [(c.code, str(c)) for c in CATEGORIES]
-    )
+    category = forms.ChoiceField(label="监管类别", required=False, choices=[("", "全部")] + SupervisionClass.choices)
     overdue = forms.BooleanField(label="仅看到期/逾期", required=False)
 
 
@@ -163,3 +165,43 @@ def employer_choices_for(user, term):
     from .services import scope
 
     return scope(user, Employer.objects.search(term)).select_related("township")[:20]
+
+
+DATE_INPUT = {"type": "date"}
+
+
+class EnforcementForm(BootstrapMixin, forms.ModelForm):
+    files = MultipleFileField(label="执法文书（扫描件或照片）", required=False)
+
+    class Meta:
+        model = Enforcement
+        fields = ["action", "date", "document_no", "deadline", "amount", "visit", "note"]
+        widgets = {
+            "date": forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+            "deadline": forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"deadline": "责令限期改正必填", "amount": "罚款必填"}
+
+    def __init__(self, *args, employer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.employer = employer
+        self.fields["visit"].queryset = employer.visits.all()
+        self.fields["visit"].label_from_instance = lambda v: f"{v.date:%Y-%m-%d} {v.visit_type}"
+        self.fields["visit"].empty_label = "（不关联）"
+        self.fields["date"].initial = timezone.localdate()
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        if date > timezone.localdate():
+            raise forms.ValidationError("日期不能晚于今天。")
+        return date
+
+
+class CorrectionForm(BootstrapMixin, forms.Form):
+    corrected_on = forms.DateField(label="整改完成日期", widget=forms.DateInput(attrs=DATE_INPUT, format="%Y-%m-%d"))
+
+
+class EnforcementFilterForm(BootstrapMixin, forms.Form):
+    action = forms.ChoiceField(label="执法措施", required=False, choices=[("", "全部")] + EnforcementAction.choices)
+    open_only = forms.BooleanField(label="仅看未整改的限期改正", required=False)

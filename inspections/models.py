@@ -1,10 +1,14 @@
 """入户指导与检查: field visits, who is assigned to which employers, and 双随机 verification samples."""
 
+import datetime
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -55,6 +59,31 @@ OPEN_REASON_FOR_OUTCOME = {
     Outcome.NOT_REACHED: OpenReason.NOT_REACHED,
 }
 
+
+class RiskGrade(models.TextChoices):
+    """职业病危害风险等级 of the national pilot; this app reads Ⅰ as the lowest (docs/fieldwork.md)."""
+
+    LOW = "Ⅰ", "Ⅰ级"
+    MEDIUM = "Ⅱ", "Ⅱ级"
+    HIGH = "Ⅲ", "Ⅲ级"
+
+
+class ManagementGrade(models.TextChoices):
+    """职业卫生管理状况等级: A the best."""
+
+    GOOD = "A", "A级"
+    FAIR = "B", "B级"
+    POOR = "C", "C级"
+
+
+class SupervisionClass(models.TextChoices):
+    """综合风险类别 of the 2023 national pilot: 甲 the lowest risk, inspected least often."""
+
+    LOW = "甲", "甲类（低风险）"
+    MEDIUM = "乙", "乙类（中风险）"
+    HIGH = "丙", "丙类（高风险）"
+
+
 # The declared facts a visit checks, in form order: (key, label).
 CHECKED_FIELDS = [
     ("industry", "行业"),
@@ -66,6 +95,14 @@ CHECKED_FIELDS = [
 
 # What Employer.last_visit_on and follow_up_due are derived from.
 DATED_FIELDS = {"employer", "employer_id", "date", "follow_up_on", "follow_up_open"}
+
+
+def visits_changed(employer_ids):
+    """Whatever follows an employer's visits: 最近走访/待复查 and the stored 分级分类 (next due date)."""
+    from . import supervision  # it reads these models
+
+    Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+    supervision.refresh(employer_ids)
 
 
 class VisitQuerySet(models.QuerySet):
@@ -80,7 +117,7 @@ class VisitQuerySet(models.QuerySet):
         # The admin's "delete selected" comes here, not through Visit.delete().
         employer_ids = set(self.values_list("employer_id", flat=True))
         deleted = super().delete()
-        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+        visits_changed(employer_ids)
         return deleted
 
     @transaction.atomic
@@ -94,7 +131,7 @@ class VisitQuerySet(models.QuerySet):
             moved_to = kwargs.get("employer_id", kwargs.get("employer"))
             if moved_to is not None:
                 employer_ids.add(getattr(moved_to, "pk", moved_to))
-            Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+            visits_changed(employer_ids)
         return updated
 
 
@@ -147,7 +184,7 @@ class Visit(models.Model):
             # An edit may move the visit to another employer, whose 最近走访 changes too.
             employer_ids.update(Visit.objects.filter(pk=self.pk).values_list("employer_id", flat=True))
         super().save(*args, **kwargs)
-        Employer.objects.filter(pk__in=employer_ids).refresh_visit_dates()
+        visits_changed(employer_ids)
 
     def get_absolute_url(self):
         return reverse("inspections:visit_detail", args=[self.pk])
@@ -155,7 +192,7 @@ class Visit(models.Model):
     @transaction.atomic
     def delete(self, *args, **kwargs):
         deleted = super().delete(*args, **kwargs)
-        Employer.objects.filter(pk=self.employer_id).refresh_visit_dates()
+        visits_changed({self.employer_id})
         return deleted
 
     def is_overdue(self, today=None):
@@ -246,11 +283,14 @@ class Assignment(models.Model):
 
 
 class VerificationSample(models.Model):
-    """双随机抽查样本: declared employers drawn at random, with the seed so the draw can be repeated."""
+    """双随机抽查样本: employers and their inspectors drawn at random, with the seed so the draw can be repeated."""
 
     seed = models.BigIntegerField("随机种子")
     size = models.PositiveIntegerField("抽取数量")
     township = models.ForeignKey(Township, models.SET_NULL, null=True, blank=True, verbose_name="乡镇范围")
+    supervision_class = models.CharField("类别范围", max_length=1, choices=SupervisionClass.choices, blank=True)
+    population = models.PositiveIntegerField("抽取范围内单位数", default=0)
+    inspectors_per_employer = models.PositiveSmallIntegerField("每家检查人数", default=2)
     employers = models.ManyToManyField(Employer, related_name="samples", verbose_name="抽中单位")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="抽取人"
@@ -266,3 +306,183 @@ class VerificationSample(models.Model):
 
     def get_absolute_url(self):
         return reverse("inspections:sample_detail", args=[self.pk])
+
+
+class SampleInspector(models.Model):
+    """One inspector drawn for one employer of a sample."""
+
+    sample = models.ForeignKey(VerificationSample, models.CASCADE, related_name="draws", verbose_name="样本")
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="+", verbose_name="用人单位")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name="监督员")
+    order = models.PositiveIntegerField("抽取顺序")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "抽中的检查人员"
+        ordering = ["sample", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "employer", "inspector"], name="sample_inspector_once")
+        ]
+
+    def __str__(self):
+        return f"{self.employer_id} {self.inspector}"
+
+
+class EnforcementAction(models.TextChoices):
+    """职业病防治法 measures a county records against non- or false declarers (plan 二(四)3)."""
+
+    ORDER = "责令限期改正", "责令限期改正"
+    WARNING = "警告", "警告"
+    FINE = "罚款", "罚款"
+    CASE_OPENED = "立案", "立案"
+    CASE_CLOSED = "结案", "结案"
+
+
+class EnforcementQuerySet(models.QuerySet):
+    def open_orders(self):
+        """责令限期改正 not yet found corrected."""
+        return self.filter(action=EnforcementAction.ORDER, corrected_on__isnull=True)
+
+    def between(self, start, end):
+        return self.filter(date__gte=start, date__lte=end)
+
+
+class Enforcement(models.Model):
+    """One enforcement step against an employer, optionally taken on a visit."""
+
+    employer = models.ForeignKey(Employer, models.PROTECT, related_name="enforcements", verbose_name="用人单位")
+    visit = models.ForeignKey(
+        "Visit", models.SET_NULL, null=True, blank=True, related_name="enforcements", verbose_name="现场记录"
+    )
+    action = models.CharField("执法措施", max_length=8, choices=EnforcementAction.choices)
+    date = models.DateField("日期")
+    document_no = models.CharField("文书编号", max_length=60)
+    deadline = models.DateField("改正期限", null=True, blank=True)
+    corrected_on = models.DateField("整改完成日期", null=True, blank=True)
+    amount = models.DecimalField("罚款金额（元）", max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="登记人"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = EnforcementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "执法记录"
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(
+                fields=["deadline", "employer"],
+                name="enforcement_open_order",
+                condition=Q(action="责令限期改正", corrected_on__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.employer} {self.date:%Y-%m-%d} {self.action}"
+
+    def get_absolute_url(self):
+        return reverse("inspections:enforcement_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        if self.action == EnforcementAction.ORDER and not self.deadline:
+            errors["deadline"] = "责令限期改正须填写改正期限。"
+        if self.deadline and self.date and self.deadline < self.date:
+            errors["deadline"] = "改正期限不能早于决定日期。"
+        if self.action == EnforcementAction.FINE and not self.amount:
+            errors["amount"] = "罚款须填写金额。"
+        if self.amount is not None and self.amount <= 0:
+            errors["amount"] = "罚款金额须大于 0。"
+        if self.corrected_on and self.action != EnforcementAction.ORDER:
+            errors["corrected_on"] = "只有责令限期改正才有整改完成日期。"
+        if self.corrected_on and self.date and self.corrected_on < self.date:
+            errors["corrected_on"] = "整改完成日期不能早于决定日期。"
+        if self.visit_id and self.employer_id and self.visit.employer_id != self.employer_id:
+            errors["visit"] = "所选现场记录不属于该单位。"
+        if errors:
+            raise ValidationError(errors)
+
+    def summary(self) -> str:
+        """One line for timelines and dossiers, e.g. 责令限期改正（合卫职责改〔2025〕3号），期限 2025-07-01，未整改."""
+        text = f"{self.action}（{self.document_no}）"
+        if self.action == EnforcementAction.ORDER:
+            done = f"{self.corrected_on:%Y-%m-%d} 已整改" if self.corrected_on else "未整改"
+            text += f"，期限 {self.deadline:%Y-%m-%d}，{done}"
+        if self.amount:
+            text += f"，罚款 {self.amount:.2f} 元"
+        return text
+
+    @property
+    def is_open_order(self) -> bool:
+        return self.action == EnforcementAction.ORDER and self.corrected_on is None
+
+
+class EnforcementAttachment(models.Model):
+    """A scanned 执法文书 (decision, notice, receipt)."""
+
+    enforcement = models.ForeignKey(Enforcement, models.CASCADE, related_name="attachments", verbose_name="执法记录")
+    file = models.FileField("文件", upload_to="enforcement/%Y/%m/", validators=[validate_upload])
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "执法文书附件"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.file.name.rsplit("/", 1)[-1]
+
+
+class SupervisionStatus(models.Model):
+    """An employer's stored 分级分类 (supervision.refresh), so the lists count and sort from indexes alone.
+
+    One row per employer under supervision (supervision.population), its township copied here so a
+    township's page reads one table. Derived data, rewritten by supervision.refresh: no history."""
+
+    # Stored as next_due of an employer never inspected: due since ever, so it sorts and counts first.
+    NEVER_INSPECTED = datetime.date.min
+
+    employer = models.OneToOneField(
+        Employer, models.CASCADE, primary_key=True, related_name="supervision", verbose_name="用人单位"
+    )
+    township = models.ForeignKey(
+        Township, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所属乡镇", db_index=False
+    )
+    supervision_class = models.CharField("综合风险类别", max_length=1, choices=SupervisionClass.choices)
+    risk_grade = models.CharField("职业病危害风险等级", max_length=1, choices=RiskGrade.choices)
+    management_grade = models.CharField("职业卫生管理状况等级", max_length=1, choices=ManagementGrade.choices)
+    next_due = models.DateField("下次应检查")
+    issues = models.PositiveIntegerField("申报质量问题（按检查项的位）", default=0)
+    computed_on = models.DateField("计算日期")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "分级分类结果"
+        indexes = [
+            models.Index(fields=["next_due", "supervision_class", "employer"], name="supervision_due"),
+            models.Index(fields=["supervision_class", "next_due", "employer"], name="supervision_class_due"),
+            models.Index(fields=["township", "next_due", "supervision_class", "employer"], name="supervision_township"),
+            models.Index(
+                fields=["township", "employer"],
+                include=["issues"],
+                condition=Q(issues__gt=0),
+                name="supervision_issues",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.employer_id} {self.supervision_class}"
+
+    @property
+    def never_inspected(self) -> bool:
+        return self.next_due == self.NEVER_INSPECTED
+
+
+@receiver(post_save, sender=Employer)
+def employer_saved(sender, instance, raw=False, **kwargs):
+    """An edit, a merge or a new declaration (Employer.refresh_declaration) may change the class.
+    Bulk writes (a data comparison, a restore) skip this; the nightly refresh_supervision catches them."""
+    from . import supervision  # it reads these models
+
+    if not raw:
+        supervision.refresh({instance.pk})

@@ -17,15 +17,15 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from employers.choices import DeclarationType, HazardCategory
-from employers.models import Declaration, HazardFactor
+from employers.choices import DeclarationType, HazardCategory, SourceKind
+from employers.models import Declaration, Employer, HazardFactor
 from employers.rules import EVIDENCE_KINDS
 from matching.models import SourceRecord
 
-from .models import CHECKED_FIELDS, Visit, VisitType
+from .models import CHECKED_FIELDS, Visit
 
 INITIAL_DAYS = 30  # 初次申报: within 30 days of 竣工验收
 CHANGE_DAYS = 15  # 变更申报: within 15 days of the change
@@ -47,12 +47,18 @@ CHECKS = (
     Check("missing_hazard", "体检/监测发现的危害因素未申报", "准确"),
     Check("exposed_over_total", "申报接害人数多于职工总人数", "准确"),
     Check("visit_mismatch", "申报信息与最近一次现场核实不一致", "准确"),
-    Check("initial_late", "初次申报超过竣工验收（推定）后30日", "及时"),
-    Check("change_late", "现场发现行业变化后15日内未变更申报", "及时"),
+    Check("initial_late", "初次申报超过竣工验收后30日", "及时"),
+    Check("change_late", "监测或现场发现变化后15日内未变更申报", "及时"),
     Check("annual_gap", "年度更新距上次申报不在11～13个月之间", "及时"),
     Check("annual_overdue", "已申报但超过13个月未年度更新", "及时"),
 )
 CHECK_BY_KEY = {c.key: c for c in CHECKS}
+# Each check's bit in SupervisionStatus.issues, so the 申报质量 page counts per check in SQL.
+CHECK_BIT = {c.key: 1 << n for n, c in enumerate(CHECKS)}
+
+
+def bits(findings) -> int:
+    return sum({CHECK_BIT[f.key] for f in findings})
 
 
 # Hazard factor names → 《职业病危害因素分类目录》 categories ------------------------------------------
@@ -139,8 +145,8 @@ class Facts:
     unclassified: set = field(default_factory=set)
     exceed_points: int = 0
     evidence_records: int = 0
-    first_evidence: datetime.date | None = None
-    three_simult: datetime.date | None = None  # first 三同时 visit
+    completed_on: datetime.date | None = None  # 竣工验收, as recorded on the employer
+    monitored: list = field(default_factory=list)  # [(record date, {category: names})] of monitoring records
     last_visit: datetime.date | None = None
     checked_visit: dict | None = None  # {"date", "declared", "field_check", "pk"} of the last field check
 
@@ -190,35 +196,39 @@ def gather(as_of: datetime.date, employers=None, ids=None, with_last_visit=True)
             Q(record_date__lte=as_of) | Q(record_date__isnull=True)
         )
     )
-    for employer_id, date, exam_hazards, monitored, exceed in rows(
-        evidence, "record_date", "data__hazards", "data__hazard", "data__exceed_points"
+    for employer_id, kind, date, exam_hazards, monitored, exceed in rows(
+        evidence, "kind", "record_date", "data__hazards", "data__hazard", "data__exceed_points"
     ):
         item = facts[employer_id]
         item.evidence_records += 1
         item.exceed_points += exceed if isinstance(exceed, int) else 0
-        if date and (item.first_evidence is None or date < item.first_evidence):
-            item.first_evidence = date
         names = list(exam_hazards or []) + (_SEPARATORS.split(monitored) if isinstance(monitored, str) else [])
+        found = {}
         for name in filter(None, (str(n).strip() for n in names)):
             category = hazard_category(name, index)
             if category:
                 item.hazards.setdefault(category, set()).add(name)
+                found.setdefault(category, set()).add(name)
             else:
                 item.unclassified.add(name)
+        if kind == SourceKind.MONITORING and date and found:
+            item.monitored.append((date, found))
+
+    completed = Employer.objects.filter(completed_on__isnull=False, completed_on__lte=as_of)
+    if employers is not None:
+        completed = completed.filter(pk__in=employers.values("pk"))
+    if ids is not None and wanted is None:
+        completed = completed.filter(pk__in=list(ids))
+    for employer_id, date in completed.values_list("pk", "completed_on"):
+        if wanted is None or wanted(employer_id):
+            facts[employer_id].completed_on = date
 
     visits = narrowed(Visit.objects.filter(date__lte=as_of))
-    # Grouping every visit is the dearest read; the checks alone need only the 三同时 ones.
-    grouped = visits if with_last_visit else visits.filter(visit_type=VisitType.THREE_SIMULT)
-    per_employer = (
-        grouped.order_by()
-        .values("employer_id")
-        .annotate(last=Max("date"), three=Min("date", filter=Q(visit_type=VisitType.THREE_SIMULT)))
-    )
-    for employer_id, last, three in rows(per_employer, "last", "three"):
-        item = facts[employer_id]
-        item.three_simult = three
-        if with_last_visit:
-            item.last_visit = last
+    if with_last_visit:
+        # Grouping every visit is the dearest read, and only the supervision class needs it.
+        per_employer = visits.order_by().values("employer_id").annotate(last=Max("date"))
+        for employer_id, last in rows(per_employer, "last"):
+            facts[employer_id].last_visit = last
 
     # The last visit with a field check: none later on the same employer (by date, then id).
     checked = visits.exclude(field_check={})
@@ -278,14 +288,23 @@ def _differences(filing: Filing, field_check: dict) -> list[str]:
     return out
 
 
-def _industry_change(facts: Facts) -> datetime.date | None:
-    """The date a field check found a declared employer working in another industry than declared."""
+def _change_triggers(facts: Facts) -> list[tuple[datetime.date, str]]:
+    """Recorded events after a filing that call for a 变更申报 within 15 days, oldest first: a monitoring
+    result naming a hazard category the filing then in force left out, and a field check finding a
+    declared employer in another industry than declared."""
+    triggers = []
+    for date, found in sorted(facts.monitored, key=lambda item: item[0]):
+        in_force = next((f for f in reversed(facts.filings) if f.date <= date), None)
+        missing = [c for c in CATEGORY_ORDER if c in found and in_force and c not in in_force.categories]
+        if missing:
+            triggers.append((date, "收到工作场所监测结果，发现未申报的" + "、".join(missing)))
     visit = facts.checked_visit
-    if not visit or not visit["declared"]:
-        return None
-    entry = visit["field_check"].get("industry") or {}
-    found, declared = _industry_code(entry.get("found")), _industry_code(entry.get("declared"))
-    return visit["date"] if found and found != declared else None
+    if visit and visit["declared"]:
+        entry = visit["field_check"].get("industry") or {}
+        found, declared = _industry_code(entry.get("found")), _industry_code(entry.get("declared"))
+        if found and found != declared:
+            triggers.append((visit["date"], "现场发现行业变化"))
+    return sorted(triggers)
 
 
 def findings(facts: Facts, as_of: datetime.date) -> list[Finding]:
@@ -309,26 +328,26 @@ def findings(facts: Facts, as_of: datetime.date) -> list[Finding]:
                 Finding("visit_mismatch", f"{facts.checked_visit['date']:%Y-%m-%d} 现场核实：" + "；".join(diffs))
             )
 
-    if previous is None and latest.type == DeclarationType.INITIAL:
-        # The register has no 竣工验收 date: the first 三同时 visit or the first exam/monitoring record
-        # before the filing shows the employer was already working with the hazard.
-        known = [d for d in (facts.three_simult, facts.first_evidence) if d and d <= latest.date]
-        if known and (latest.date - min(known)).days > INITIAL_DAYS:
+    first = facts.filings[0]
+    if facts.completed_on and first.type == DeclarationType.INITIAL and first.date >= facts.completed_on:
+        days = (first.date - facts.completed_on).days
+        if days > INITIAL_DAYS:
             out.append(
                 Finding(
                     "initial_late",
-                    f"{min(known):%Y-%m-%d} 已有三同时检查或体检/监测记录，{latest.date:%Y-%m-%d} 才初次申报，"
-                    f"相隔 {(latest.date - min(known)).days} 天",
+                    f"{facts.completed_on:%Y-%m-%d} 竣工验收，{first.date:%Y-%m-%d} 才初次申报，相隔 {days} 天",
                 )
             )
-    changed = _industry_change(facts)
-    if changed:
-        due = changed + datetime.timedelta(days=CHANGE_DAYS)
-        after = next((f for f in facts.filings if f.date >= changed), None)
+    for trigger, what in _change_triggers(facts):
+        due = trigger + datetime.timedelta(days=CHANGE_DAYS)
+        after = next((f for f in facts.filings if f.date >= trigger), None)
         if after is None and as_of > due:
-            out.append(Finding("change_late", f"{changed:%Y-%m-%d} 现场发现行业变化，至今未变更申报"))
+            out.append(Finding("change_late", f"{trigger:%Y-%m-%d} {what}，至今未变更申报"))
         elif after is not None and after.date > due:
-            out.append(Finding("change_late", f"{changed:%Y-%m-%d} 现场发现行业变化，{after.date:%Y-%m-%d} 才申报"))
+            out.append(Finding("change_late", f"{trigger:%Y-%m-%d} {what}，{after.date:%Y-%m-%d} 才申报"))
+        else:
+            continue
+        break  # one late change is the finding; the earliest is named
     if latest.type == DeclarationType.ANNUAL and previous is not None:
         months = f"上次 {previous.date:%Y-%m-%d}，本次 {latest.date:%Y-%m-%d}"
         if latest.date <= _annual_early(previous.date):

@@ -6,9 +6,10 @@ import secrets
 import uuid
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from employers import rules
@@ -26,6 +27,7 @@ from employers.models import (
     ten_plus_q,
 )
 from employers.rules import EVIDENCE_KINDS
+from hezuo_shenbao import roles
 from matching.models import SourceRecord
 
 from .models import (
@@ -33,6 +35,9 @@ from .models import (
     OPEN_REASON_FOR_OUTCOME,
     OPERATING_STATUS_FOR_OUTCOME,
     Assignment,
+    Enforcement,
+    EnforcementAction,
+    SampleInspector,
     VerificationSample,
     Visit,
     VisitType,
@@ -66,8 +71,10 @@ def sees_everything(user) -> bool:
     return user.has_perm("inspections.view_all_fieldwork")
 
 
-def scope(user, queryset: QuerySet | None = None) -> QuerySet:
-    """The employers a user may see and edit field work for: everything for CDC, else assignments."""
+def scope(user, queryset: QuerySet | None = None, employer: str = "pk") -> QuerySet:
+    """The employers a user may see and edit field work for: everything for CDC, else assignments.
+
+    queryset may be of another model with an employer and a township column (employer names the first)."""
     queryset = Employer.objects.all() if queryset is None else queryset
     if sees_everything(user):
         return queryset
@@ -75,7 +82,17 @@ def scope(user, queryset: QuerySet | None = None) -> QuerySet:
     # Plain id lists (an inspector has a handful) let PostgreSQL use the township index.
     employers = list(mine.filter(employer__isnull=False).values_list("employer_id", flat=True))
     townships = list(mine.filter(township__isnull=False).values_list("township_id", flat=True))
-    return queryset.filter(Q(pk__in=employers) | Q(township__in=townships))
+    return queryset.filter(Q(**{f"{employer}__in": employers}) | Q(township__in=townships))
+
+
+def under_supervision(queryset):
+    """Employers under supervision: on the register and still in business (or briefly stopped)."""
+    return queryset.included().exclude(operating_status__in=rules.ENDED)
+
+
+def active_inspectors():
+    """The 监督员 accounts in service: who 双随机 draws from and the workload is shared among."""
+    return get_user_model().objects.filter(is_active=True, groups__name=roles.INSPECTOR).distinct()
 
 
 def can_work_on(user, employer: Employer) -> bool:
@@ -269,16 +286,17 @@ def record_visit(
 # The work list ----------------------------------------------------------------------------------
 
 PRIORITY_LABELS = {
-    0: "严重行业10人以上未申报",
-    1: "有体检/监测记录未申报",
-    2: "从未走访",
-    3: "复查逾期",
-    4: "双随机抽查",
-    5: "未申报",
-    6: "今日已走访",
+    0: "限期改正到期未整改",
+    1: "严重行业10人以上未申报",
+    2: "有体检/监测记录未申报",
+    3: "从未走访",
+    4: "复查逾期",
+    5: "双随机抽查",
+    6: "未申报",
+    7: "今日已走访",
 }
 # Visited today: done for the day, so after everything still to visit, whatever made it urgent.
-VISITED_TODAY = 6
+VISITED_TODAY = 7
 
 
 def _sampled_pending():
@@ -368,24 +386,28 @@ class WorkList:
 
 
 def work_list(user, township=None, today: datetime.date | None = None) -> WorkList:
-    """我的任务: open undeclared cases, overdue follow-ups and pending samples within the user's scope."""
+    """我的任务: overdue correction orders, open undeclared cases, overdue follow-ups and pending samples
+    within the user's scope."""
     today = today or timezone.localdate()
     # Columns kept by the visits themselves, so no probe into the visits per row. Evidence and
     # pending samples are sets of a few thousand: IN (subquery) is hashed once per query.
     overdue = Q(follow_up_due__lt=today)
     sampled = Q(pk__in=_sampled_pending())
+    # 责令限期改正 past its deadline: the three-step method's next step is a check on the spot.
+    ordered = Q(pk__in=Enforcement.objects.open_orders().filter(deadline__lte=today).values("employer_id"))
     scoped = scope(user)
     if township:
         scoped = scoped.filter(township=township)
     visited_today = Q(last_visit_on=today)
     priority = Case(
         When(visited_today, then=VISITED_TODAY),
-        When(rules.serious_q() & ten_plus_q(), then=0),
-        When(_evidence_q(), then=1),
-        When(last_visit_on__isnull=True, then=2),
-        When(overdue, then=3),
-        When(sampled, then=4),
-        default=5,
+        When(ordered, then=0),
+        When(rules.serious_q() & ten_plus_q(), then=1),
+        When(_evidence_q(), then=2),
+        When(last_visit_on__isnull=True, then=3),
+        When(overdue, then=4),
+        When(sampled, then=5),
+        default=6,
     )
     # Who counts is the figures' rule (rules.counts): a stop of more than six months leaves the list too.
     open_case = open_case_q() & must_include_q(today)
@@ -393,8 +415,12 @@ def work_list(user, township=None, today: datetime.date | None = None) -> WorkLi
     return WorkList(
         [
             (scoped.filter(open_case), priority),
-            (rest.filter(overdue), Case(When(visited_today, then=VISITED_TODAY), default=Value(3))),
-            (rest.exclude(overdue).filter(sampled), Case(When(visited_today, then=VISITED_TODAY), default=Value(4))),
+            (rest.filter(ordered), Case(When(visited_today, then=VISITED_TODAY), default=Value(0))),
+            (rest.exclude(ordered).filter(overdue), Case(When(visited_today, then=VISITED_TODAY), default=Value(4))),
+            (
+                rest.exclude(ordered).exclude(overdue).filter(sampled),
+                Case(When(visited_today, then=VISITED_TODAY), default=Value(5)),
+            ),
         ]
     )
 
@@ -425,21 +451,69 @@ def page_details(employers, today: datetime.date | None = None) -> dict:
 
 
 @transaction.atomic
-def draw_sample(n: int, seed: int | None, user, township=None) -> VerificationSample:
-    """Draw n declared, included employers at random; the same seed over the same register draws the same."""
+def draw_sample(
+    n: int, seed: int | None, user, township=None, supervision_class: str = "", inspectors: int = 2
+) -> VerificationSample:
+    """双随机: draw n employers from the confirmed register under supervision (declared or not; of one class
+    and township when given), then `inspectors` inspectors for each, never one assigned to that employer.
+
+    One random stream from the seed draws both, so the same seed over the same register and staff draws
+    the same employers and inspectors. Nothing is saved unless every employer gets its inspectors."""
     if n < 1:
         raise ValidationError("抽取数量应至少为 1。")
+    if inspectors < 1:
+        raise ValidationError("每家单位的检查人员应至少 1 人。")
     seed = secrets.randbits(31) if seed is None else int(seed)
-    population = Employer.objects.declared().included()
+    population = under_supervision(Employer.objects.all())
     if township:
         population = population.in_township(township)
-    ids = list(population.order_by("pk").values_list("pk", flat=True))
-    if not ids:
-        raise ValidationError("范围内没有已申报的单位可供抽取。")
-    chosen = random.Random(seed).sample(ids, min(n, len(ids)))
-    sample = VerificationSample.objects.create(seed=seed, size=len(chosen), township=township, created_by=user)
-    sample.employers.set(chosen)
+    if supervision_class:
+        population = population.filter(supervision__supervision_class=supervision_class)
+    places = dict(population.order_by("pk").values_list("pk", "township_id"))
+    if not places:
+        raise ValidationError("范围内没有可供抽取的单位。")
+    rng = random.Random(seed)
+    chosen = rng.sample(sorted(places), min(n, len(places)))
+    staff = list(active_inspectors().order_by("pk"))
+    own = defaultdict(set)  # inspector id → ("e", employer id) and ("t", township id) assigned to them
+    for inspector_id, employer_id, township_id in Assignment.objects.values_list("inspector", "employer", "township"):
+        own[inspector_id].add(("e", employer_id) if employer_id else ("t", township_id))
+    draws = []
+    for pk in chosen:
+        eligible = [u for u in staff if not own[u.pk] & {("e", pk), ("t", places[pk])}]
+        if len(eligible) < inspectors:
+            name = Employer.objects.get(pk=pk).name
+            raise ValidationError(
+                f"{name}：不分管该单位的在岗监督员只有 {len(eligible)} 人，不足每家 {inspectors} 人，未抽取。"
+                "请减少每家检查人数或增加监督员账号。"
+            )
+        draws += [(pk, u) for u in rng.sample(eligible, inspectors)]
+    with transaction.atomic():
+        sample = VerificationSample.objects.create(
+            seed=seed,
+            size=len(chosen),
+            population=len(places),
+            township=township,
+            supervision_class=supervision_class,
+            inspectors_per_employer=inspectors,
+            created_by=user,
+        )
+        sample.employers.set(chosen)
+        SampleInspector.objects.bulk_create(
+            [SampleInspector(sample=sample, employer_id=pk, inspector=u, order=n) for n, (pk, u) in enumerate(draws)]
+        )
     return sample
+
+
+def sample_rows(sample: VerificationSample) -> list[tuple]:
+    """[(employer, [inspectors])] in the order drawn, for the printable draw sheet."""
+    employers = sample.employers.select_related("township", "supervision").in_bulk()
+    drawn = defaultdict(list)
+    for draw in sample.draws.select_related("inspector"):
+        drawn[draw.employer_id].append(draw.inspector)
+    order = list(drawn)  # dicts keep the order drawn
+    order += sorted(set(employers) - set(order))  # samples drawn before inspectors were drawn too
+    return [(employers[pk], drawn[pk]) for pk in order]
 
 
 @transaction.atomic
@@ -492,6 +566,8 @@ def employer_timeline(employer: Employer, today: datetime.date | None = None, li
                 "url": a.training.get_absolute_url(),
             }
         )
+    for e in employer.enforcements.all()[:limit]:
+        entries.append({"date": e.date, "kind": "执法", "text": e.summary(), "url": e.get_absolute_url()})
     for v in employer.visits.all()[:limit]:
         entries.append(
             {
@@ -508,3 +584,48 @@ def employer_timeline(employer: Employer, today: datetime.date | None = None, li
             )
     entries.sort(key=lambda e: e["date"], reverse=True)
     return entries[:limit]
+
+
+# Enforcement -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_enforcement(*, user, employer: Employer, files=(), **fields) -> Enforcement:
+    """登记执法措施 with its scanned documents; refused whole (nothing saved) when any field is wrong."""
+    check_access(user, employer)
+    enforcement = Enforcement(employer=employer, created_by=user, **fields)
+    enforcement.full_clean()
+    enforcement.save()
+    for upload in files:
+        enforcement.attachments.create(file=upload)
+    return enforcement
+
+
+def close_order(enforcement: Enforcement, corrected_on: datetime.date, user) -> None:
+    """整改完成: the order no longer raises the employer in the work list."""
+    check_access(user, enforcement.employer)
+    if not enforcement.is_open_order:
+        raise ValidationError("该记录不是尚未整改的责令限期改正。")
+    if corrected_on > timezone.localdate():
+        raise ValidationError("整改完成日期不能晚于今天。")
+    enforcement.corrected_on = corrected_on
+    enforcement.full_clean()
+    enforcement.save(update_fields=["corrected_on"])
+
+
+def enforcement_figures(start: datetime.date, end: datetime.date) -> dict:
+    """For the bulletin: measures taken between start and end (inclusive), fines in yuan, and the orders
+    still open at end (made by then, not corrected by then)."""
+    taken = Enforcement.objects.between(start, end)
+    counts = dict(taken.order_by().values_list("action").annotate(n=Count("pk")))
+    fines = taken.filter(action=EnforcementAction.FINE).aggregate(total=Sum("amount"))["total"] or 0
+    open_orders = Enforcement.objects.filter(action=EnforcementAction.ORDER, date__lte=end).filter(
+        Q(corrected_on__isnull=True) | Q(corrected_on__gt=end)
+    )
+    return {
+        "by_action": [(label, counts.get(value, 0)) for value, label in EnforcementAction.choices],
+        "employers": taken.values("employer_id").distinct().count(),
+        "fines": fines,
+        "open_orders": open_orders.count(),
+        "overdue_orders": open_orders.filter(deadline__lt=end).count(),
+    }

@@ -1,171 +1,145 @@
-"""分级分类监督: a supervision category per employer, why, and when it is next due — the rules live here only.
+"""分级分类监督: each employer's class under the national 职业卫生分类监督执法 scheme, why, and when it is due.
 
-The county plan (二(四)3) asks to inspect good declarers less often and to press on employers that do
-not declare or declare untruthfully. Each rule below adds (or takes off) points; the total picks the
-category, and the category sets how many months may pass after the last visit. Intervals are not fixed
-by any national text (domain-notes f.), so settings.SUPERVISION_INTERVAL_MONTHS may override them.
+The 2022–2023 national pilot (国家疾控局、国家卫生健康委《关于开展职业卫生分类监督执法试点工作的通知》 and
+《关于分片区协作推进职业卫生分类监督执法试点工作的通知》, 2023-05; docs/fieldwork.md cites the pages read)
+grades an employer twice — 职业病危害风险 Ⅰ/Ⅱ/Ⅲ级 from the hazards' nature, exposure level and the number
+exposed, and 职业卫生管理状况 A/B/C级 from a self-check score (A 90–100, B 70–89, C < 70) — and combines the
+two into a 综合风险类别 甲/乙/丙, **甲 the lowest risk, 丙 the highest**, inspected more often the higher it is.
+
+What the pilot's documents found here do not give — the combination table, the visit frequencies, and the
+self-check score this app does not hold — are documented defaults that settings may override; the
+grades are read from what the app does hold (see risk_grade and management_grade).
+
+The pages read each employer's class from SupervisionStatus, which refresh() keeps current (visits and
+employer edits call it; the nightly refresh_supervision command catches bulk loads and the passing of time).
+The employer page and the bulletin assess live.
 """
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from employers.rules import ENDED, TEN_PLUS, effective_risk, is_serious
+from employers.models import Employer
+from employers.rules import TEN_PLUS, effective_risk, is_serious
 
 from . import quality
+from .models import ManagementGrade, RiskGrade, SupervisionClass, SupervisionStatus
+from .services import active_inspectors, scope, under_supervision
 
 EXPOSED_MANY = TEN_PLUS  # the plan's 10人及以上 mark, applied to exposed workers
+SCHEME = "国家职业卫生分类监督执法（综合风险：甲类最低，丙类最高）"
+
+# 综合风险类别 by 风险等级 × 管理状况等级. Not in the documents found: a documented default (docs/fieldwork.md),
+# higher risk or worse management never giving a lower class. settings.SUPERVISION_CLASS_MATRIX overrides it.
+DEFAULT_MATRIX = {
+    RiskGrade.LOW: {ManagementGrade.GOOD: "甲", ManagementGrade.FAIR: "甲", ManagementGrade.POOR: "乙"},
+    RiskGrade.MEDIUM: {ManagementGrade.GOOD: "甲", ManagementGrade.FAIR: "乙", ManagementGrade.POOR: "丙"},
+    RiskGrade.HIGH: {ManagementGrade.GOOD: "乙", ManagementGrade.FAIR: "丙", ManagementGrade.POOR: "丙"},
+}
+# Months between routine inspections per class. No national figure was found (the pilot asks only to raise
+# the share inspected with the class), so these are defaults; settings.SUPERVISION_INTERVAL_MONTHS overrides.
+DEFAULT_INTERVAL_MONTHS = {"甲": 24, "乙": 12, "丙": 6}
 
 
-@dataclass(frozen=True)
-class Category:
-    code: str
-    label: str  # 甲乙丙丁 in this county's own sense: 甲 = most frequent (the scheme is named with it)
-    name: str
-    min_score: int
-    months: int
-
-    @property
-    def interval(self) -> int:
-        return getattr(settings, "SUPERVISION_INTERVAL_MONTHS", {}).get(self.code, self.months)
-
-    def __str__(self):
-        return f"{self.label}类（{self.name}）"
+def matrix() -> dict:
+    return getattr(settings, "SUPERVISION_CLASS_MATRIX", None) or DEFAULT_MATRIX
 
 
-# Highest first: an employer takes the first category whose min_score its total reaches.
-CATEGORIES = (
-    Category("A", "甲", "重点监管", 4, 3),
-    Category("B", "乙", "加强监管", 2, 6),
-    Category("C", "丙", "常规监管", 0, 12),
-    Category("D", "丁", "简化监管", -99, 24),
-)
-CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
-SCHEME = "合水县申报扩面分级分类（危害程度 × 申报表现）"
+def interval(code: str) -> int:
+    return {**DEFAULT_INTERVAL_MONTHS, **getattr(settings, "SUPERVISION_INTERVAL_MONTHS", {})}[code]
 
 
 @dataclass
 class Subject:
-    """What the rules look at for one employer."""
+    """What the grading looks at for one employer."""
 
     serious: bool
     exposed: int | None
     facts: quality.Facts
     failed: list  # quality.Finding
-    inaccurate: str = ""  # labels of the failed accuracy checks
-    late: str = ""  # labels of the failed timeliness checks
-
-    def __post_init__(self):
-        groups = {}
-        for finding in self.failed:
-            groups.setdefault(finding.check.group, {})[finding.check.label] = None
-        self.inaccurate = "、".join(groups.get("准确", ()))
-        self.late = "、".join(groups.get("及时", ()))
 
     @property
     def declared(self) -> bool:
         return bool(self.facts.filings)
 
-    @property
-    def verified(self) -> bool:
-        """Something beyond the filing itself backs it: a field check or exam/monitoring records."""
-        return self.facts.checked_visit is not None or self.facts.evidence_records > 0
+
+def risk_grade(s: Subject) -> tuple[str, list[str]]:
+    """Ⅲ (high) when monitoring found points over the limit, or a serious-hazard industry exposes ≥ 10;
+    Ⅱ when one of serious industry / ≥ 10 exposed holds; Ⅰ otherwise. The app holds the nature of the
+    hazards (the industry's class in the 2021 catalogue), the exposure level (monitoring exceedances) and the
+    number exposed, the three measures the pilot names."""
+    reasons = []
+    if s.serious:
+        reasons.append("行业属于《建设项目职业病危害风险分类管理目录》（2021）严重类")
+    if (s.exposed or 0) >= EXPOSED_MANY:
+        reasons.append(f"接害 {s.exposed} 人，达到 {EXPOSED_MANY} 人")
+    if s.facts.exceed_points > 0:
+        reasons.append(f"工作场所监测共有 {s.facts.exceed_points} 个超标点")
+    many = (s.exposed or 0) >= EXPOSED_MANY
+    if s.facts.exceed_points > 0 or (s.serious and many):
+        return RiskGrade.HIGH, reasons
+    if s.serious or many:
+        return RiskGrade.MEDIUM, reasons
+    return RiskGrade.LOW, reasons or ["非严重行业、接害不足 10 人、监测未见超标"]
 
 
-@dataclass(frozen=True)
-class Rule:
-    key: str
-    label: str
-    points: int
-    applies: Callable[[Subject], bool]
-    reason: str  # formatted with s=<Subject>
-
-    def explain(self, subject: Subject) -> str:
-        return self.reason.format(s=subject, many=EXPOSED_MANY)
-
-
-RULES = (
-    # 危害程度 (hazard severity)
-    Rule(
-        "serious",
-        "严重危害行业",
-        2,
-        lambda s: s.serious,
-        "行业属于《建设项目职业病危害风险分类管理目录》（2021）严重类",
-    ),
-    Rule(
-        "exceedance",
-        "监测超标",
-        2,
-        lambda s: s.facts.exceed_points > 0,
-        "工作场所监测共有 {s.facts.exceed_points} 个超标点",
-    ),
-    Rule(
-        "many_exposed",
-        "接害人数多",
-        1,
-        lambda s: (s.exposed or 0) >= EXPOSED_MANY,
-        "接害 {s.exposed} 人，达到 {many} 人",
-    ),
-    # 申报表现 (declaration behaviour)
-    Rule("undeclared", "未申报", 2, lambda s: not s.declared, "尚未申报职业病危害项目，需加强执法和帮扶"),
-    Rule(
-        "inaccurate",
-        "申报不准确",
-        1,
-        lambda s: s.inaccurate != "",
-        "申报质量检查发现：{s.inaccurate}",
-    ),
-    Rule(
-        "late",
-        "申报不及时",
-        1,
-        lambda s: s.late != "",
-        "申报质量检查发现：{s.late}",
-    ),
-    Rule(
-        "good_declarer",
-        "申报及时准确",
-        -1,
-        lambda s: s.declared and not s.failed and s.verified,
-        "已申报、按时，且经现场核实或体检/监测记录比对未发现问题，可降低检查频次",
-    ),
-)
+def management_grade(s: Subject) -> tuple[str, list[str]]:
+    """The app has no self-check score; the plan (二(四)3) judges management by declaration: C when the
+    employer has not declared, B when its declaration fails a quality check, A when it passes them all."""
+    if not s.declared:
+        return ManagementGrade.POOR, ["尚未申报职业病危害项目"]
+    if s.failed:
+        labels = "、".join(dict.fromkeys(f.check.label for f in s.failed))
+        return ManagementGrade.FAIR, [f"申报质量检查发现：{labels}"]
+    return ManagementGrade.GOOD, ["已申报，申报质量检查未发现问题"]
 
 
 @dataclass
 class Assessment:
-    category: Category
-    score: int
-    rules: tuple  # the rules that fired
-    subject: Subject
+    risk: str
+    management: str
+    code: str  # 甲/乙/丙
+    reasons: list  # [(heading, [texts])]
+    issues: int  # quality.bits of the failed checks
     last_visit: datetime.date | None
-    next_due: datetime.date
+    next_due: datetime.date | None  # None: never inspected, due now
     overdue: bool
+
+    @property
+    def category(self) -> str:
+        return SupervisionClass(self.code).label
+
+    @property
+    def interval(self) -> int:
+        return interval(self.code)
 
     @property
     def never_visited(self) -> bool:
         return self.last_visit is None
 
-    @property
-    def fired(self) -> list:
-        """[(rule, reason)]; the texts are written only for the rows a page shows."""
-        return [(rule, rule.explain(self.subject)) for rule in self.rules]
-
 
 def assess(subject: Subject, today: datetime.date) -> Assessment:
-    rules = tuple(rule for rule in RULES if rule.applies(subject))
-    score = sum(rule.points for rule in rules)
-    category = next(c for c in CATEGORIES if score >= c.min_score)
+    risk, risk_reasons = risk_grade(subject)
+    management, management_reasons = management_grade(subject)
+    code = matrix()[risk][management]
     last = subject.facts.last_visit
-    # Never visited: due now.
-    next_due = _after(last, category.interval) if last else today
-    return Assessment(category, score, rules, subject, last, next_due, last is None or next_due < today)
+    next_due = _after(last, interval(code)) if last else None
+    return Assessment(
+        risk,
+        management,
+        code,
+        [(f"职业病危害风险{RiskGrade(risk).label}", risk_reasons), (f"管理状况{management}级", management_reasons)],
+        quality.bits(subject.failed),
+        last,
+        next_due,
+        next_due is None or next_due < today,
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -187,9 +161,7 @@ def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
 
 
 def assess_many(employers, today: datetime.date | None = None) -> dict[int, Assessment]:
-    """{id: Assessment} for every employer of the queryset.
-
-    The quality facts are read once for all of them (quality.gather), so this costs a few queries."""
+    """{id: Assessment} for every employer of the queryset, from a few bulk reads (quality.gather)."""
     today = today or timezone.localdate()
     with quality.collector_paused():
         facts = quality.gather(today, employers)
@@ -212,11 +184,97 @@ def explain(employer, today: datetime.date | None = None) -> dict:
         "assessment": assess(_subject(risk, employer.exposed_workers, facts, today), today),
         "quality": quality.employer_checklist(employer, today, facts),
         "scheme": SCHEME,
-        "categories": CATEGORIES,
-        "rules": RULES,
+        "matrix": matrix_rows(),
     }
 
 
-def population(queryset):
-    """Employers under supervision: on the register and still in business (or briefly stopped)."""
-    return queryset.included().exclude(operating_status__in=ENDED)
+def matrix_rows() -> list:
+    """[(risk label, [(management, class, months)])] for the pages' explanation of the scheme."""
+    return [
+        (RiskGrade(risk).label, [(m, code, interval(code)) for m, code in row.items()])
+        for risk, row in matrix().items()
+    ]
+
+
+# The stored classes -------------------------------------------------------------------------------
+
+
+STORED = ["township_id", "supervision_class", "risk_grade", "management_grade", "next_due", "issues", "computed_on"]
+
+
+def refresh(employer_ids=None, today: datetime.date | None = None) -> int:
+    """Recompute SupervisionStatus for these employers (all under supervision when None); returns how
+    many rows changed. Employers that left supervision lose their row. Idempotent."""
+    today = today or timezone.localdate()
+    employers = under_supervision(Employer.objects.all())
+    if employer_ids is not None:
+        employers = employers.filter(pk__in=list(employer_ids))
+    assessed = assess_many(employers, today)
+    townships = dict(employers.values_list("pk", "township_id"))
+    with transaction.atomic():
+        stale = SupervisionStatus.objects.exclude(employer__in=under_supervision(Employer.objects.all()))
+        if employer_ids is not None:
+            stale = stale.filter(employer_id__in=list(employer_ids))
+        changed, _ = stale.delete()
+        current = {
+            row[0]: row[1:]
+            for row in SupervisionStatus.objects.filter(employer_id__in=assessed).values_list("employer_id", *STORED)
+        }
+        rows = [
+            SupervisionStatus(
+                employer_id=pk,
+                township_id=townships[pk],
+                supervision_class=a.code,
+                risk_grade=a.risk,
+                management_grade=a.management,
+                next_due=a.next_due or SupervisionStatus.NEVER_INSPECTED,
+                issues=a.issues,
+                computed_on=today,
+            )
+            for pk, a in assessed.items()
+        ]
+        # computed_on alone moving is no change worth a write.
+        rows = [r for r in rows if current.get(r.employer_id, ())[:-1] != tuple(getattr(r, f) for f in STORED[:-1])]
+        SupervisionStatus.objects.bulk_create(
+            rows, batch_size=2000, update_conflicts=True, unique_fields=["employer"], update_fields=STORED
+        )
+    return changed + len(rows)
+
+
+def statuses(user, township=None):
+    """The stored rows a user may see (services.scope), of one township or all."""
+    rows = scope(user, SupervisionStatus.objects.all(), employer="employer")
+    return rows.filter(township=township) if township else rows
+
+
+def unassessed(user, township=None) -> int:
+    """Employers under supervision in the user's scope that have no stored row yet (written in bulk since
+    the last nightly run)."""
+    employers = under_supervision(scope(user))
+    if township:
+        employers = employers.filter(township=township)
+    return employers.filter(supervision__isnull=True).count()
+
+
+def due_q(today: datetime.date) -> Q:
+    """Stored rows due for inspection: never inspected (NEVER_INSPECTED) or past their due date."""
+    return Q(next_due__lt=today)
+
+
+def overview(rows, today: datetime.date | None = None) -> dict:
+    """Counts per class and the visits a month they imply; rows: the stored rows shown (statuses()).
+
+    The workload divides the monthly visits by the active inspectors."""
+    today = today or timezone.localdate()
+    counts = dict(rows.order_by().values_list("supervision_class").annotate(n=Count("pk")))
+    classes = [(c, counts.get(c.value, 0), interval(c.value)) for c in SupervisionClass]
+    monthly = sum(n / months for _, n, months in classes)
+    inspectors = active_inspectors().count()
+    return {
+        "classes": [(c, n, months, n / months) for c, n, months in classes],
+        "total": sum(counts.values()),
+        "due": rows.filter(due_q(today)).count(),
+        "monthly": monthly,
+        "inspectors": inspectors,
+        "per_inspector": monthly / inspectors if inspectors else None,
+    }

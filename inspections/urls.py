@@ -21,4 +21,9 @@ urlpatterns = [
     path("quality/", views.quality_overview, name="quality"),
     path("quality/export.xlsx", views.quality_export, name="quality_export"),
     path("notice/<int:employer_pk>.docx", views.notice_docx, name="notice_docx"),
+    path("enforcement/", views.enforcement_list, name="enforcement_list"),
+    path("enforcement/new/", views.enforcement_create, name="enforcement_create"),
+    path("enforcement/<int:pk>/", views.enforcement_detail, name="enforcement_detail"),
+    path("enforcement/<int:pk>/correct/", views.enforcement_correct, name="enforcement_correct"),
+    path("enforcement/<int:pk>/files/<int:file_pk>/", views.enforcement_file, name="enforcement_file"),
 ]

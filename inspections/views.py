@@ -1,9 +1,9 @@
 import uuid
-from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +22,9 @@ from .documents import visit_record_document
 from .filters import VisitFilter
 from .forms import (
     AssignmentForm,
+    CorrectionForm,
+    EnforcementFilterForm,
+    EnforcementForm,
     QualityFilterForm,
     SampleForm,
     SupervisionFilterForm,
@@ -29,7 +32,7 @@ from .forms import (
     VisitForm,
     employer_choices_for,
 )
-from .models import CHECKED_FIELDS, Assignment, VerificationSample, Visit
+from .models import CHECKED_FIELDS, Assignment, Enforcement, ManagementGrade, VerificationSample, Visit
 
 PAGE_SIZE = 50
 # A day's route cannot hold more; the rest stays on the work list.
@@ -260,8 +263,14 @@ def samples(request):
     form = SampleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            data = form.cleaned_data
             sample = services.draw_sample(
-                form.cleaned_data["size"], form.cleaned_data["seed"], request.user, form.cleaned_data["township"]
+                data["size"],
+                data["seed"],
+                request.user,
+                data["township"],
+                supervision_class=data["supervision_class"],
+                inspectors=data["inspectors"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -278,7 +287,10 @@ def sample_detail(request, pk):
     return render(
         request,
         "inspections/sample_detail.html",
-        {"sample": sample, "employers": sample.employers.select_related("township")},
+        {
+            "sample": sample,
+            "rows": services.sample_rows(sample),
+        },
     )
 
 
@@ -287,38 +299,34 @@ def sample_detail(request, pk):
 
 @require_perm("inspections.view_visit")
 def supervision_list(request):
-    """Employers in the user's scope by supervision category, the most overdue first."""
+    """Employers in the user's scope by stored supervision class, the most overdue first."""
     form = SupervisionFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    employers = supervision.population(services.scope(request.user))
-    if data.get("township"):
-        employers = employers.filter(township=data["township"])
-    category, overdue_only = data.get("category") or "", data.get("overdue")
-    with quality.collector_paused():
-        assessed = supervision.assess_many(employers)
-        counts = Counter(a.category.code for a in assessed.values())
-        chosen = sorted(
-            (
-                (pk, a)
-                for pk, a in assessed.items()
-                if category in ("", a.category.code) and (a.overdue or not overdue_only)
-            ),
-            key=lambda item: (item[1].next_due, -item[1].score, item[0]),
-        )
-    page = Paginator(chosen, PAGE_SIZE).get_page(request.GET.get("page"))
-    found = Employer.objects.select_related("township", "industry").in_bulk([pk for pk, _ in page])
+    today = timezone.localdate()
+    rows = supervision.statuses(request.user, data.get("township"))
+    chosen = rows
+    if data.get("category"):
+        chosen = chosen.filter(supervision_class=data["category"])
+    if data.get("overdue"):
+        chosen = chosen.filter(supervision.due_q(today))
+    # Never inspected first (NEVER_INSPECTED is the earliest date), then by due date; within a day 丙 before
+    # 乙 before 甲, which is also the characters' code point order. Read along the indexes on these columns.
+    order = ("next_due", "supervision_class", "employer")
+    page = Paginator(chosen.order_by(*order).select_related("employer__township"), PAGE_SIZE)
+    page = page.get_page(request.GET.get("page"))
     return render(
         request,
         "inspections/supervision.html",
         {
             "filter": form,
             "page": page,
-            "rows": [(found[pk], a) for pk, a in page],
-            "counts": [(c, counts.get(c.code, 0)) for c in supervision.CATEGORIES],
-            "total": len(assessed),
+            "overview": supervision.overview(rows, today),
+            "unassessed": supervision.unassessed(request.user, data.get("township")),
+            "county_wide": services.sees_everything(request.user) and not data.get("township"),
             "query": _query_without_page(request),
             "scheme": supervision.SCHEME,
-            "rules": supervision.RULES,
+            "matrix": supervision.matrix_rows(),
+            "today": today,
         },
     )
 
@@ -330,20 +338,26 @@ def _query_without_page(request, *drop):
     return query.urlencode()
 
 
-def _quality_results(request):
-    """The filter form, the date, the chosen check, the scope's employer ids in list order, and findings."""
+def _quality_filter(request):
+    """The form, its date, the chosen check and the township chosen."""
     form = QualityFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
-    as_of = data.get("as_of") or quality.default_as_of()
-    employers = services.scope(request.user, Employer.objects.included())
-    if data.get("township"):
-        employers = employers.filter(township=data["township"])
-    check = data.get("check") or ""
+    return form, data.get("as_of") or quality.default_as_of(), data.get("check") or "", data.get("township")
+
+
+def _population(request, township):
+    """Employers in scope under supervision: the population the stored results cover."""
+    employers = services.under_supervision(services.scope(request.user))
+    return employers.filter(township=township) if township else employers
+
+
+def _quality_results(employers, as_of, check):
+    """Judged live as of a past date: the county-wide figures take seconds (docs/fieldwork.md)."""
     with quality.collector_paused():
         ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
         results = quality.evaluate(as_of, employers)
         flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
-    return form, as_of, check, results, flagged
+    return results, flagged
 
 
 def _shown_findings(findings, check):
@@ -352,9 +366,31 @@ def _shown_findings(findings, check):
 
 @require_perm("inspections.view_visit")
 def quality_overview(request):
-    """申报质量: employers failing each check, with the list behind a chosen check."""
-    form, as_of, check, results, flagged = _quality_results(request)
-    page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    """申报质量: employers failing each check, with the list behind a chosen check.
+
+    As of today the counts and the list come from the stored results; only the page's rows are judged
+    again, for their texts. A past date is judged live."""
+    form, as_of, check, township = _quality_filter(request)
+    if as_of == timezone.localdate():
+        rows = supervision.statuses(request.user, township)
+        flags = {c.key: F("issues").bitand(quality.CHECK_BIT[c.key]) for c in quality.CHECKS}
+        counts = rows.alias(**{f"bit_{k}": v for k, v in flags.items()}).aggregate(
+            declared=Count("pk", filter=~Q(management_grade=ManagementGrade.POOR)),
+            **{k: Count("pk", filter=Q(**{f"bit_{k}__gt": 0})) for k in flags},
+        )
+        summary = [{"key": c.key, "label": c.label, "group": c.group, "count": counts[c.key]} for c in quality.CHECKS]
+        declared = counts["declared"]
+        chosen = rows.filter(issues__gt=0)
+        if check:
+            chosen = chosen.alias(bit=flags[check]).filter(bit__gt=0)
+        # Along the partial index supervision_issues: by township (ids follow the township codes), then id.
+        ids = chosen.order_by("township", "employer").values_list("employer_id", flat=True)
+        page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+        results = quality.evaluate(as_of, ids=set(page))
+    else:
+        results, flagged = _quality_results(_population(request, township), as_of, check)
+        summary, declared = quality.summary(results=results), len(results)
+        page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
     found = Employer.objects.select_related("township").in_bulk(list(page))
     return render(
         request,
@@ -363,11 +399,11 @@ def quality_overview(request):
             "form": form,
             "as_of": as_of,
             "check": quality.CHECK_BY_KEY.get(check),
-            "summary": quality.summary(results=results),
-            "declared": len(results),
-            "flagged": len(flagged),
+            "summary": summary,
+            "declared": declared,
+            "flagged": page.paginator.count,
             "page": page,
-            "rows": [(found[pk], _shown_findings(results[pk], check)) for pk in page],
+            "rows": [(found[pk], _shown_findings(results.get(pk, ()), check)) for pk in page],
             "query": _query_without_page(request),
             "base_query": _query_without_page(request, "check"),
         },
@@ -379,7 +415,8 @@ QUALITY_HEADERS = ["单位编号", "单位名称", "统一社会信用代码", "
 
 @require_perm("inspections.view_visit")
 def quality_export(request):
-    form, as_of, check, results, flagged = _quality_results(request)
+    form, as_of, check, township = _quality_filter(request)
+    results, flagged = _quality_results(_population(request, township), as_of, check)
 
     def rows():
         for start in range(0, len(flagged), 2000):
@@ -403,3 +440,91 @@ def notice_docx(request, employer_pk):
     employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=employer_pk)
     services.check_access(request.user, employer)
     return docx_response(notice_document(employer), f"告知单_{employer.name}.docx")
+
+
+# 执法记录 -------------------------------------------------------------------------------------------
+
+
+def _get_enforcement_for_user(request, pk):
+    enforcement = get_object_or_404(Enforcement.objects.select_related("employer", "visit", "created_by"), pk=pk)
+    services.check_access(request.user, enforcement.employer)
+    return enforcement
+
+
+@require_perm("inspections.view_enforcement")
+def enforcement_list(request):
+    form = EnforcementFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = Enforcement.objects.filter(employer__in=services.scope(request.user)).select_related("employer")
+    if data.get("action"):
+        rows = rows.filter(action=data["action"])
+    if data.get("open_only"):
+        rows = rows.open_orders()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "inspections/enforcement_list.html",
+        {"filter": form, "page": page, "query": _query_without_page(request), "today": timezone.localdate()},
+    )
+
+
+@require_perm("inspections.add_enforcement")
+def enforcement_create(request):
+    employer_id = request.POST.get("employer") or request.GET.get("employer") or ""
+    employer = get_object_or_404(Employer, pk=employer_id) if employer_id.isdigit() else None
+    if employer is None:
+        messages.info(request, "请从单位页面或现场记录页面点“登记执法”。")
+        return redirect("inspections:enforcement_list")
+    services.check_access(request.user, employer)
+    form = EnforcementForm(
+        request.POST or None, request.FILES or None, employer=employer, initial={"visit": request.GET.get("visit")}
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in EnforcementForm.Meta.fields}
+        try:
+            enforcement = services.record_enforcement(
+                user=request.user, employer=employer, files=form.cleaned_data["files"], **fields
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{enforcement.action}已登记。")
+            return redirect(enforcement)
+    return render(request, "inspections/enforcement_form.html", {"form": form, "employer": employer})
+
+
+@require_perm("inspections.view_enforcement")
+def enforcement_detail(request, pk):
+    enforcement = _get_enforcement_for_user(request, pk)
+    return render(
+        request,
+        "inspections/enforcement_detail.html",
+        {
+            "enforcement": enforcement,
+            "attachments": enforcement.attachments.all(),
+            "correction": CorrectionForm(initial={"corrected_on": timezone.localdate()}),
+            "history": change_log(enforcement),
+        },
+    )
+
+
+@require_POST
+@require_perm("inspections.change_enforcement")
+def enforcement_correct(request, pk):
+    enforcement = _get_enforcement_for_user(request, pk)
+    form = CorrectionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("请填写有效的整改完成日期，如 2025-06-30。")
+        services.close_order(enforcement, form.cleaned_data["corrected_on"], request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已记录整改完成。")
+    return redirect(enforcement)
+
+
+@require_perm("inspections.view_enforcement")
+def enforcement_file(request, pk, file_pk):
+    attachment = get_object_or_404(_get_enforcement_for_user(request, pk).attachments, pk=file_pk)
+    return FileResponse(attachment.file.open("rb"), filename=str(attachment))

@@ -1,6 +1,8 @@
+import datetime
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from inspections.models import Assignment, VerificationSample
+from inspections.models import Assignment, Enforcement, VerificationSample
 from tests.access_rules import CDC_ONLY, EVERYONE, Rule
 from tests.builders import make_assignment, make_employer, make_visit
 
@@ -31,6 +33,25 @@ def photo(cast):
     return [visit.pk, saved.pk]
 
 
+def enforcement(cast):
+    employer = make_employer()
+    make_assignment(cast.inspector, employer=employer)
+    order = Enforcement.objects.create(
+        employer=employer,
+        action="责令限期改正",
+        date=datetime.date(2025, 5, 1),
+        document_no="合卫职责改〔2025〕1号",
+        deadline=datetime.date(2025, 6, 1),
+    )
+    return [order.pk]
+
+
+def enforcement_file(cast):
+    order = Enforcement.objects.get(pk=enforcement(cast)[0])
+    saved = order.attachments.create(file=SimpleUploadedFile("order.png", PNG, content_type="image/png"))
+    return [order.pk, saved.pk]
+
+
 def assignment(cast):
     return [Assignment.objects.create(inspector=cast.inspector2, employer=make_employer()).pk]
 
@@ -58,4 +79,9 @@ ACCESS = {
     "inspections:supervision": Rule(EVERYONE),
     "inspections:quality": Rule(EVERYONE),
     "inspections:quality_export": Rule(EVERYONE),
+    "inspections:enforcement_list": Rule(EVERYONE),
+    "inspections:enforcement_create": Rule(FIELD),
+    "inspections:enforcement_detail": Rule(EVERYONE, enforcement),
+    "inspections:enforcement_correct": Rule(FIELD, enforcement, method="post", data={"corrected_on": "2025-06-01"}),
+    "inspections:enforcement_file": Rule(EVERYONE, enforcement_file),
 }

@@ -107,15 +107,29 @@ def test_only_the_last_field_check_counts(declared):
     assert "visit_mismatch" not in failed(declared)
 
 
-def test_initial_declaration_more_than_30_days_after_work_began_is_late(db):
-    late, timely = make_employer(), make_employer()
-    record(late, date=D(2025, 1, 10), hazards=["矽尘"])
-    make_declaration(late, declared_on=D(2025, 3, 1), hazard_categories=["粉尘"])
-    make_visit(timely, date=D(2025, 2, 10), visit_type="三同时")
+def test_initial_declaration_more_than_30_days_after_the_recorded_completion_is_late(db):
+    late = make_employer(completed_on=D(2025, 1, 10))
+    timely = make_employer(completed_on=D(2025, 2, 10))
+    make_declaration(late, declared_on=D(2025, 3, 1))
     make_declaration(timely, declared_on=D(2025, 3, 1))
-
-    assert "相隔 50 天" in failed(late)["initial_late"]
+    assert "2025-01-10 竣工验收，2025-03-01 才初次申报，相隔 50 天" in failed(late)["initial_late"]
     assert "initial_late" not in failed(timely)
+
+
+def test_no_completion_date_is_inferred_from_records_or_visits(db):
+    # An old hospital: exam records and a 三同时 visit long before its first filing prove nothing about when
+    # its project was accepted.
+    employer = make_employer()
+    record(employer, date=D(2023, 1, 10), hazards=["矽尘"])
+    make_visit(employer, date=D(2023, 2, 10), visit_type="三同时")
+    make_declaration(employer, declared_on=D(2025, 3, 1), hazard_categories=["粉尘"])
+    assert "initial_late" not in failed(employer)
+
+
+def test_the_completion_date_is_entered_on_the_employer_form(as_user, cast):
+    employer = make_employer()
+    form = as_user(cast.cdc).get(reverse("employers:edit", args=[employer.pk])).content.decode()
+    assert 'name="completed_on"' in form and "竣工验收日期" in form
 
 
 def test_an_industry_change_found_on_a_visit_must_be_declared_within_15_days(db):
@@ -131,6 +145,25 @@ def test_an_industry_change_found_on_a_visit_must_be_declared_within_15_days(db)
     assert "change_late" not in failed(pending, as_of=D(2025, 6, 16))  # not due yet
     assert "2025-06-20 才申报" in failed(late)["change_late"]
     assert "change_late" not in failed(timely)
+
+
+def test_a_monitoring_result_with_an_undeclared_hazard_must_be_declared_within_15_days(db):
+    pending, late, timely, before = make_employer(), make_employer(), make_employer(), make_employer()
+    for employer in (pending, late, timely, before):
+        make_declaration(employer, declared_on=D(2025, 3, 1), hazard_categories=["物理因素"])
+        record(employer, kind="monitoring", date=D(2025, 5, 1), hazard="矽尘")
+    make_declaration(late, declaration_type="变更申报", declared_on=D(2025, 5, 20), hazard_categories=["粉尘"])
+    make_declaration(timely, declaration_type="变更申报", declared_on=D(2025, 5, 12), hazard_categories=["粉尘"])
+
+    assert "2025-05-01 收到工作场所监测结果，发现未申报的粉尘，至今未变更申报" in failed(pending)["change_late"]
+    assert "2025-05-20 才申报" in failed(late)["change_late"]
+    assert "change_late" not in failed(timely)
+    assert "change_late" not in failed(pending, as_of=D(2025, 5, 16))  # not due yet
+    # A hazard the filing in force already named is no change.
+    same = make_employer()
+    make_declaration(same, declared_on=D(2025, 3, 1), hazard_categories=["粉尘"])
+    record(same, kind="monitoring", date=D(2025, 5, 1), hazard="矽尘")
+    assert "change_late" not in failed(same)
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def test_the_work_list_puts_the_most_urgent_first(cast):
 
     rows = list(work_list(cast.cdc, today=today))
     assert [e.name for e in rows] == ["甲", "乙", "戊", "丙", "丁"]
-    assert [e.priority for e in rows] == [0, 1, 2, 3, 5]
+    assert [e.priority for e in rows] == [1, 2, 3, 4, 6]  # 0: an order past its deadline (test_enforcement)
     details = page_details(rows, today=today)
     assert details[overdue.pk]["overdue"] and details[evidence.pk]["evidence"]
     assert details[plain.pk]["last"].date == D(2025, 3, 1) and details[never.pk]["last"] is None
@@ -159,7 +159,7 @@ def test_a_sample_is_repeatable_by_seed_and_joins_the_work_list(cast):
     rows = list(work_list(cast.cdc))
     listed = [e for e in rows if page_details(rows)[e.pk]["sampled"]]
     assert set(listed) == set(first.employers.all())
-    assert all(e.priority == 4 for e in listed)
+    assert all(e.priority == 5 for e in listed)
     with pytest.raises(ValidationError):
         draw_sample(0, 1, cast.cdc)
 
@@ -220,7 +220,7 @@ def test_the_work_list_pages_across_priority_buckets(cast):
     for n in range(2):
         make_employer(name=f"丙{n}", workers=5, industry=industry("5191"))
     everything = list(work_list(cast.cdc))
-    assert [e.priority for e in everything] == [0, 0, 0, 2, 2, 5, 5, 5]
+    assert [e.priority for e in everything] == [1, 1, 1, 3, 3, 6, 6, 6]
     paginator = Paginator(work_list(cast.cdc), 3)
     paged = [e for number in paginator.page_range for e in paginator.page(number)]
     assert [e.pk for e in paged] == [e.pk for e in everything]
@@ -236,8 +236,8 @@ def test_the_work_list_pages_across_priority_buckets(cast):
         make_visit(late, date=D(2025, 3, 1), follow_up_on=D(2025, 4, 1), follow_up_open=True)
     make_declaration(late)
     everything = list(work_list(cast.cdc))
-    assert [e.priority for e in everything] == [0, 0, 0, 0, 2, 2, 2, 2, 3, 3, 5, 5, 5]
-    assert [e.name for e in everything if e.priority == 3] == ["卯", "寅"]
+    assert [e.priority for e in everything] == [1, 1, 1, 1, 3, 3, 3, 3, 4, 4, 6, 6, 6]
+    assert [e.name for e in everything if e.priority == 4] == ["卯", "寅"]
     by_township = sorted(everything, key=lambda e: (e.priority, e.township is None, e.township and e.township.code))
     assert everything == by_township and everything[3].name == "子" and everything[7].name == "丁"
     for start in range(len(everything)):

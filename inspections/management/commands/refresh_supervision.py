@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+
+from inspections import supervision
+
+
+class Command(BaseCommand):
+    help = "重算所有在管单位的分级分类（综合风险类别、下次应检查日期、申报质量问题）；可重复运行，只改有变化的单位。"
+
+    def handle(self, *args, **options):
+        changed = supervision.refresh()
+        if options["verbosity"]:
+            self.stdout.write(f"分级分类已重算，{changed} 家单位有变化。")
