@@ -5,6 +5,8 @@ import datetime
 from django.conf import settings
 from django.db import models
 
+from employers.models import Employer
+
 
 class Quarter:
     """A calendar quarter: 2025Q3 → 2025-07-01 … 2025-09-30."""
@@ -127,3 +129,39 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{Quarter(self.year, self.quarter).label}名单报送"
+
+
+def _dossier_path(dossier, filename):
+    return f"dossiers/{dossier.created_at:%Y%m}/{dossier.pk}/{filename}"
+
+
+class Dossier(models.Model):
+    """抽查档案: one employer's Word dossier or a sample's zip, built in the background (build_dossier_task)."""
+
+    Status = Bulletin.Status
+
+    employer = models.ForeignKey(
+        Employer, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="单位（单家档案）"
+    )
+    count = models.PositiveSmallIntegerField("抽查数量", null=True, blank=True)
+    seed = models.BigIntegerField("随机种子", null=True, blank=True)
+    chosen = models.JSONField("抽中单位", default=list, blank=True)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    file = models.FileField("文件", upload_to=_dossier_path, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="生成人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "抽查档案"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        if self.employer_id:
+            return f"{self.employer}抽查档案"
+        return f"省级抽查档案（{self.count} 家，种子 {self.seed}）"

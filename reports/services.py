@@ -23,7 +23,7 @@ from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
 from . import documents
-from .models import Bulletin, Quarter, Submission
+from .models import Bulletin, Dossier, Quarter, Submission
 from .stats import differences, quarter_figures
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ def create_bulletin(quarter: Quarter, user=None) -> Bulletin:
     raise ReportError("同时生成的通报太多，请稍后重试。")
 
 
-def _progress(bulletin, percent, message):
-    Bulletin.objects.filter(pk=bulletin.pk).update(progress=percent, message=message)
+def _progress(job, percent, message):
+    type(job).objects.filter(pk=job.pk).update(progress=percent, message=message)
 
 
 def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
@@ -105,26 +105,31 @@ def _against_issued(bulletin: Bulletin, stats: dict) -> str:
     return f"。按现有数据重算，与已印发版本（第{issued.version}版）不同：" + "；".join(changed)
 
 
-def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
-    """The task body: build once; a version already built is left alone; failures are recorded, not raised."""
-    claimed = Bulletin.objects.filter(pk=bulletin_id).exclude(status=Bulletin.Status.DONE)
-    if not claimed.update(status=Bulletin.Status.RUNNING, progress=0, message="开始生成"):
-        return Bulletin.objects.filter(pk=bulletin_id).first()
-    bulletin = Bulletin.objects.get(pk=bulletin_id)
+def run_job(model, pk: int, build):
+    """A task body for a Bulletin or a Dossier: build once (a finished one is left alone); a failure is
+    recorded on the row in Chinese, not raised."""
+    claimed = model.objects.filter(pk=pk).exclude(status=model.Status.DONE)
+    if not claimed.update(status=model.Status.RUNNING, progress=0, message="开始生成"):
+        return model.objects.filter(pk=pk).first()
+    job = model.objects.get(pk=pk)
     try:
-        return build_bulletin(bulletin, pdf=pdf)
-    except Exception as exc:  # noqa: BLE001 - any failure is shown on the bulletin list, in Chinese
-        log.exception("bulletin %s failed", bulletin_id)
-        Bulletin.objects.filter(pk=bulletin_id).update(
-            status=Bulletin.Status.FAILED, message=f"生成失败：{_reason(exc)}。请联系管理员后重新生成。"
+        return build(job)
+    except Exception as exc:  # noqa: BLE001 - any failure is shown on the list page, in Chinese
+        log.exception("%s %s failed", model.__name__, pk)
+        model.objects.filter(pk=pk).update(
+            status=model.Status.FAILED, message=f"生成失败：{_reason(exc)}。请联系管理员后重新生成。"
         )
-        return Bulletin.objects.get(pk=bulletin_id)
+        return model.objects.get(pk=pk)
 
 
-def give_up(bulletin, deaths):
+def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
+    return run_job(Bulletin, bulletin_id, lambda bulletin: build_bulletin(bulletin, pdf=pdf))
+
+
+def give_up(job, deaths):
     """The build task's worker died `deaths` times in a row (hezuo_shenbao/lib/deliveries.py)."""
-    Bulletin.objects.filter(pk=bulletin.pk).exclude(status=Bulletin.Status.DONE).update(
-        status=Bulletin.Status.FAILED,
+    type(job).objects.filter(pk=job.pk).exclude(status=job.Status.DONE).update(
+        status=job.Status.FAILED,
         message=f"生成多次中断（处理进程异常退出 {deaths} 次）。请联系管理员后重新生成。",
     )
 
@@ -209,6 +214,24 @@ def _date(value):
 
 # The dossier lists sources and declarations in tables of their own.
 OWN_TABLES = {"来源", "申报"}
+# The keys matching/ writes into SourceRecord.data, in Chinese; keys not listed (row numbers, internal
+# ones) stay out of the dossier, which the province reads.
+EVIDENCE_LABELS = {
+    "examined": "受检人数",
+    "exams": "体检人次",
+    "conclusions": "体检结论",
+    "categories": "体检类别",
+    "hazards": "危害因素",
+    "hazard": "危害因素",
+    "points": "检测点数",
+    "exceed_points": "超标点数",
+    "last_exam": "最近体检日期",
+    "institutions": "检查机构",
+    "institution": "机构",
+    "device": "设备",
+    "conclusion": "结论",
+    "status": "状态",
+}
 
 
 def _activities(employer):
@@ -217,11 +240,25 @@ def _activities(employer):
     return [(e["kind"], _date(e["date"]), e["text"]) for e in entries if e["kind"] not in OWN_TABLES]
 
 
+def _shown(value) -> str:
+    if isinstance(value, dict):
+        return "、".join(f"{k}{v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value))
+    return str(value)
+
+
 def _evidence_summary(record):
-    pairs = [f"{k}：{v}" for k, v in (record.data or {}).items() if not isinstance(v, (dict, list))][:6]
+    data = record.data or {}
+    # Keys already in Chinese come from older imports that kept the source's own column names.
+    pairs = [
+        f"{EVIDENCE_LABELS.get(k, k)}：{_shown(v)}"
+        for k, v in data.items()
+        if (k in EVIDENCE_LABELS or not k.isascii()) and v not in (None, "", [], {})
+    ]
     if record.exposed_workers is not None:
         pairs.insert(0, f"接害人数：{record.exposed_workers}")
-    return "；".join(pairs)
+    return "；".join(pairs[:8])
 
 
 def dossier_facts(employer: Employer) -> dict:
@@ -231,7 +268,7 @@ def dossier_facts(employer: Employer) -> dict:
         ("统一社会信用代码", employer.code + ("" if employer.code_valid or not employer.code else "（未通过校验）")),
         ("注册地址", employer.registered_address),
         ("作业场所地址", employer.workplace_address),
-        ("所属乡镇", employer.township),
+        ("所属乡镇", employer.township.name if employer.township else ""),
         ("行业", f"{industry.full_code} {industry.name}（{industry.get_risk_display()}）" if industry else ""),
         ("经济类型", employer.economic_type),
         ("企业规模", employer.get_scale_display()),
@@ -272,27 +309,60 @@ def dossier(employer: Employer) -> bytes:
     return documents.dossier_docx(dossier_facts(employer))
 
 
-def dossier_sample(count: int, seed: int) -> tuple[bytes, list[int]]:
-    """A zip of `count` dossiers drawn at random (reproducibly for a seed) from the confirmed register."""
-    if not 1 <= count <= MAX_SAMPLE:
-        raise ReportError(f"抽查数量应在1到{MAX_SAMPLE}之间。")
+def request_dossier(user, employer: Employer | None = None, count: int | None = None, seed: int | None = None):
+    """Queue one employer's dossier, or a sample of `count` drawn with `seed`; the task builds it."""
+    if employer is None:
+        if not (count and 1 <= count <= MAX_SAMPLE):
+            raise ReportError(f"抽查数量应在1到{MAX_SAMPLE}之间。")
+        _check_register_holds(count)
+    return Dossier.objects.create(employer=employer, count=count, seed=seed, created_by=user)
+
+
+def draw_dossier_sample(count: int, seed: int) -> list[int]:
+    """`count` employers of the confirmed register, drawn reproducibly for a seed."""
     ids = list(Employer.objects.included().order_by("pk").values_list("pk", flat=True))
-    if len(ids) < count:
-        raise ReportError(f"名单中只有{len(ids)}家已纳入单位，少于抽查数量{count}。")
-    chosen = sorted(random.Random(seed).sample(ids, count))
+    _check_register_holds(count, len(ids))
+    return sorted(random.Random(seed).sample(ids, count))
+
+
+def _check_register_holds(count: int, size: int | None = None) -> None:
+    size = Employer.objects.included().count() if size is None else size
+    if size < count:
+        raise ReportError(f"名单中只有{size}家已纳入单位，少于抽查数量{count}。")
+
+
+def build_dossier(job: Dossier) -> Dossier:
+    if job.employer_id:
+        _progress(job, 30, "正在生成档案……")
+        content, name = dossier(job.employer), f"抽查档案_{job.employer_id}_{_safe_name(job.employer.name)}.docx"
+    else:
+        job.chosen = draw_dossier_sample(job.count, job.seed)
+        content, name = _sample_zip(job), f"省级抽查档案_{job.count}家_种子{job.seed}.zip"
+    job.file.save(name, ContentFile(content), save=False)
+    job.status, job.progress, job.message, job.finished_at = job.Status.DONE, 100, "已生成", timezone.now()
+    job.save()
+    return job
+
+
+def _sample_zip(job: Dossier) -> bytes:
     buffer = io.BytesIO()
-    employers = Employer.objects.select_related("township", "industry").in_bulk(chosen)
+    employers = Employer.objects.select_related("township", "industry").in_bulk(job.chosen)
     listing = io.StringIO()
     writer = csv.writer(listing)
-    writer.writerow(["序号", "编号", "单位名称", f"随机种子{seed}"])
+    writer.writerow(["序号", "编号", "单位名称", "所属乡镇", f"随机种子{job.seed}"])
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, pk in enumerate(chosen, start=1):
+        for n, pk in enumerate(job.chosen, start=1):
             employer = employers[pk]
             archive.writestr(f"{n:03d}_{pk}_{_safe_name(employer.name)}.docx", dossier(employer))
-            writer.writerow([n, pk, employer.name])
+            writer.writerow([n, pk, employer.name, employer.township.name if employer.township else ""])
+            _progress(job, 5 + 90 * n // len(job.chosen), f"已生成 {n}/{len(job.chosen)} 份档案……")
         # With a BOM so Excel and WPS read the Chinese names.
         archive.writestr("抽查名单.csv", "\ufeff" + listing.getvalue())
-    return buffer.getvalue(), chosen
+    return buffer.getvalue()
+
+
+def run_dossier(dossier_id: int) -> Dossier | None:
+    return run_job(Dossier, dossier_id, build_dossier)
 
 
 def _safe_name(name):

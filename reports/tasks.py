@@ -3,7 +3,7 @@ from celery import shared_task
 from hezuo_shenbao.lib.deliveries import capped
 
 from . import services
-from .models import Bulletin
+from .models import Bulletin, Dossier
 
 
 @shared_task
@@ -19,3 +19,10 @@ def build_quarter_end_bulletin_task() -> int:
     bulletin = services.create_bulletin(services.last_quarter())
     services.run_bulletin(bulletin.pk)
     return bulletin.pk
+
+
+@shared_task
+def build_dossier_task(dossier_id: int) -> str:
+    with capped(Dossier.objects.filter(pk=dossier_id), services.give_up) as go:
+        dossier = services.run_dossier(dossier_id) if go else Dossier.objects.filter(pk=dossier_id).first()
+    return dossier.status if dossier else "missing"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("submissions/<int:pk>/download/", views.submission_download, name="submission_download"),
     path("dossiers/", views.dossier_sample, name="dossier_sample"),
     path("dossiers/<int:pk>/", views.dossier, name="dossier"),
+    path("dossiers/files/<int:pk>/", views.dossier_download, name="dossier_download"),
 ]

@@ -1,5 +1,4 @@
 import datetime
-import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,13 +9,12 @@ from django.views.decorators.http import require_POST
 
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
-from hezuo_shenbao.lib.docx import DOCX_TYPE
 
 from . import services
 from .forms import BulletinForm, QuarterField, SampleForm, SubmissionForm
-from .models import Bulletin, Quarter, Submission
+from .models import Bulletin, Dossier, Quarter, Submission
 from .stats import quarter_figures
-from .tasks import build_bulletin_task
+from .tasks import build_bulletin_task, build_dossier_task
 
 BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf"}
 
@@ -134,28 +132,37 @@ def submission_download(request, pk):
     )
 
 
+@require_POST
 @require_perm("reports.build_dossier")
 def dossier(request, pk):
-    employer = get_object_or_404(Employer.objects.select_related("township", "industry"), pk=pk)
-    return FileResponse(
-        io.BytesIO(services.dossier(employer)),
-        as_attachment=True,
-        filename=f"抽查档案_{employer.pk}_{employer.name}.docx",
-        content_type=DOCX_TYPE,
-    )
+    """Queue one employer's dossier; the page of dossiers shows its progress and the download."""
+    employer = get_object_or_404(Employer, pk=pk)
+    job = services.request_dossier(request.user, employer=employer)
+    build_dossier_task.delay(job.pk)
+    messages.success(request, f"正在后台生成“{employer.name}”的抽查档案，完成后在下表下载。")
+    return redirect("reports:dossier_sample")
 
 
 @require_perm("reports.build_dossier")
 def dossier_sample(request):
-    form = SampleForm(request.GET if "count" in request.GET else None)
-    if form.is_bound and form.is_valid():
-        count, seed = form.cleaned_data["count"], form.cleaned_data["seed"]
+    form = SampleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            archive, _ = services.dossier_sample(count, seed)
+            job = services.request_dossier(
+                request.user, count=form.cleaned_data["count"], seed=form.cleaned_data["seed"]
+            )
         except services.ReportError as exc:
             form.add_error(None, str(exc))
         else:
-            return FileResponse(
-                io.BytesIO(archive), as_attachment=True, filename=f"省级抽查档案_{count}家_种子{seed}.zip"
-            )
-    return render(request, "reports/dossier_sample.html", {"form": form})
+            build_dossier_task.delay(job.pk)
+            messages.success(request, "正在后台抽取并生成档案，完成后在下表下载。")
+            return redirect("reports:dossier_sample")
+    jobs = Dossier.objects.select_related("employer", "created_by")[:50]
+    running = any(j.status in (Dossier.Status.PENDING, Dossier.Status.RUNNING) for j in jobs)
+    return render(request, "reports/dossier_sample.html", {"form": form, "jobs": jobs, "running": running})
+
+
+@require_perm("reports.build_dossier")
+def dossier_download(request, pk):
+    job = get_object_or_404(Dossier, pk=pk, status=Dossier.Status.DONE)
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -1,6 +1,6 @@
 from django.core.files.base import ContentFile
 
-from reports.models import Bulletin, Submission
+from reports.models import Bulletin, Dossier, Submission
 from tests.access_rules import BUREAU_AND_CDC, CDC_ONLY, Rule
 from tests.builders import make_employer
 
@@ -21,6 +21,12 @@ def employer(cast):
     return [make_employer().pk]
 
 
+def built_dossier(cast):
+    job = Dossier.objects.create(employer=make_employer(), status="done")
+    job.file.save("抽查档案.docx", ContentFile(b"x"))
+    return [job.pk]
+
+
 ACCESS = {
     "reports:dashboard": Rule(BUREAU_AND_CDC),
     "reports:bulletins": Rule(BUREAU_AND_CDC),
@@ -32,5 +38,6 @@ ACCESS = {
     "reports:submission_create": Rule(CDC_ONLY, method="post"),
     "reports:submission_download": Rule(BUREAU_AND_CDC, submission),
     "reports:dossier_sample": Rule(BUREAU_AND_CDC),
-    "reports:dossier": Rule(BUREAU_AND_CDC, employer),
+    "reports:dossier": Rule(BUREAU_AND_CDC, employer, method="post"),
+    "reports:dossier_download": Rule(BUREAU_AND_CDC, built_dossier),
 }
