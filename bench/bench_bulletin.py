@@ -9,7 +9,7 @@ from django.utils import timezone
 from bench.db import reset_tables
 from employers.demo import seed_county
 from employers.models import Employer
-from reports import documents, services
+from reports import analysis, documents, services
 from reports.models import Quarter
 from reports.stats import quarter_figures
 
@@ -53,7 +53,8 @@ def _build(report, label, target):
     started = time.perf_counter()
     stats = quarter_figures(QUARTER, with_lists=True)
     stats_time = time.perf_counter() - started
-    docx = documents.bulletin_docx(stats)
+    today = timezone.localdate()
+    docx = documents.bulletin_docx(stats, analysis.quarter_analysis(stats, today), today)
     documents.bulletin_xlsx(stats)
     build_time = time.perf_counter() - started
     report("bulletin", f"{label}: statistics", stats_time, "s")

@@ -1,34 +1,27 @@
 """Bar charts drawn with matplotlib for the Word bulletin, as PNG bytes.
 
-Labels are Chinese, so a CJK font must be installed (Debian: fonts-noto-cjk); without one matplotlib
-would draw empty boxes. cjk_font() finds one, and the bulletin leaves its charts out when there is none
-(a system check warns the administrator).
+Labels are Chinese. The project ships its own CJK font (reports/fonts, Noto Sans CJK SC subset to GB 2312,
+OFL) and registers it with matplotlib by file path, so the charts never depend on what the machine has
+installed or on matplotlib's font cache (built once, blind to fonts installed after).
 """
 
 import io
 from functools import lru_cache
+from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-# Sans faces first: chart labels are small, and 公文 body fonts (仿宋) are thin on screen.
-CJK_FONTS = [
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Microsoft YaHei",
-    "SimHei",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Noto Serif CJK SC",
-]
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular-GB2312.otf"
 BAR_COLOUR = "#2f6fb0"
 TARGET_COLOUR = "#c0392b"
 
 
 @lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+def cjk_font() -> str:
+    """The shipped font's family name, registered with matplotlib on first use."""
+    font_manager.fontManager.addfont(str(FONT_FILE))
+    return font_manager.FontProperties(fname=str(FONT_FILE)).get_name()
 
 
 def rate_chart(title: str, labels: list[str], rates: list[float], *, reference: float | None = None) -> bytes:

@@ -1,9 +1,11 @@
 """The bulletin's Word document and Excel annex, written from one quarter_figures() dict, and the PDF copy.
 
-The Word document carries matplotlib charts as pictures (left out where no CJK font is installed, see
-charts.py) and tables with ■□ bars; the Excel annex carries native Excel charts.
+The Word document follows GB/T 9704-2012 where it applies (公文 dates, fonts, margins) and carries matplotlib
+charts drawn with the font the project ships (charts.py) beside styled tables; the Excel annex carries native
+Excel charts.
 """
 
+import datetime
 import io
 import shutil
 import subprocess
@@ -14,6 +16,7 @@ from django.utils import timezone
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
@@ -71,19 +74,47 @@ def _heading(document, text):
     return _para(document, text, font=HEADING_FONT, size=15)
 
 
+def cn_date(value, *, year: bool = True) -> str:
+    """公文 dates (GB/T 9704-2012 7.3.5.4): Arabic numerals, no zero padding — 2026年12月5日."""
+    value = datetime.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{value.year}年{value.month}月{value.day}日" if year else f"{value.month}月{value.day}日"
+
+
+HEADER_FILL = "D9E2F3"
+
+
+def _shade(cell, fill):
+    properties = cell._tc.get_or_add_tcPr()
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    properties.append(shading)
+
+
+def _numeric(text: str) -> bool:
+    return bool(text) and text.lstrip("+-").replace(".", "", 1).replace("%", "").replace(",", "").isdigit()
+
+
 def _table(document, headers, rows, widths=None, size=10.5):
-    """widths in cm; a column of bars gets a smaller font so a full bar fits on one line."""
+    """A 公文 table: shaded bold header, numbers right-aligned, widths in cm. No rows: one line says so."""
+    if not rows:
+        return _para(document, "（暂无数据）", size=12)
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, headers):
+        _shade(cell, HEADER_FILL)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_font(cell.paragraphs[0].add_run(str(text)), HEADING_FONT, size)
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
             # Stored text (names, notes) may hold characters XML cannot: dropped here (lib/clean.py).
             text = "" if value is None else clean_text(str(value))
-            _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, 7 if text[:1] in "■□" else size)
+            if _numeric(text):
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, size)
     if widths:
         table.autofit = False
         # LibreOffice reads the grid's column widths, Word the cells': set both.
@@ -102,31 +133,53 @@ def _figure(document, png: bytes):
 
 
 def _rate_figure(document, title, items, **options):
-    """A bar chart of the items' rates, when a font can write its labels (see charts.cjk_font)."""
+    """A bar chart of the items' rates."""
     from . import charts  # matplotlib is loaded by the processes that draw, not by every web worker
 
-    if items and charts.cjk_font():
+    if items:
         _figure(document, charts.rate_chart(title, [i["label"] for i in items], [i["rate"] for i in items], **options))
 
 
-def bar(value: float, scale: float = 100) -> str:
-    """A rate drawn as a row of blocks: the Word document's stand-in for a bar chart."""
-    filled = round(BAR_WIDTH * min(value, scale) / scale) if scale else 0
-    return "■" * filled + "□" * (BAR_WIDTH - filled)
-
-
 def _share_rows(shares):
-    return [(s["label"], s["included"], s["declared"], s["undeclared"], pct(s["rate"]), bar(s["rate"])) for s in shares]
+    # Categories with no employer (a 大型 row of zeros) say nothing.
+    return [
+        (s["label"], s["included"], s["declared"], s["undeclared"], pct(s["rate"])) for s in shares if s["included"]
+    ]
 
 
-SHARE_HEADERS = ["类别", "纳入数", "已申报", "未申报", "申报率", "进度"]
-SHARE_WIDTHS = [4.6, 1.7, 1.7, 1.7, 1.9, 4.0]
+SHARE_HEADERS = ["类别", "纳入数", "已申报", "未申报", "申报率"]
+SHARE_WIDTHS = [5.6, 2.4, 2.4, 2.4, 2.6]
+# 存在问题's quality figures: these count filings (份), the others employers (家).
+FILING_FLAGS = {"no_receipt", "no_exposed", "industry_mismatch"}
 
 
-def bulletin_docx(stats: dict) -> bytes:
-    """The county bulletin (通报): 总体进展, 各乡镇进展 with ranking, 存在问题, 下一步工作."""
+def _change_text(value, first) -> str:
+    if first:
+        return "首次统计"
+    return "—" if value is None else f"{value:+.1f}"
+
+
+def _target_text(t) -> str:
+    deadline = cn_date(t["deadline"])
+    if t["due"]:
+        if t["met"]:
+            verdict = "达成"
+        elif t["deadline_undeclared"]:
+            verdict = f"未达成，尚有{t['deadline_undeclared']}家未申报"
+        else:
+            verdict = "未达成（名单中没有此类单位）"
+        return f"期限{deadline}，届时申报率{pct(t['deadline_rate'])}，{verdict}"
+    return f"期限{deadline}，距期限还有{t['days_left']}天"
+
+
+def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
+    """The county bulletin (通报): 总体进展, 各乡镇进展 with ranking, 存在问题, 下一步工作.
+
+    analysis: analysis.quarter_analysis(stats, today); today: the day it is written (its 成文日期)."""
     d = new_document()
     overall, targets, change = stats["overall"], stats["targets"], stats["change"]
+    first = analysis["first"]
+    as_of = f"截至{cn_date(today, year=False)}" if stats["provisional"] else f"截至{cn_date(stats['end'])}"
     _para(d, ISSUER, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _para(d, f"合卫职健发〔{stats['year']}〕　　号", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _para(
@@ -138,22 +191,24 @@ def bulletin_docx(stats: dict) -> bytes:
         indent=False,
     )
     if stats["provisional"]:
-        _para(d, "（本季度尚未结束，以下数据为截至生成时的阶段数据）", size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _para(d, f"（本季度尚未结束，以下为{as_of}的阶段数据）", size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(d, "各乡镇人民政府，县直有关部门，各有关用人单位：", indent=False)
     _para(
         d,
         f"根据《职业病危害项目申报扩面行动（2024-2025年）》工作安排，现将{stats['label']}"
-        f"（{stats['start']}至{stats['end']}）全县职业病危害项目申报扩面工作进展情况通报如下。",
+        f"（{cn_date(stats['start'])}至{cn_date(stats['end'])}）全县职业病危害项目申报扩面工作进展情况通报如下。",
     )
 
     _heading(d, "一、总体进展")
     text = (
-        f"截至{stats['end']}，全县用人单位数据库共有单位{stats['register']['total']}家，"
+        f"{as_of}，全县用人单位数据库共有单位{stats['register']['total']}家，"
         f"其中确认纳入名单{overall['included']}家，已申报{overall['declared']}家，"
         f"申报率{pct(overall['rate'])}。本季度新增申报{stats['new_declarations']['filings']}份，"
         f"首次申报单位{stats['new_declarations']['employers']}家。"
     )
-    if change:
+    if first:
+        text += "本季度为首次统计，无上季度数据可比。"
+    else:
         text += (
             f"与{change['label']}相比，纳入名单单位增加{change['included']}家，已申报单位增加{change['declared']}家，"
             f"申报率变化{change['rate']:+.1f}个百分点。"
@@ -162,12 +217,20 @@ def bulletin_docx(stats: dict) -> bytes:
     _para(d, "（一）行动目标进展。", bold=True)
     _table(
         d,
-        ["目标", "应申报", "已申报", "未申报", "申报率", "进度"],
+        ["目标", "应申报", "已申报", "未申报", "申报率", "较上季度", "期限与完成情况"],
         [
-            (t["title"], t["included"], t["declared"], t["undeclared"], pct(t["rate"]), bar(t["rate"]))
-            for t in targets.values()
+            (
+                targets[t["key"]]["short"],
+                targets[t["key"]]["included"],
+                targets[t["key"]]["declared"],
+                targets[t["key"]]["undeclared"],
+                pct(t["rate"]),
+                _change_text(t["change"], first),
+                _target_text(t),
+            )
+            for t in analysis["targets"]
         ],
-        SHARE_WIDTHS,
+        [3.2, 1.5, 1.5, 1.5, 1.7, 1.8, 4.8],
     )
     _rate_figure(d, "行动目标申报进度", list(targets.values()))
     _para(d, "（二）分类申报情况。", bold=True)
@@ -181,7 +244,7 @@ def bulletin_docx(stats: dict) -> bytes:
             (s["label"], s["listed"], s["added"], s["added_in_quarter"], s["must_declare"], s["declared"])
             for s in stats["register"]["by_source"]
         ],
-        [4.6, 1.9, 2.2, 2.2, 2.0, 2.7],
+        [4.4, 2.0, 2.3, 2.3, 2.1, 2.3],
     )
     evidence = stats["evidence"]
     _para(
@@ -190,6 +253,7 @@ def bulletin_docx(stats: dict) -> bytes:
         f"名单内有检查或检测记录但尚未申报的单位{evidence['undeclared_with_evidence']}家，应作为督促申报的重点。",
     )
     _para(d, "（五）告知动员与入户指导。" + _activity_text(stats))
+    _para(d, "（六）监督执法。" + _enforcement_text(analysis["enforcement"]))
 
     _heading(d, "二、各乡镇进展")
     ranked = [t for t in stats["by_township"] if t["rank"]]
@@ -201,7 +265,7 @@ def bulletin_docx(stats: dict) -> bytes:
         )
     _table(
         d,
-        ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度", "进度"],
+        ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度"],
         [
             (
                 t["rank"] or "—",
@@ -210,12 +274,13 @@ def bulletin_docx(stats: dict) -> bytes:
                 t["declared"],
                 t["undeclared"],
                 pct(t["rate"]),
-                "—" if t["rate_change"] is None else f"{t['rate_change']:+.1f}",
-                bar(t["rate"]),
+                # A township new to the register has nothing to compare with either.
+                _change_text(t["rate_change"], first or t["rate_change"] is None),
             )
             for t in stats["by_township"]
+            if t["included"]
         ],
-        [1.3, 2.4, 1.6, 1.6, 1.6, 1.8, 1.8, 3.5],
+        [1.4, 3.4, 2.0, 2.0, 2.0, 2.2, 2.4],
     )
     _rate_figure(d, "各乡镇申报率（按排名）", ranked, reference=overall["rate"])
 
@@ -229,7 +294,9 @@ def bulletin_docx(stats: dict) -> bytes:
     behind = [t["label"] for t in ranked if t["rate"] < overall["rate"]]
     if behind:
         problems.append(f"乡镇进展不均衡。{'、'.join(behind)}申报率低于全县平均水平（{pct(overall['rate'])}）。")
-    flags = [f"{q['label']}{q['count']}家（份）" for q in stats["quality"] if q["count"]]
+    flags = [
+        f"{q['label']}{q['count']}{'份' if q['key'] in FILING_FLAGS else '家'}" for q in stats["quality"] if q["count"]
+    ]
     if flags:
         problems.append("申报和名单数据质量有待提高：" + "；".join(flags) + "。")
     for n, text in enumerate(problems):
@@ -242,7 +309,7 @@ def bulletin_docx(stats: dict) -> bytes:
         _para(d, text)
     _para(d, f"附件：{stats['label']}职业病危害项目申报扩面统计附表（Excel）", indent=False)
     _para(d, ISSUER, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    _para(d, f"{timezone.localdate():%Y年%m月%d日}", align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    _para(d, cn_date(today), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     return _save(d)
 
 
@@ -270,6 +337,19 @@ def _activity_text(stats):
             f"其中未申报单位{visits.get('undeclared_visited', 0)}家，入户后已申报{visits.get('declared_after', 0)}家。"
         )
     return "".join(parts) or "本季度告知动员和入户指导数据尚未接入统计。"
+
+
+def _enforcement_text(e) -> str:
+    taken = [f"{label}{n}件" for label, n in e["by_action"] if n]
+    if not taken and not e["open_orders"]:
+        return "本季度未记录执法措施。"
+    text = f"本季度对{e['employers']}家单位采取执法措施：{'、'.join(taken)}" if taken else "本季度未采取新的执法措施"
+    if e["fines"]:
+        text += f"，罚款合计{e['fines']:.2f}元"
+    text += f"。期末仍有{e['open_orders']}件责令限期改正未整改"
+    if e["overdue_orders"]:
+        text += f"，其中{e['overdue_orders']}件已过改正期限"
+    return text + "。"
 
 
 def _save(document) -> bytes:

@@ -22,7 +22,7 @@ from inspections.models import Visit
 from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
-from . import documents
+from . import analysis, documents
 from .models import Bulletin, Dossier, Quarter, Submission
 from .stats import differences, quarter_figures
 
@@ -62,7 +62,9 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     stats = quarter_figures(period, with_lists=True)
     base = f"{period}调度通报v{bulletin.version}"
     _progress(bulletin, 40, "正在生成 Word 通报……")
-    docx = documents.bulletin_docx(stats)
+    today = timezone.localdate()
+    stats["analysis"] = analysis.quarter_analysis(stats, today)
+    docx = documents.bulletin_docx(stats, stats["analysis"], today)
     _progress(bulletin, 60, "正在生成 Excel 附表……")
     xlsx = documents.bulletin_xlsx(stats)
     pdf_bytes, pdf_note = None, "（未安装 LibreOffice，未生成 PDF）" if pdf else ""

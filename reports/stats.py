@@ -183,7 +183,8 @@ def _townships(included, previous=None):
     for r in rows:
         r.setdefault("rank", None)
         old = before.get(r["key"])
-        r["rate_change"] = round(r["rate"] - old["rate"], 1) if old else None
+        # A township with nobody on the previous register has nothing to compare with (首次统计).
+        r["rate_change"] = round(r["rate"] - old["rate"], 1) if old and old["included"] else None
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, str(r["label"])))
 
 

@@ -218,7 +218,7 @@ def test_cdc_assigns_a_township_and_an_employer_by_name(cast, as_user):
 def test_cdc_draws_a_sample_with_a_seed(cast, as_user):
     for _ in range(4):
         make_declaration(make_employer())
-    response = as_user(cast.cdc).post(reverse("inspections:samples"), {"size": 2, "seed": 7})
+    response = as_user(cast.cdc).post(reverse("inspections:samples"), {"size": 2, "seed": 7, "inspectors": 2})
     sample = VerificationSample.objects.get()
     assert response.url == sample.get_absolute_url()
     assert (sample.seed, sample.employers.count()) == (7, 2)
