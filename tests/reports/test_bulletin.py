@@ -6,11 +6,13 @@ import warnings
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from docx import Document
 from matplotlib import font_manager
 from openpyxl import load_workbook
 
-from reports import charts, documents, services
+from inspections.models import Enforcement
+from reports import analysis, charts, documents, services
 from reports.models import Bulletin, Quarter
 from reports.tasks import build_bulletin_task
 
@@ -46,7 +48,7 @@ def test_it_builds_the_word_bulletin_from_the_quarter_figures(county, cast, run_
         assert heading in text
     assert "确认纳入名单4家，已申报2家，申报率50.0%" in text
     assert text.count("目标差距仍然较大") == 1  # both targets' gaps in one problem
-    assert "2024年底工业领域严重行业用人单位申报全覆盖|2|1|1|50.0%" in text
+    assert "工业领域严重行业|2|1|1|50.0%|" in text and "期限2024年12月31日" in text
     assert re.search(r"\|西华池镇\|2\|1\|1\|50\.0%", text)
     assert bulletin.figures["overall"]["declared"] == 2
 
@@ -243,3 +245,45 @@ def test_a_bulletin_being_built_shows_a_progress_bar_until_it_is_done(cast, as_u
     assert "40%" in running.content.decode() and "HX-Refresh" not in running
     Bulletin.objects.filter(pk=bulletin.pk).update(status="done", progress=100)
     assert client.get(progress_url)["HX-Refresh"] == "true"
+
+
+def test_the_bulletin_reads_as_a_gongwen(county, cast, run_tasks, no_pdf):
+    today = timezone.localdate()
+    current = Quarter.containing(today)
+    text = _text(_build(cast, str(current)).docx.open("rb"))
+    # GB/T 9704: no zero padding; an unfinished quarter counts up to today.
+    assert f"截至{today.month}月{today.day}日，全县用人单位数据库" in text
+    assert f"\n合水县卫生健康局\n{today.year}年{today.month}月{today.day}日\n" in text  # the signature
+    assert f"（{current.start.year}年{current.start.month}月1日至" in text
+    assert "■" not in text and "□" not in text and "家（份）" not in text
+
+
+def test_a_quarter_without_a_predecessor_says_first_count(county, cast, run_tasks, no_pdf):
+    # The county's register begins in 2025Q1: 2024Q4 held nobody.
+    text = _text(_build(cast, "2025Q1").docx.open("rb"))
+    assert "本季度为首次统计，无上季度数据可比。" in text and "申报率变化" not in text
+    assert re.search(r"\|西华池镇\|2\|1\|1\|50\.0%\|首次统计", text)
+
+
+def _stats(period, end, undeclared, included=2):
+    share = {"included": included, "declared": included - undeclared, "undeclared": undeclared, "rate": 50.0}
+    return {"period": period, "end": end, "change": None, "targets": {"t2024": share, "t2025": share}}
+
+
+def test_each_target_is_judged_at_its_deadline(db):
+    on_deadline = analysis.target_status(_stats("2024Q4", "2024-12-31", undeclared=0), datetime.date(2025, 2, 1))
+    assert on_deadline[0]["due"] and on_deadline[0]["met"]
+    assert documents._target_text(on_deadline[0]) == "期限2024年12月31日，届时申报率50.0%，达成"
+    assert documents._target_text(on_deadline[1]) == "期限2025年12月31日，距期限还有365天"
+    missed = analysis.target_status(_stats("2024Q4", "2024-12-31", undeclared=1), datetime.date(2025, 2, 1))
+    assert documents._target_text(missed[0]) == "期限2024年12月31日，届时申报率50.0%，未达成，尚有1家未申报"
+
+
+def test_the_bulletin_reports_enforcement(county, cast, run_tasks, no_pdf):
+    for action, extra in (("责令限期改正", {"deadline": datetime.date(2025, 3, 10)}), ("罚款", {"amount": 5000})):
+        Enforcement.objects.create(
+            employer=county["B"], action=action, date=datetime.date(2025, 2, 1), document_no="文1", **extra
+        )
+    text = _text(_build(cast, "2025Q1").docx.open("rb"))
+    assert "（六）监督执法。本季度对1家单位采取执法措施：责令限期改正1件、罚款1件，罚款合计5000.00元。" in text
+    assert "期末仍有1件责令限期改正未整改，其中1件已过改正期限。" in text
