@@ -231,7 +231,7 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
             )
             for t in analysis["targets"]
         ],
-        [3.2, 1.5, 1.5, 1.5, 1.7, 1.8, 4.8],
+        [3.0, 1.4, 1.4, 1.4, 2.0, 1.7, 4.9],
     )
     # Two bars: narrower, so the chart still fits under the targets' table on page 1.
     _rate_figure(d, "行动目标申报进度", list(targets.values()), width=11)
