@@ -1,4 +1,4 @@
-"""What the bulletin reports beyond the quarter's figures (stats.quarter_stats): each target against its
+"""What the bulletin reports beyond the quarter's figures (stats.quarter_figures): each target against its
 deadline, and enforcement. Read from the figures and the apps' own figure functions, never recounted."""
 
 import datetime
@@ -6,7 +6,7 @@ import datetime
 from inspections.services import enforcement_figures
 
 from .models import Quarter
-from .stats import TARGETS, quarter_stats
+from .stats import TARGETS, quarter_figures
 
 
 def _at_deadline(stats: dict, key: str, deadline: datetime.date, cache: dict) -> dict:
@@ -15,7 +15,7 @@ def _at_deadline(stats: dict, key: str, deadline: datetime.date, cache: dict) ->
     if str(quarter) == stats["period"]:
         return stats["targets"][key]
     if quarter not in cache:
-        cache[quarter] = quarter_stats(quarter.year, quarter.quarter, compare=False)
+        cache[quarter] = quarter_figures(quarter, compare=False)
     return cache[quarter]["targets"][key]
 
 

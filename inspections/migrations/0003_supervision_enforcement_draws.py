@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("employers", "0006_employer_completed_on"),
+        ("employers", "0009_employer_completed_on"),
         ("inspections", "0002_visit_follow_up_index_by_employer"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

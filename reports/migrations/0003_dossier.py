@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("employers", "0006_employer_completed_on"),
+        ("employers", "0009_employer_completed_on"),
         ("reports", "0002_bulletin_attempts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

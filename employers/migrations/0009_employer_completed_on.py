@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("employers", "0005_open_reason_guided"),
+        ("employers", "0008_filing_form_columns"),
     ]
 
     operations = [
