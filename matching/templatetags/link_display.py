@@ -34,10 +34,18 @@ def _part(key, value):
     return f"{key}：{value}"  # a key the matcher added later: shown rather than hidden
 
 
+# The order evidence reads in. PostgreSQL's jsonb keeps no key order, so the stored one cannot decide it.
+ORDER = ["name", *AGREEMENTS, *CONFLICTS, "decision"]
+
+
+def _rank(key):
+    return (ORDER.index(key), "") if key in ORDER else (len(ORDER), key)
+
+
 @register.filter
 def evidence(detail):
     """{"name": 0.838, "township": "一致", "brand": "星旺 ≠ 兴旺"} → 名称相似度 0.84；乡镇一致；字号 星旺 ≠ 兴旺"""
-    return "；".join(_part(key, value) for key, value in (detail or {}).items())
+    return "；".join(_part(key, detail[key]) for key in sorted(detail or {}, key=_rank))
 
 
 @register.filter
