@@ -253,10 +253,13 @@ def _shown(value) -> str:
 def _evidence_summary(record):
     data = record.data or {}
     # Keys already in Chinese come from older imports that kept the source's own column names.
+    # In the labels' order: PostgreSQL's jsonb keeps no key order of its own.
+    order = list(EVIDENCE_LABELS)
+    keys = sorted(data, key=lambda k: (order.index(k), "") if k in order else (len(order), k))
     pairs = [
-        f"{EVIDENCE_LABELS.get(k, k)}：{_shown(v)}"
-        for k, v in data.items()
-        if (k in EVIDENCE_LABELS or not k.isascii()) and v not in (None, "", [], {})
+        f"{EVIDENCE_LABELS.get(k, k)}：{_shown(data[k])}"
+        for k in keys
+        if (k in EVIDENCE_LABELS or not k.isascii()) and data[k] not in (None, "", [], {})
     ]
     if record.exposed_workers is not None:
         pairs.insert(0, f"接害人数：{record.exposed_workers}")

@@ -3,6 +3,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from django.urls import reverse
 from docx import Document
 
@@ -10,6 +11,9 @@ from matching.models import ImportBatch, SourceRecord
 from reports import services
 from reports.models import Dossier
 from tests.builders import make_visit
+
+# The pages' flow: the dossier task runs in the request that queues it (the worker path has tests of its own).
+pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 def _text(data):
