@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fieldeval.generator import KINDS, undeclared_truth
 
+DECIDED = ("linked", "new")
+
 
 def run_pipeline(directory, truth, call_command, log=None):
     """Import the files in the order a CDC receives them, as the web does (each file linked as it is
@@ -85,7 +87,9 @@ def score(truth, links, undeclared):
     extra = sum(key not in known for key in exported)
 
     precision, recall, f1 = pair_figures(rows, clusters)
-    waiting = [i for i, line in enumerate(lines) if line and line["status"] == "review"]
+    # Every status but a decided one (linked, or founding a new employer) waits for a person: review, and any
+    # other the app reports (a record left unlinked, a status added later), not only "review".
+    waiting = [i for i, line in enumerate(lines) if line and line["status"] not in DECIDED]
     records = {(row["file"], row["name"], row["code"]) for row in rows}
     waiting_records = {(rows[i]["file"], rows[i]["name"], rows[i]["code"]) for i in waiting}
 

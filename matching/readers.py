@@ -102,6 +102,14 @@ HEADER_LABELS = {key: words[0] for key, words in COLUMNS.items()}
 _ALIASES = {fold_text(word): key for key, words in COLUMNS.items() for word in words}
 # "职工人数(人)", "单位名称*": a unit in brackets or a required-mark does not change the column.
 _HEADER_NOISE = re.compile(r"(\([^)]*\)|[*＊:：])$")
+# A spreadsheet's totals row (合计、总计、小计、共计, perhaps with a count: 合计：125家), after folding.
+_TOTALS = re.compile(r"(?:总?合计|总计|小计|共计)(?:[:(\d].*)?")
+
+
+def totals_label(value):
+    """The cell's text when it labels a totals row, else ""."""
+    text = fold_text(value) if isinstance(value, str) else ""
+    return text if _TOTALS.fullmatch(text) else ""
 
 
 class FileProblem(Exception):
@@ -630,6 +638,10 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
                 picked[key] = value.strip() if isinstance(value, str) else value
             if not any(v not in ("", None) for v in picked.values()):
                 continue
+            if "name" in picked and not picked["name"]:
+                # A totals row labelled in another column (序号): its label stands in for the blank name, so
+                # that the row is skipped as a totals row rather than refused for lacking a name.
+                picked["name"] = next(filter(None, map(totals_label, values)), "")
             yield Row(number, picked, letters)
 
     return Table(

@@ -61,6 +61,9 @@ EMPLOYER_KEYS = (
 PERSONAL_FIELDS = {"person_name", "id_number", "sex", "conclusion", "suspected_disease"}
 
 COMMON = ["name", "code", "address", "township"]
+# Monitoring and radiation files are measurements of workplaces: their conclusion and institution are a
+# 检测结论 and a 检测机构, not an exam's 体检结论 and 体检机构.
+MEASURED = {"date": "检测日期", "conclusion": "检测结论", "institution": "检测机构"}
 TEMPLATES = {
     SourceKind.REGISTER: (COMMON + ["industry", "workers", "exposed", "status", "status_on"], {}),
     SourceKind.DEPARTMENT: (COMMON + ["industry", "workers", "exposed", "status", "status_on", "department"], {}),
@@ -71,9 +74,9 @@ TEMPLATES = {
     ),
     SourceKind.MONITORING: (
         COMMON + ["hazard", "points", "exceed_points", "date", "conclusion", "institution"],
-        {"date": "检测日期"},
+        MEASURED,
     ),
-    SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], {"date": "检测日期"}),
+    SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], MEASURED),
     SourceKind.DECLARATION: (
         COMMON
         + ["workplace_address", "industry", "scale", "economic_type", "declaration_type", "change_reason"]
@@ -108,6 +111,7 @@ class Outcome:
     issues: list = field(default_factory=list)
     rows: int = 0
     counts: Counter = field(default_factory=Counter)
+    totals: list = field(default_factory=list)  # row numbers of totals rows, skipped
 
     def problem(self, row, column, level, message, values=None):
         self.issues.append(
@@ -178,6 +182,12 @@ class RowReader:
         self.aggregates = {}
 
     def read(self, row):
+        if label_text := readers.totals_label(row.values.get("name")):
+            # Lists exported from Excel often end in a 合计 row: it counts employers, it is not one.
+            self.outcome.totals.append(row.number)
+            message = f"「{label_text}」是合计行，不是用人单位：已跳过"
+            self.outcome.problem(row.number, self.where(row, "name"), ImportIssue.Level.WARNING, message)
+            return
         errors = []
         fields = self.parse(row, errors)
         for key in row.formulas:

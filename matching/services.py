@@ -258,6 +258,7 @@ def _summary(outcome):
         "error": outcome.counts[ImportIssue.Level.ERROR],
         "duplicate": outcome.counts[ImportIssue.Level.DUPLICATE],
         "warning": sum(1 for issue in outcome.issues if issue.level == ImportIssue.Level.WARNING),
+        "totals": outcome.totals,
     }
 
 

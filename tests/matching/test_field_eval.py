@@ -162,6 +162,14 @@ def test_the_figures_on_a_hand_made_case():
     assert (figures["rows_in_review"], figures["records"], figures["records_in_review"]) == (1, 6, 1)
     assert (figures["rows_missing_from_links"], figures["links_not_in_truth"]) == (1, 1)
     assert "homophone" in table(figures)
+    # A row left for a person under any other status than linked or new is counted as waiting too.
+    links[4] = _link("f.xlsx", 5, "", status="unlinked")
+    figures = score(truth, links, undeclared=["1", "2", "3"])
+    assert (figures["rows_in_review"], figures["records_in_review"], figures["kinds"]["code_typo"]["review"]) == (
+        1,
+        1,
+        1,
+    )
 
 
 # What main gave on this county (seed 1, 300 firms) when this test was written, less 0.03: a regression shows

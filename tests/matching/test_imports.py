@@ -448,3 +448,23 @@ def test_exam_rows_without_worker_columns_are_never_taken_for_repeats(db, tmp_pa
 
     assert SourceRecord.objects.get().data["examined"] == 2
     assert not ImportIssue.objects.filter(level="duplicate").exists()
+
+
+@pytest.mark.parametrize("where", ["name", "serial"])
+def test_a_totals_row_is_skipped_and_named_in_the_dry_run(db, tmp_path, where):
+    # Lists exported from Excel end in a 合计 row, in the name column or in the 序号 column beside a blank name.
+    totals = [*(["合 计", ""] if where == "serial" else ["", "合计：2家"]), "", "37"]
+    rows = [["1", "甲公司", valid_code(1), "25"], ["2", "乙公司", "", "12"], totals]
+    path = write(tmp_path / "list.xlsx", ["序号", "单位名称", "统一社会信用代码", "职工人数"], rows)
+    out = run_import("register", path, "--dry-run")
+    assert "第 5 行：合计行，不是用人单位，已跳过" in out and "拒绝 0" in out
+    run_import("register", path)
+    assert sorted(Employer.objects.values_list("name", flat=True)) == ["乙公司", "甲公司"]
+
+
+def test_measurement_templates_carry_no_exam_columns(staff):
+    for kind in ("monitoring", "radiation"):
+        headers = rows_for(kind)[0]
+        assert "检测结论" in headers and "检测机构" in headers
+        assert not {"体检结论", "体检机构", "体检日期"} & set(headers)
+    assert {"体检结论", "体检机构"} <= set(rows_for("exam")[0])

@@ -78,5 +78,7 @@ class Command(BaseCommand):
         )
         if s.get("repeat_of"):
             self.stdout.write(self.style.WARNING(f"注意：同一文件已于批次 {s['repeat_of']} 导入过"))
+        for number in s.get("totals", []):
+            self.stdout.write(f"  第 {number} 行：合计行，不是用人单位，已跳过")
         for issue in batch.issues.exclude(level=ImportIssue.Level.WARNING)[:200]:
             self.stdout.write(f"  第 {issue.row_number} 行 {issue.column}：{issue.message}")
