@@ -30,6 +30,11 @@ class Clustering:
         self.records = sorted(records, key=attrgetter("pk"))  # the comparison relies on id order
         self.parent = {r.pk: r.pk for r in records}
         by_key, by_code, self.firsts = {}, {}, []
+        homes = defaultdict(set)
+        for record in self.records:
+            parts = name_parts(record.name)
+            if parts.home:
+                homes[parts.key].add(parts.home)
         for record in self.records:
             parts = name_parts(record.name)
             if record.code_valid and uscc_is_valid(record.code_norm):
@@ -37,9 +42,10 @@ class Clustering:
                 if other and name_parts(other.name).branch == parts.branch:
                     self.union(other.pk, record.pk)
                 by_code.setdefault(record.code_norm, record)
-            # One name is one cluster unless the legal forms say two kinds of firm or the codes differ:
-            # such a record is compared with the others as a name of its own.
-            key = (parts.key, parts.kind)
+            # One name is one cluster unless the legal forms say two kinds of firm, the codes differ, or the
+            # name is stated under two home regions (Index.contested): such a record is compared with the
+            # others as a name of its own.
+            key = (parts.key, parts.kind, parts.home if len(homes[parts.key]) > 1 else "")
             first = by_key.get(key)
             if first and not _codes_differ(first, record):
                 self.union(first.pk, record.pk)
@@ -76,7 +82,11 @@ class Clustering:
             best = (0.0, None, {})
             for pk in index.candidates(parts.core, record.code_norm if record.code_valid else "", before=record.pk):
                 # Only a score in the review band or above, and above the best so far, changes the outcome.
-                compared = compare(record, parts, index.entries[pk], index.weights, floor=max(best[0], REVIEW_EVIDENCE))
+                entry = index.entries[pk]
+                apart = index.regions_apart(parts, entry)
+                compared = compare(
+                    record, parts, entry, index.weights, floor=max(best[0], REVIEW_EVIDENCE), apart=apart
+                )
                 if compared is None:
                     continue
                 score, detail = compared

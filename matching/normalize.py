@@ -4,8 +4,10 @@ A name is split into parts so that matching can say what agreed and what did not
 the region prefix (省/市/县 names), the core (字号 and trade), the legal form
 (有限公司 …) and the branch marker (分公司, 项目部 …). The legal form is folded to one
 spelling and otherwise ignored; a branch marker is kept, because a branch is an employer
-of its own; a region prefix of *this* county is dropped (systems add or omit it at will),
-any other region is kept, because the same 字号 in another county is another employer.
+of its own; a region prefix of *this* county is dropped from the key (systems add or omit it at will) but remembered
+(`home`): where two firms of one 字号 and trade sit under two home regions (庆阳市永昌… and 合水县永昌…), the
+matcher tells them apart by it (scoring.Index.contested). Any other region is kept in the key, because the
+same 字号 in another county is another employer.
 """
 
 import functools
@@ -122,6 +124,7 @@ class NameParts(NamedTuple):  # a tuple: a city's run builds one for each of ten
     branch: str
     key: str  # the canonical name: equal keys mean the same employer as far as the name can tell
     kind: str = ""  # the class of the legal form (公司, 个体, 合作社, 事业单位), "" when the name has none
+    home: str = ""  # the most precise home region the name states (甘肃, 庆阳 or 合水), "" when none
 
 
 def form_class(form, core):
@@ -207,18 +210,18 @@ def name_parts(value) -> NameParts:
         else:
             main, branch = head, match.group(1)
     main, form = _legal_form(main)
-    region = ""
+    stated = ""
     main = _mend_region(main)
     while True:
         home, rest = _strip_prefix(main, HOME_PREFIX)
         if not home:
             break
-        main = rest
+        main, stated = rest, home  # 甘肃省庆阳市合水县…: the last prefix is the most precise
     region, main = _strip_prefix(main, OTHER_PREFIX)
     # 西峰 and 西峰区 are one region.
     region = region.rstrip("区县市省") if region else ""
     key = "|".join(part for part in (region, main, branch) if part) or main
-    return NameParts(region, main, form, branch, key, form_class(form, main))
+    return NameParts(region, main, form, branch, key, form_class(form, main), stated.rstrip("省市县"))
 
 
 def canonical_name(value) -> str:

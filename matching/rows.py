@@ -17,7 +17,7 @@ from employers.models import LIST_KINDS
 
 from . import readers, untrusted
 from .models import ImportBatch, ImportIssue, SourceRecord
-from .normalize import canonical_name
+from .normalize import canonical_name, name_parts
 from .values import (
     CellProblem,
     Lookups,
@@ -349,7 +349,7 @@ class RowReader:
     def signature(self, fields):
         if self.kind == SourceKind.EXAM:
             return None  # exam duplicates are per worker, checked in aggregate()
-        common = (fields["name_norm"], fields["code_norm"])
+        common = (*_name_identity(fields), fields["code_norm"])
         if self.kind in LIST_KINDS:
             return common
         # repr: a declaration's category counts are a dict, and two equal rows give equal text.
@@ -361,7 +361,7 @@ class RowReader:
         worker = values.get("id_number") or values.get("person_name")
         # Without a column that tells workers apart every row is a worker of its own: never a repeat.
         person = _digest(worker if not blank(worker) else ("row", row.number))
-        key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
+        key = (*_name_identity(fields), fields["code_norm"] if fields["code_valid"] else "")
         category = _exam_category(values.get("exam_category"))
         visit = _digest((person, fields["record_date"], category))
         if key not in self.aggregates:
@@ -416,6 +416,12 @@ class RowReader:
             records.append(SourceRecord(kind=self.kind, row_number=aggregate["row"], **fields))
         self.aggregates.clear()
         return records
+
+
+def _name_identity(fields):
+    """What makes two rows' names one name: the canonical name and the home region stated, since 庆阳市永昌…
+    and 合水县永昌… in one file are two firms (normalize.NameParts.home)."""
+    return fields["name_norm"], name_parts(fields["name"]).home
 
 
 def _digest(value):

@@ -68,6 +68,8 @@ class Entry:
     township_id: int | None
     division: str
     kind: str = ""  # the class of the legal form, see normalize.form_class
+    home: str = ""  # the home region its name states, see normalize.NameParts
+    key: str = ""
 
 
 class Index:
@@ -77,6 +79,7 @@ class Index:
         self.entries = {}
         self.by_code = defaultdict(set)
         self.by_key = defaultdict(set)
+        self.homes = defaultdict(set)  # canonical name → the home regions its employers' names state
         self.by_code_half = defaultdict(list if ordered else set)
         self.blocks = defaultdict(list if ordered else set)
         self._put = list.append if ordered else set.add
@@ -95,7 +98,11 @@ class Index:
 
     def add(self, pk, name, code, township_id, division):
         parts = name_parts(name)
-        self.entries[pk] = Entry(pk, parts.core, parts.region, parts.branch, code, township_id, division, parts.kind)
+        self.entries[pk] = Entry(
+            pk, parts.core, parts.region, parts.branch, code, township_id, division, parts.kind, parts.home, parts.key
+        )
+        if parts.home:
+            self.homes[parts.key].add(parts.home)
         if code:
             self.by_code[code].add(pk)
             # A mistyped code differs in one place, so one of its halves still agrees:
@@ -109,6 +116,15 @@ class Index:
         self.by_key[parts.key].add(pk)
         for gram in bigrams(parts.core):
             self._put(self.blocks[gram], pk)
+
+    def contested(self, key):
+        """Whether firms of this 字号 and trade sit under two home regions (庆阳市永昌… and 合水县永昌…): only
+        then does the region a name states tell firms apart; otherwise lists add and drop it at will."""
+        return len(self.homes.get(key, ())) > 1
+
+    def regions_apart(self, parts, entry):
+        """A record and an employer that state two home regions where that tells two firms apart."""
+        return bool(parts.home and entry.home and parts.home != entry.home and self.contested(entry.key))
 
     def candidates(self, core, code="", before=None):
         """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
@@ -212,11 +228,12 @@ class CharWeights:
         return max(0.0, 1.0 - cost / total)
 
 
-def compare(record, parts, entry, weights, floor=None):
+def compare(record, parts, entry, weights, floor=None, apart=False):
     """Score one record against one employer, saying what agreed and what did not.
 
     `floor`: a score the caller has no use for reaching; a comparison that cannot beat it returns None
-    without the name similarity (clustering compares most names with a handful that do not match)."""
+    without the name similarity (clustering compares most names with a handful that do not match).
+    `apart`: the two state home regions that tell firms apart (Index.regions_apart)."""
     # Conflicting branch or region parts end the comparison before the costlier name similarity.
     notes, steps = {}, []
     if parts.branch != entry.branch:
@@ -224,6 +241,9 @@ def compare(record, parts, entry, weights, floor=None):
         if not (parts.branch and entry.branch and Levenshtein.distance(parts.branch, entry.branch) == 1):
             return None if floor is not None else (0.0, notes)
         steps.append(-0.05)  # 西化池分公司 is a typo of 西华池分公司, not another branch
+    if apart:
+        notes["region"] = f"{parts.home} ≠ {entry.home}（另有同名单位在{parts.home}）"
+        return None if floor is not None else (0.0, notes)
     if parts.region != entry.region:
         notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
         if parts.region and entry.region:
@@ -306,20 +326,29 @@ def decide(record, index, decisions):
                     record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
                 )
 
+    same_name = []
     for pk in sorted(index.by_key.get(parts.key, NOTHING) - rejected):
         entry = index.entries[pk]
-        if classes_conflict(parts.kind, entry.kind):
+        if classes_conflict(parts.kind, entry.kind) or index.regions_apart(parts, entry):
             continue
         conflict = record.code_valid and entry.code and entry.code != record.code_norm
         if conflict and uscc_is_valid(record.code_norm) and not parts.branch:
             continue
-        return Verdict(record.pk, Status.LINKED, pk, "name", 1.0, {"name": 1.0})
+        same_name.append(entry)
+    if same_name:
+        if not parts.home and len(homes := {entry.home for entry in same_name}) > 1:
+            # 永昌… with no region, where 庆阳市永昌… and 合水县永昌… are two firms: a person says which.
+            detail = {"name": 1.0, "region": f"未写地区：同名单位分属{'、'.join(sorted(filter(None, homes)))}"}
+            others = [[entry.id, REVIEW, detail] for entry in same_name[1 : 1 + ALTERNATIVES]]
+            return Verdict(record.pk, Status.REVIEW, same_name[0].id, "name", REVIEW, detail, others)
+        return Verdict(record.pk, Status.LINKED, same_name[0].id, "name", 1.0, {"name": 1.0})
 
     best, scored = (0.0, None, {}), []
     for pk in index.candidates(parts.core, record.code_norm):
         if pk in rejected:
             continue
-        score, detail = compare(record, parts, index.entries[pk], index.weights)
+        entry = index.entries[pk]
+        score, detail = compare(record, parts, entry, index.weights, apart=index.regions_apart(parts, entry))
         scored.append((score, pk, detail))
         if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
             best = (score, pk, detail)

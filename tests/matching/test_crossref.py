@@ -116,9 +116,9 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
     records = list(crossref.read_rows(crossref.pending().values_list("pk", flat=True)))
     compare, outcomes = clustering.compare, []
 
-    def watched(record, parts, entry, weights, floor=None):
-        outcome = compare(record, parts, entry, weights, floor)
-        full = compare(record, parts, entry, weights)
+    def watched(record, parts, entry, weights, floor=None, apart=False):
+        outcome = compare(record, parts, entry, weights, floor, apart)
+        full = compare(record, parts, entry, weights, apart=apart)
         # None only for a score below the floor; otherwise what comparing in full says.
         assert full[0] < floor if outcome is None else outcome == full
         assert weights.most_similar(parts.core, entry.core) >= weights.similarity(parts.core, entry.core)
@@ -129,7 +129,9 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
     founding, reviews = clustering.Clustering(records).settle()
     assert outcomes.count(None) > len(outcomes) / 2
     monkeypatch.setattr(
-        clustering, "compare", lambda record, parts, entry, weights, floor: compare(record, parts, entry, weights)
+        clustering,
+        "compare",
+        lambda record, parts, entry, weights, floor, apart: compare(record, parts, entry, weights, apart=apart),
     )
     assert clustering.Clustering(records).settle() == (founding, reviews)
 
@@ -471,3 +473,34 @@ def test_a_mangled_legal_form_or_traditional_characters_still_link(db, tmp_path,
     employer = make_employer(name="合水县宏达建材有限责任公司", code=valid_code(34))
     record = link_one(tmp_path, typed)
     assert record.link_status == "linked" and record.employer == employer
+
+
+@pytest.mark.parametrize(
+    "typed", ["永昌预制构件有限公司", "甘肃省庆阳市永昌预制构件有限公司", "合水县永昌预制构件有限公司"]
+)
+def test_a_region_added_or_dropped_is_ignored_while_one_firm_has_the_name(db, tmp_path, typed):
+    employer = make_employer(name="庆阳市永昌预制构件有限公司", code=valid_code(35))
+    record = link_one(tmp_path, typed)
+    assert record.link_status == "linked" and record.employer == employer
+
+
+def test_two_firms_of_one_name_under_two_regions_are_told_apart_by_it(db, tmp_path):
+    city = make_employer(name="庆阳市永昌预制构件有限公司", code=valid_code(36))
+    county = make_employer(name="合水县永昌预制构件有限公司", code=valid_code(37))
+    assert link_one(tmp_path, "甘肃省庆阳市合水县永昌预制构件有限公司").employer == county
+    assert link_one(tmp_path, "庆阳永昌预制构件有限责任公司").employer == city
+    # Without a region the name fits both: a person says which, the other kept as the alternative.
+    record = link_one(tmp_path, "永昌预制构件有限公司")
+    assert record.link_status == "review" and record.candidate == city
+    assert [pk for pk, *_ in record.alternatives] == [county.pk] and "未写地区" in record.link_detail["region"]
+    # A homophone of the 字号 under the other region is not carried to the wrong one either.
+    record = link_one(tmp_path, "合水县咏昌预制构件有限公司")
+    assert record.employer == county or record.candidate == county
+
+
+def test_a_list_naming_two_firms_under_two_regions_founds_two(db, tmp_path):
+    names = ["庆阳市永昌预制构件有限公司", "合水县永昌预制构件有限公司", "合水永昌预制构件有限公司"]
+    path = write(tmp_path / "名单.xlsx", ["单位名称"], [[name] for name in names])
+    out = run_import("register", path)
+    assert "第 5 行 ：与本文件前面的行重复" in out  # 合水县 and 合水 are one region
+    assert Employer.objects.count() == SourceRecord.objects.values("employer").distinct().count() == 2
