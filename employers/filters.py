@@ -131,7 +131,9 @@ class EmployerFilter(StyledFilterSet):
         return queryset.filter(**{field: wanted})
 
     def filter_evidence(self, queryset, name, value):
-        return self._flag(queryset, value, Q(pk__in=Employer.objects.with_evidence(self.day).values("pk")))
+        # An employer waiting as 疑似已申报 is counted apart from those with evidence, as on the undeclared list.
+        evidence = Employer.objects.with_evidence(self.day).exclude(rules.suspected_declared_q())
+        return self._flag(queryset, value, Q(pk__in=evidence.values("pk")))
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)

@@ -265,6 +265,15 @@ class EmployerQuerySet(models.QuerySet):
             records &= Q(source_records__record_date__lte=on)
         return self.filter(pk__in=Employer.objects.filter(records).values("pk"))
 
+    def undeclared_with_evidence(self, on=None):
+        """有记录未申报: evidence and no declaration, less those waiting as 疑似已申报 (rules.suspected_declared_q):
+        the undeclared list, its exports and its figures."""
+        return self.undeclared().with_evidence(on).exclude(rules.suspected_declared_q())
+
+    def suspected_declared(self):
+        """疑似已申报: evidence and no declaration, but close to a declared employer; a person decides."""
+        return self.undeclared().with_evidence().filter(rules.suspected_declared_q())
+
     def from_source(self, kind, on=None):
         """Employers on a kind of source (by `on`, when given: the source's own list date)."""
         sources = EmployerSource.objects.filter(kind=kind)
@@ -575,6 +584,34 @@ class EmployerAlias(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class DeclaredLookalike(models.Model):
+    """疑似已申报: an employer with evidence and no declaration that looks, under looser rules than linking
+    (a name that sounds alike, another legal form, a code one character off), like a declared employer. A
+    person confirms it (the two are merged) or dismisses it (remembered: not proposed again)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待确认"
+        DISMISSED = "dismissed", "已排除（不是同一单位）"
+
+    employer = models.ForeignKey(
+        Employer, models.CASCADE, related_name="declared_lookalikes", verbose_name="有记录未申报单位", db_index=False
+    )
+    declared = models.ForeignKey(Employer, models.CASCADE, related_name="+", verbose_name="相近的已申报单位")
+    reason = models.CharField("相近之处", max_length=200)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="确认人"
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "疑似已申报"
+        constraints = [models.UniqueConstraint(fields=["employer", "declared"], name="declared_lookalike_unique")]
+
+    def __str__(self):
+        return f"{self.employer_id} ≈ {self.declared_id}（{self.reason}）"
 
 
 class EmployerSource(models.Model):

@@ -34,6 +34,16 @@ def _field(prefix, name):
     return f"{prefix}__{name}" if prefix else name
 
 
+# 疑似已申报 -------------------------------------------------------------------------------------
+# An employer with evidence and no declaration that a looser comparison finds close to a declared employer
+# (matching/twins.py) waits for a person to confirm or dismiss it: until then it is neither on the undeclared
+# list nor in its figures, and it is shown and counted apart. Every list and figure reads this one rule.
+
+
+def suspected_declared_q(prefix=""):
+    return Q(**{_field(prefix, "declared_lookalikes__status"): "open"})
+
+
 # Industry ---------------------------------------------------------------------------------------
 
 # The catalogue's footnote on its starred (*) rows.

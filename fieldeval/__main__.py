@@ -72,9 +72,9 @@ def main(argv=None):
     call_command("load_reference", verbosity=0)
     started = time.perf_counter()
     with (out / "pipeline.log").open("w", encoding="utf-8") as log:
-        links, undeclared = run_pipeline(out, truth, call_command, log=log)
+        links, undeclared, suspected = run_pipeline(out, truth, call_command, log=log)
     elapsed = time.perf_counter() - started
-    figures = score(truth, links, undeclared)
+    figures = score(truth, links, undeclared, suspected)
     figures.update(seed=args.seed, size=args.size, database=database.split("://")[0], pipeline_seconds=elapsed)
     print(table(figures))
     print(f"pipeline (7 files imported, crossref, exports) {elapsed:.1f} s on {figures['database']}")

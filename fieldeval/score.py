@@ -14,6 +14,7 @@ from pathlib import Path
 from fieldeval.generator import KINDS, undeclared_truth
 
 DECIDED = ("linked", "new")
+SUSPECTED = "疑似已申报单位编号"
 
 
 def run_pipeline(directory, truth, call_command, log=None):
@@ -38,8 +39,13 @@ def read_exports(directory):
     with (directory / "links.csv").open(encoding="utf-8-sig", newline="") as fh:
         links = list(csv.DictReader(fh))
     with (directory / "undeclared.csv").open(encoding="utf-8-sig", newline="") as fh:
-        undeclared = [row[0] for row in list(csv.reader(fh))[1:] if row]
-    return links, undeclared
+        header, *lines = list(csv.reader(fh))
+    # The 疑似已申报 rows (issue 16 item 4) name, in their last column, the declared employer they resemble: they
+    # wait for a person and are not on the list an inspector works from.
+    flag = header.index(SUSPECTED) if SUSPECTED in header else None
+    undeclared = [line[0] for line in lines if line and (flag is None or not line[flag])]
+    suspected = [line[0] for line in lines if line and flag is not None and line[flag]]
+    return links, undeclared, suspected
 
 
 def _pairs(n):
@@ -76,8 +82,9 @@ def pair_figures(rows, clusters, kind=None):
     return _prf(count(by_both), count(by_employer), count(by_firm))
 
 
-def score(truth, links, undeclared):
-    """Every figure of one run, from the truth and the two exports."""
+def score(truth, links, undeclared, suspected=()):
+    """Every figure of one run, from the truth and the two exports (`suspected`: the employers the
+    undeclared export lists apart as 疑似已申报)."""
     rows = truth["rows"]
     exported = {(line["file"], int(line["row"])): line for line in links}
     lines = [exported.get((row["file"], row["row"])) for row in rows]
@@ -108,6 +115,10 @@ def score(truth, links, undeclared):
             found.add(firm)
     und_precision = correct / len(undeclared) if undeclared else 1.0
     und_recall = len(found) / len(should) if should else 1.0
+    # The suspects a person must confirm or dismiss: how many of them are truly firms to visit (a dismissal).
+    suspected_true = sum(
+        1 for employer in suspected if firms_of.get(employer) and firms_of[employer].most_common(1)[0][0] in should
+    )
 
     # A row is placed when it sits with the employer that holds most of its firm's rows, and that employer
     # stands for its firm: the share a person reads more easily than pairs, in which a firm's 40 exam rows
@@ -147,6 +158,8 @@ def score(truth, links, undeclared):
         "undeclared_true": len(should),
         "undeclared_precision": und_precision,
         "undeclared_recall": und_recall,
+        "undeclared_suspected": len(suspected),
+        "undeclared_suspected_true": suspected_true,
         "rows_placed": sum(placed) / len(rows),
         "rows_in_review": len(waiting),
         "records": len(records),
@@ -165,7 +178,9 @@ def table(figures):
         f"record precision {f['record_precision']:.3f}  recall {f['record_recall']:.3f}  F1 {f['record_f1']:.3f}; "
         f"rows placed with their firm {f['rows_placed']:.1%}",
         f"undeclared list: {f['undeclared_listed']:,} listed, {f['undeclared_true']:,} true; "
-        f"precision {f['undeclared_precision']:.3f}  recall {f['undeclared_recall']:.3f}",
+        f"precision {f['undeclared_precision']:.3f}  recall {f['undeclared_recall']:.3f}; "
+        f"疑似已申报 waiting for a person {f.get('undeclared_suspected', 0):,} "
+        f"(of which firms to visit {f.get('undeclared_suspected_true', 0):,})",
         f"rows waiting in review {f['rows_in_review']:,} ({f['rows_in_review'] / f['rows']:.1%}); distinct records "
         f"(file + name + code) waiting {f['records_in_review']:,} of {f['records']:,} "
         f"({f['records_in_review'] / f['records']:.1%})",

@@ -20,6 +20,7 @@ from employers.codes import uscc_is_valid
 from employers.models import LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
 
+from . import twins
 from .clustering import Clustering
 from .dating import date_linked
 from .filings import latest_filing, write_filings
@@ -162,6 +163,7 @@ def apply_verdicts(verdicts, user=None, records=None):
     _absorb_facts(linked, industries, user, created_ids)
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     date_linked([record.pk for record in linked])
+    twins.refresh()
     counts = Counter(v.status for v in verdicts)
     return {
         "linked": counts[Status.LINKED],

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from employers.choices import RegisterStatus, SourceKind
-from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias
+from employers.models import EVIDENCE_KINDS, DeclaredLookalike, Employer, EmployerAlias
 from hezuo_shenbao.lib.concurrency import lock_rows
 
 from . import crossref
@@ -142,6 +142,14 @@ def merge(keep, other, user, reason):
 
 
 @transaction.atomic
+def confirm_lookalike(lookalike, user):
+    """疑似已申报 confirmed: the undeclared employer is the declared one, folded into it."""
+    employer, declared = lookalike.employer, lookalike.declared
+    employer.declared_lookalikes.all().delete()
+    return merge(declared, employer, user, f"疑似已申报，确认为同一单位（{lookalike.reason}）")
+
+
+@transaction.atomic
 def split(employer, record_ids, user, reason):
     """Move some of an employer's source records to a new employer, and remember they are not this one."""
     records = list(employer.source_records.filter(pk__in=record_ids).order_by("pk"))
@@ -173,8 +181,9 @@ def split(employer, record_ids, user, reason):
 
 
 def undeclared():
-    """Employers with exam, monitoring or radiation evidence and no declaration (plan 二(一)2)."""
-    return Employer.objects.undeclared().with_evidence()
+    """Employers with exam, monitoring or radiation evidence and no declaration (plan 二(一)2), less those
+    waiting as 疑似已申报 (twins.py)."""
+    return Employer.objects.undeclared_with_evidence()
 
 
 def evidence_for(employer_ids):
@@ -215,10 +224,22 @@ UNDECLARED_HEADERS = [
     "监测记录数",
     "监测超标点数",
     "放射检测记录数",
+    # Filled for 疑似已申报 only: the declared employer this one may well be (confirm or dismiss on the page).
+    "疑似已申报单位编号",
 ]
 
 
-def undeclared_rows(queryset, chunk=2000):
+def undeclared_rows(queryset, suspected=None, chunk=2000):
+    """The undeclared list's rows, then those of the 疑似已申报 (`suspected`: employers of
+    Employer.objects.suspected_declared()), each with the declared employer it resembles in the last column:
+    listed apart, never silently dropped nor silently listed."""
+    yield from _evidence_rows(queryset, {}, chunk)
+    if suspected is not None:
+        open_pairs = DeclaredLookalike.objects.filter(status=DeclaredLookalike.Status.OPEN, employer__in=suspected)
+        yield from _evidence_rows(suspected, dict(open_pairs.values_list("employer_id", "declared_id")), chunk)
+
+
+def _evidence_rows(queryset, declared, chunk):
     queryset = queryset.select_related("township", "industry").order_by("pk")
     ids = list(queryset.values_list("pk", flat=True))
     for start in range(0, len(ids), chunk):
@@ -241,6 +262,7 @@ def undeclared_rows(queryset, chunk=2000):
                 item["monitoring"],
                 item["exceed"],
                 item["radiation"],
+                declared.get(e.pk, ""),
             ]
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("crossref/<int:pk>/", views.crossref_run, name="run"),
     path("undeclared/", views.undeclared, name="undeclared"),
     path("undeclared/export/", views.undeclared_export, name="undeclared_export"),
+    path("undeclared/lookalike/<int:pk>/", views.lookalike_decide, name="lookalike"),
     path("employers/<int:pk>/merge/", views.employer_merge, name="merge"),
     path("employers/<int:pk>/split/", views.employer_split, name="split"),
 ]

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 
 from employers.choices import SourceKind
 from employers.filters import EmployerFilter
-from employers.models import Employer
+from employers.models import DeclaredLookalike, Employer
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.xlsx import xlsx_response
 
-from . import crossref, review, services, tasks
+from . import crossref, review, services, tasks, twins
 from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
 from .models import CrossrefRun, ImportBatch, ImportIssue, SourceRecord
 from .rows import TEMPLATES, template_headers
@@ -209,8 +209,13 @@ def crossref_run(request, pk):
 UNDECLARED_WEB_HEADERS = ["单位编号", *review.UNDECLARED_HEADERS[1:]]
 
 
-def _undeclared_filter(request):
-    return EmployerFilter(request.GET, queryset=review.undeclared().select_related("township", "industry"))
+def _undeclared_filter(request, queryset=None):
+    queryset = review.undeclared() if queryset is None else queryset
+    return EmployerFilter(request.GET, queryset=queryset.select_related("township", "industry"))
+
+
+def _suspected_filter(request):
+    return _undeclared_filter(request, Employer.objects.suspected_declared())
 
 
 @require_perm("matching.view_sourcerecord")
@@ -219,17 +224,37 @@ def undeclared(request):
     page = Paginator(employer_filter.qs, 50).get_page(request.GET.get("page"))
     evidence = review.evidence_for([e.pk for e in page])
     rows = [(e, evidence[e.pk]) for e in page]
+    suspected = twins.pending().filter(employer__in=_suspected_filter(request).qs)
     return render(
         request,
         "matching/undeclared.html",
-        {"filter": employer_filter, "page": page, "rows": rows, "query": _query(request)},
+        {"filter": employer_filter, "page": page, "rows": rows, "query": _query(request), "suspected": suspected},
     )
 
 
 @require_perm("matching.view_sourcerecord", "employers.export_employer")
 def undeclared_export(request):
-    rows = review.undeclared_rows(_undeclared_filter(request).qs)
+    rows = review.undeclared_rows(_undeclared_filter(request).qs, _suspected_filter(request).qs)
     return xlsx_response("有体检监测记录未申报单位.xlsx", [("未申报单位", UNDECLARED_WEB_HEADERS, rows)])
+
+
+@require_POST
+@require_perm("employers.change_employer", "matching.change_sourcerecord")
+def lookalike_decide(request, pk):
+    """疑似已申报: confirmed (merged into the declared employer) or dismissed (back on the undeclared list)."""
+    lookalike = get_object_or_404(DeclaredLookalike, pk=pk, status=DeclaredLookalike.Status.OPEN)
+    employer, declared = lookalike.employer, lookalike.declared
+    if request.POST.get("same") == "1":
+        try:
+            review.confirm_lookalike(lookalike, request.user)
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, f"已确认「{employer.name}」即已申报的「{declared.name}」，两者已合并。")
+    else:
+        twins.dismiss(lookalike, request.user)
+        messages.success(request, f"已确认「{employer.name}」不是「{declared.name}」，列回有记录未申报清单。")
+    return redirect("matching:undeclared")
 
 
 @require_perm("employers.change_employer", "matching.change_sourcerecord")

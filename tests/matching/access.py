@@ -37,6 +37,13 @@ def employer(cast):
     return [make_employer().pk]
 
 
+def lookalike(cast):
+    from employers.models import DeclaredLookalike
+
+    pair = DeclaredLookalike.objects.create(employer=make_employer(), declared=make_employer(), reason="名称读音相同")
+    return [pair.pk]
+
+
 ACCESS = {
     "matching:imports": Rule(CDC_ONLY),
     "matching:batch": Rule(CDC_ONLY, batch),
@@ -53,6 +60,7 @@ ACCESS = {
     "matching:run": Rule(EVERYONE, run),
     "matching:undeclared": Rule(EVERYONE),
     "matching:undeclared_export": Rule(frozenset({"cdc", "bureau", "admin"})),
+    "matching:lookalike": Rule(CDC_ONLY, lookalike, method="post"),
     "matching:merge": Rule(CDC_ONLY, employer),
     "matching:split": Rule(CDC_ONLY, employer),
 }

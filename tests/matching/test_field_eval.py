@@ -202,8 +202,8 @@ KIND_FLOORS = {  # kind: (precision, recall)
 
 def test_the_matcher_holds_its_figures_per_kind_on_the_independent_county(db, county, capsys):
     out, truth = county
-    links, undeclared = run_pipeline(out, truth, call_command, log=io.StringIO())
-    figures = score(truth, links, undeclared)
+    links, undeclared, suspected = run_pipeline(out, truth, call_command, log=io.StringIO())
+    figures = score(truth, links, undeclared, suspected)
     with capsys.disabled():
         print("\n" + table(figures))
     (out / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
