@@ -361,7 +361,7 @@ class RowReader:
         worker = values.get("id_number") or values.get("person_name")
         # Without a column that tells workers apart every row is a worker of its own: never a repeat.
         person = _digest(worker if not blank(worker) else ("row", row.number))
-        key = (*_name_identity(fields), fields["code_norm"] if fields["code_valid"] else "")
+        key = (fields["name_norm"], fields["code_norm"] if fields["code_valid"] else "")
         category = _exam_category(values.get("exam_category"))
         visit = _digest((person, fields["record_date"], category))
         if key not in self.aggregates:
@@ -420,7 +420,8 @@ class RowReader:
 
 def _name_identity(fields):
     """What makes two rows' names one name: the canonical name and the home region stated, since 庆阳市永昌…
-    and 合水县永昌… in one file are two firms (normalize.NameParts.home)."""
+    and 合水县永昌… in one list are two firms (normalize.NameParts.home). An exam export's rows are folded by
+    canonical name only: a worker's row that drops the prefix is still that employer's."""
     return fields["name_norm"], name_parts(fields["name"]).home
 
 
