@@ -15,6 +15,7 @@ fixed order; steps dated after the present are left out, so a past quarter is th
 This sits in reports, the top layer, because it drives every app.
 """
 
+import contextlib
 import datetime
 import functools
 import random
@@ -28,16 +29,28 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from openpyxl import Workbook
 
-from employers.choices import IndustryRisk, OpenReason, OperatingStatus, RegisterStatus, SourceKind
+from employers import rules
+from employers.choices import IndustryRisk, OpenReason, OperatingStatus, RegisterStatus, RiskDecision, SourceKind
 from employers.demo import FORMS, PREFIXES, build_employers
 from employers.forms import EmployerForm
 from employers.models import Employer, Township
 from hezuo_shenbao import roles
 from inspections import services as fieldwork
-from inspections.models import Outcome, Visit, VisitType
+from inspections import supervision
+from inspections.models import (
+    Enforcement,
+    EnforcementAction,
+    Outcome,
+    SampleInspector,
+    VerificationSample,
+    Visit,
+    VisitType,
+    employer_saved,
+)
 from matching import review
 from matching import rows as import_rows
 from matching import services as imports
@@ -69,11 +82,38 @@ HAZARDS_BY_SECTION.update({"E": ["矽尘", "电焊烟尘", "噪声"], "O": ["电
 CONCLUSIONS = ["目前未见异常"] * 6 + ["复查", "其他疾病或异常", "职业禁忌证", "疑似职业病"]
 # Trades without occupational hazards in the sense of the declaration rules, excluded once CDC checks.
 HAZARDLESS_TRADES = {"6210": "餐饮服务，无职业病危害因素", "5191": "商贸经营，无生产作业", "0141": "种植业，无规模作业"}
+# CDC's risk class for one employer where the catalogue leaves it open or its notice raises it (issue 17):
+# 小类 code -> the decisions for its employers in turn, (decision, reason), None where CDC has not decided
+# (a 需判断 left unresolved, or the catalogue's verdict kept). Taken in turn, not drawn, so even a small
+# county has both resolved and unresolved 需判断.
+HEATING_COAL = (RiskDecision.SERIOUS, "燃煤锅炉供热，属热力生产和供应（燃煤）")
+HEATING_GAS = (RiskDecision.GENERAL, "天然气锅炉供热，无燃煤工艺，属热力生产和供应（其他）")
+RISK_DECISIONS = {
+    "4430": [HEATING_COAL, None, HEATING_GAS, HEATING_COAL],
+    "4610": [None, (RiskDecision.SERIOUS, "使用液氯消毒，存在氯气（高毒物品），按严重管理"), None, None],
+    "8111": [None] * 6 + [(RiskDecision.GENERAL, "仅从事机械维修，无喷漆作业，不使用含苯清洗剂")],
+    "2110": [None] * 6 + [(RiskDecision.GENERAL, "使用水性漆和水性胶粘剂，不含苯、正己烷等")],
+    "2319": [None] * 6 + [(RiskDecision.GENERAL, "使用水性油墨，不使用含苯类溶剂的油墨和清洗剂")],
+}
 EXCLUSION_REASONS = [
     "经现场核实，无职业病危害因素",
     "经核实为办公场所，无生产作业",
     "与已纳入单位为同一单位的经营网点",
 ]
+# Enforcement against a refusal to declare (职业病防治法 第七十一条第（一）项): 责令限期改正, and past its
+# deadline a case, 警告 and possibly a fine; the bureau numbers each kind of document per year.
+ORDER_DAYS = 20
+ORDER_NOTE = "未按规定申报职业病危害项目，责令20日内完成申报"
+PENALTY_NOTE = "未按照规定及时、如实申报职业病危害项目，依据《职业病防治法》第七十一条第（一）项"
+DOCUMENT_PREFIXES = {
+    EnforcementAction.ORDER: "合卫职责改",
+    EnforcementAction.CASE_OPENED: "合卫职立",
+    EnforcementAction.WARNING: "合卫职罚",
+    EnforcementAction.FINE: "合卫职罚",
+    EnforcementAction.CASE_CLOSED: "合卫职结",
+}
+# How a registration ends, as the market regulator's lists give it.
+CLOSINGS = [OperatingStatus.DEREGISTERED, OperatingStatus.REVOKED, OperatingStatus.MOVED_OUT]
 # Visits that check a declaration rather than push for one.
 REVIEWS_PER_DAY = 5
 DECLARED_VISITS = {VisitType.CLASSIFIED, VisitType.RANDOM, VisitType.MONITORING, VisitType.EXPERTS}
@@ -124,6 +164,8 @@ class Unit:
     lists: list = field(default_factory=list)  # further (kind, department) lists naming it
     hazardless: str = ""
     filings: list = field(default_factory=list)  # (date, declaration type), in date order
+    risk_decision: str = ""  # CDC's decision for this employer (RISK_DECISIONS), "" for the catalogue's
+    risk_reason: str = ""
     stopped: datetime.date | None = None
     resumed: datetime.date | None = None
     closed: datetime.date | None = None
@@ -134,7 +176,7 @@ class Unit:
 
     @property
     def serious(self):
-        return self.truth.industry.risk == IndustryRisk.SERIOUS
+        return rules.is_serious(rules.effective_risk(self.risk_decision, self.truth.industry.risk))
 
     @property
     def industrial(self):
@@ -166,6 +208,7 @@ class County:
     def __init__(self, size, seed):
         self.rng = random.Random(seed)
         self.size = size
+        self._decided = defaultdict(int)  # 小类 code -> its employers given a RISK_DECISIONS turn so far
         employers, _ = build_employers(size, seed)
         self.units = [self._unit(n, e) for n, e in enumerate(employers)]
         for unit in self.units:
@@ -196,6 +239,11 @@ class County:
             unit.hazardless = HAZARDLESS_TRADES[code]
         elif rng.random() < 0.02:
             unit.hazardless = rng.choice(EXCLUSION_REASONS)
+        decisions = RISK_DECISIONS.get(code)
+        if decisions and not unit.hazardless:
+            decided = decisions[self._decided[code] % len(decisions)]
+            self._decided[code] += 1
+            unit.risk_decision, unit.risk_reason = decided or ("", "")
         roll = rng.random()
         if roll < 0.035:
             unit.stopped = _days(rng, datetime.date(2024, 3, 1), datetime.date(2026, 6, 30))
@@ -203,7 +251,7 @@ class County:
                 unit.resumed = unit.stopped + datetime.timedelta(days=rng.randint(60, 300))
         elif roll < 0.06:
             unit.closed = _days(rng, datetime.date(2024, 4, 1), datetime.date(2026, 10, 31))
-            unit.closed_as = OperatingStatus.REVOKED if rng.random() < 0.2 else OperatingStatus.DEREGISTERED
+            unit.closed_as = rng.choices(CLOSINGS, weights=[15, 3, 1])[0]
         return unit
 
     def _plan_filings(self, unit):
@@ -273,6 +321,18 @@ class County:
                 unit.monitoring[year] = [(h, rng.randint(2, 12), int(rng.random() < 0.25)) for h in hazards]
             if unit.truth.industry.code in ("8411", "0711", "1120", "3311") and rng.random() < 0.35:
                 unit.radiation.append(year)
+
+
+@contextlib.contextmanager
+def _classes_left_to_the_nightly_refresh():
+    """Two years of register work in one run: each employer's 分级分类 is computed once at the end, as the
+    nightly refresh_supervision does after any bulk load, rather than after each of some 6,000 saves
+    (half of the seed time). Visits still refresh their employer's class as they are recorded."""
+    post_save.disconnect(employer_saved, sender=Employer)
+    try:
+        yield
+    finally:
+        post_save.connect(employer_saved, sender=Employer)
 
 
 @dataclass
@@ -345,8 +405,12 @@ class Campaign:
             self.at(after + datetime.timedelta(days=2), 16, "申报系统导出", self.import_filings, middle, after)
             quarter = quarter.next()
         for unit in units:
-            for day, status in self._status_changes(unit):
-                self.at(day + datetime.timedelta(days=7), 15, "经营状态变更", self.set_status, unit.n, status, day)
+            # A stop is learnt of a week later and entered with its date; a resumption on the day.
+            if unit.stopped:
+                learnt = unit.stopped + datetime.timedelta(days=7)
+                self.at(learnt, 15, "停产停业", self.set_status, unit.n, unit.stopped)
+            if unit.resumed:
+                self.at(unit.resumed, 15, "恢复生产", self.set_status, unit.n, None)
         quarter = Quarter.containing(START)
         while quarter.start <= HORIZON:
             self._plan_quarter(quarter)
@@ -356,15 +420,11 @@ class Campaign:
         self.at(datetime.date(2026, 4, 27), 10, "宣传周", self.outreach_event, EventKind.PUBLICITY_WEEK, 2026)
         for day in (datetime.date(2025, 5, 12), datetime.date(2026, 5, 11)):
             self.at(day, 10, "双随机抽取", self.draw_sample, day)
+        month = datetime.date(2024, 5, 26)
+        while month <= HORIZON:
+            self.at(month, 14, "执法跟进", self.follow_up_orders)
+            month = (month + datetime.timedelta(days=31)).replace(day=26)
         self.steps.sort(key=lambda step: step.when)
-
-    def _status_changes(self, unit):
-        if unit.stopped:
-            yield unit.stopped, OperatingStatus.SUSPENDED
-        if unit.resumed:
-            yield unit.resumed, OperatingStatus.ACTIVE
-        if unit.closed:
-            yield unit.closed, unit.closed_as
 
     def _plan_quarter(self, quarter):
         rng = self.rng("quarter", quarter)
@@ -417,6 +477,8 @@ class Campaign:
             self._plan_visits(quarter, rng)
             self.at(end - datetime.timedelta(days=5), 11, "采纳核实结果", self.adopt_findings, quarter)
         after = end + datetime.timedelta(days=1)
+        if quarter.start >= datetime.date(2024, 4, 1):
+            self.at(after + datetime.timedelta(days=3), 11, "经营状态变动名单", self.import_closures, quarter)
         self.at(after + datetime.timedelta(days=5), 10, "季度名单报送", self.submit, quarter)
         self.at(after + datetime.timedelta(days=9), 10, "季度调度通报", self.bulletin, quarter)
 
@@ -453,17 +515,20 @@ class Campaign:
         # instead of at each of the steps' thousands of commits.
         with tempfile.TemporaryDirectory() as folder, transaction.atomic():
             self.files = Path(folder)
-            for number, step in enumerate(steps, start=1):
-                started = time.perf_counter()
-                with time_machine.travel(step.when, tick=False):
-                    step.action(*step.args)
-                self.timings[step.label] += time.perf_counter() - started
-                if progress and number % 100 == 0:
-                    progress(f"{step.when:%Y-%m-%d} 已完成 {number}/{len(steps)} 步")
-            # A draft of the quarter under way, generated now, as an officer would before issuing.
-            current = Quarter.containing(timezone.localdate(until))
+            with _classes_left_to_the_nightly_refresh():
+                for number, step in enumerate(steps, start=1):
+                    started = time.perf_counter()
+                    with time_machine.travel(step.when, tick=False):
+                        step.action(*step.args)
+                    self.timings[step.label] += time.perf_counter() - started
+                    if progress and number % 100 == 0:
+                        progress(f"{step.when:%Y-%m-%d} 已完成 {number}/{len(steps)} 步")
             with time_machine.travel(until, tick=False):
-                self.bulletin(current)
+                started = time.perf_counter()
+                supervision.refresh()
+                self.timings["分级分类"] += time.perf_counter() - started
+                # A draft of the quarter under way, generated now, as an officer would before issuing.
+                self.bulletin(Quarter.containing(timezone.localdate(until)))
         return len(steps)
 
     def summary(self):
@@ -471,7 +536,8 @@ class Campaign:
         return (
             f"导入文件 {c['imports']} 个，确认或排除 {c['decided']} 家，比对审核 {c['accepted'] + c['rejected']} 条，"
             f"合并重复单位 {c['merged']} 家，经营状态变更 {c['status_changes']} 次，告知动员 {c['events']} 次，"
-            f"培训 {c['trainings']} 场，现场检查 {c['visits']} 次，季度通报 {c['bulletins']} 份"
+            f"培训 {c['trainings']} 场，现场检查 {c['visits']} 次，执法措施 {c['enforcements']} 项，"
+            f"季度通报 {c['bulletins']} 份"
         )
 
     def setup_people(self):
@@ -499,10 +565,11 @@ class Campaign:
         workbook.save(path)
         return path
 
-    def _import(self, name, kind, rows, units, department=""):
-        """Import a written file as a user would (upload, dry run, confirm); learn which employer each unit became."""
+    def _import(self, name, kind, rows, units, as_of, department=""):
+        """Import a written file as a user would (upload with the date it describes, dry run, confirm);
+        learn which employer each unit became."""
         path = self._write(name, kind, rows)
-        batch = imports.create_batch(path, name, kind, user=self.users["cdc"], department=department)
+        batch = imports.create_batch(path, name, kind, user=self.users["cdc"], department=department, as_of=as_of)
         imports.check_batch(batch.pk)
         batch = imports.commit_batch(batch.pk, accept_rejected=True)
         first_row = 2
@@ -547,11 +614,15 @@ class Campaign:
     def import_list(self, kind, department):
         rng = self.rng("list", kind, department)
         today = timezone.localdate()
+        # A department's list describes the end of the month before it is sent; an enforcement find, its day.
+        as_of = today if kind == SourceKind.ENFORCEMENT else today.replace(day=1) - datetime.timedelta(days=1)
         if kind == SourceKind.REGISTER:
             units = [u for u in self.county.units if u.found[0] == kind]
         elif kind == SourceKind.DEPARTMENT:
             units = [
-                u for u in self.county.units if (kind, department) in [u.found[:2], *u.lists] and not self._closed(u)
+                u
+                for u in self.county.units
+                if (kind, department) in [u.found[:2], *u.lists] and not (u.closed and u.closed <= as_of)
             ]
         else:
             units = [u for u in self.county.units if u.found[0] == kind and u.found[2] == today]
@@ -573,7 +644,22 @@ class Campaign:
             SourceKind.DEPARTMENT: f"{department}部门提供名单.xlsx",
             SourceKind.ENFORCEMENT: f"执法检查发现单位{today:%Y%m%d}.xlsx",
         }
-        self._import(names[kind], kind, rows, units, department="" if kind != SourceKind.DEPARTMENT else department)
+        department = department if kind == SourceKind.DEPARTMENT else ""
+        self._import(names[kind], kind, rows, units, as_of, department=department)
+
+    def import_closures(self, quarter):
+        """The market regulator's answer to the county's register: whose registration ended in the quarter,
+        with the status and its date, so each leaves the figures from that day (issue 17)."""
+        rng = self.rng("closures", quarter)
+        units = [
+            u
+            for u in self.county.units
+            if u.n in self.employer_of and u.closed and quarter.start <= u.closed <= quarter.end
+        ]
+        rows = [{**self._list_row(u, rng, noisy=False), "status": u.closed_as, "status_on": u.closed} for u in units]
+        if rows:
+            name = f"市场监管部门反馈经营状态变动名单{quarter}.xlsx"
+            self._import(name, SourceKind.DEPARTMENT, rows, units, quarter.end, department="市场监管")
 
     def _closed(self, unit):
         return bool(unit.closed) and unit.closed <= timezone.localdate()
@@ -598,8 +684,9 @@ class Campaign:
                     rows.append(row)
                     units.append(unit)
         if rows:
-            label = "历史" if start is None else f"{start:%Y%m%d}-{end - datetime.timedelta(days=1):%Y%m%d}"
-            self._import(f"申报系统导出{label}.xlsx", SourceKind.DECLARATION, rows, units)
+            last = end - datetime.timedelta(days=1)
+            label = "历史" if start is None else f"{start:%Y%m%d}-{last:%Y%m%d}"
+            self._import(f"申报系统导出{label}.xlsx", SourceKind.DECLARATION, rows, units, last)
 
     def import_evidence(self, kind, year):
         rng = self.rng("evidence", kind, year)
@@ -667,7 +754,7 @@ class Campaign:
             "monitoring": "工作场所职业病危害因素监测",
             "radiation": "放射卫生检测",
         }
-        self._import(f"{year}年{titles[kind]}数据.xlsx", SourceKind(kind), rows, units)
+        self._import(f"{year}年{titles[kind]}数据.xlsx", SourceKind(kind), rows, units, datetime.date(year, 12, 31))
 
     # CDC's register work
 
@@ -740,6 +827,8 @@ class Campaign:
                     code = truth.code if not Employer.objects.filter(code=truth.code).exists() else employer.code
                     self._edit(employer, code=code, industry=truth.industry, workers=truth.workers)
                 employer.set_register_status(RegisterStatus.INCLUDED, cdc, rng.choice(INCLUSION_REASONS))
+                if unit.risk_decision:
+                    employer.decide_risk(unit.risk_decision, cdc, unit.risk_reason)
             self.counts["decided"] += 1
 
     def _edit(self, employer, **changes):
@@ -757,12 +846,13 @@ class Campaign:
         employer._history_user = self.users["cdc"]
         return form.save()
 
-    def set_status(self, n, status, day):
+    def set_status(self, n, stopped_on):
+        """CDC enters a stop with its date, or a resumption (stopped_on None), on the employer's edit page."""
         employer_id = self.employer_of.get(n)
         if employer_id is None or not Employer.objects.filter(pk=employer_id).exists():
             return
-        suspended = day if status == OperatingStatus.SUSPENDED else None
-        self._edit(Employer.objects.get(pk=employer_id), operating_status=status, suspended_since=suspended)
+        status = OperatingStatus.SUSPENDED if stopped_on else OperatingStatus.ACTIVE
+        self._edit(Employer.objects.get(pk=employer_id), operating_status=status, suspended_since=stopped_on)
         self.counts["status_changes"] += 1
 
     # Outreach
@@ -837,23 +927,27 @@ class Campaign:
         today = timezone.localdate()
         rng = self.rng("visit", today, i)
         if n is None:
-            sampled = Employer.objects.filter(samples__isnull=False).order_by("pk").distinct()
-            employer = rng.choice(list(sampled) or [None])
+            # 双随机: an employer of the last draw, visited by the two inspectors drawn for it.
+            draws = SampleInspector.objects.filter(sample=VerificationSample.objects.order_by("-pk").first())
+            employer_id = rng.choice(sorted(set(draws.values_list("employer_id", flat=True))) or [None])
+            inspectors = [d.inspector for d in draws.filter(employer_id=employer_id).order_by("order")]
         else:
             employer_id = self.employer_of.get(n)
-            employer = Employer.objects.filter(pk=employer_id).exclude(register_status=RegisterStatus.EXCLUDED).first()
+            inspectors = None
+        employer = Employer.objects.filter(pk=employer_id).exclude(register_status=RegisterStatus.EXCLUDED).first()
         if employer is None or employer.pk not in self.unit_of or employer.township_id not in self.inspector_of:
             return
         unit = self.unit_of[employer.pk]
         outcome, follow_up = self._outcome(unit, employer, today, rng)
-        inspector = self.inspector_of[employer.township_id]
+        inspectors = inspectors or [self.inspector_of[employer.township_id]]
         found = {}
         if employer.is_declared and rng.random() < 0.5:
             found["workers"] = max(1, (employer.workers or unit.truth.workers or 5) + rng.randint(-2, 6))
             found["hazard_categories"] = sorted(set(unit.truth.hazard_categories))
-        fieldwork.record_visit(
+        visit, _ = fieldwork.record_visit(
             employer_id=employer.pk,
-            user=inspector,
+            user=inspectors[0],
+            inspectors=inspectors,
             date=today,
             outcome=outcome,
             visit_type=visit_type,
@@ -863,11 +957,14 @@ class Campaign:
             guidance="讲解申报流程，现场指导登录申报系统" if not employer.is_declared else "核对申报信息",
         )
         self.counts["visits"] += 1
+        if outcome == Outcome.REFUSED:
+            deadline = today + datetime.timedelta(days=ORDER_DAYS)
+            self._enforce(employer, EnforcementAction.ORDER, visit=visit, deadline=deadline, note=ORDER_NOTE)
 
     def _outcome(self, unit, employer, today, rng):
         if employer.is_declared:
             return Outcome.VERIFIED, None
-        if unit.closed and unit.closed <= today + datetime.timedelta(days=30):
+        if unit.closed and unit.closed <= today:
             return Outcome.DEREGISTERED, None
         if not unit.operating(today):
             return Outcome.SUSPENDED, today + datetime.timedelta(days=90)
@@ -888,7 +985,55 @@ class Campaign:
             fieldwork.confirm_findings(visit, list(visit.field_check), cdc)
 
     def draw_sample(self, day):
-        fieldwork.draw_sample(max(3, self.size // 150), int(day.strftime("%Y%m%d")), self.users["cdc"])
+        """双随机: CDC draws employers and inspectors, and gives each drawn inspector the employers drawn for them."""
+        cdc = self.users["cdc"]
+        sample = fieldwork.draw_sample(max(3, self.size // 150), int(day.strftime("%Y%m%d")), cdc)
+        for draw in sample.draws.select_related("employer", "inspector").order_by("order"):
+            fieldwork.assign(inspector=draw.inspector, user=cdc, employers=[draw.employer])
+
+    def _enforce(self, employer, action, **fields):
+        """One enforcement step, entered by the inspector of the employer's township under the bureau's
+        document number for its kind and year (合卫职责改〔2025〕3号)."""
+        today = timezone.localdate()
+        taken = Enforcement.objects.filter(action=action, date__year=today.year).count()
+        fieldwork.record_enforcement(
+            user=self.inspector_of[employer.township_id],
+            employer=employer,
+            action=action,
+            date=today,
+            document_no=f"{DOCUMENT_PREFIXES[action]}〔{today.year}〕{taken + 1}号",
+            **fields,
+        )
+        self.counts["enforcements"] += 1
+
+    def follow_up_orders(self):
+        """The month's enforcement follow-up: an order is closed once the employer has filed; past its
+        deadline a case is opened; 20 days on, the penalty decision (警告, for some also a fine of
+        50,000–100,000 yuan: 职业病防治法 第七十一条第（一）项); 30 days after it the case is closed."""
+        today = timezone.localdate()
+        rng = self.rng("enforcement", today)
+        for order in Enforcement.objects.open_orders().select_related("employer").order_by("pk"):
+            employer = order.employer
+            filed = employer.declarations.counting().filter(declared_on__gte=order.date).order_by("declared_on")
+            filed_on = filed.values_list("declared_on", flat=True).first()
+            if filed_on:
+                fieldwork.close_order(order, filed_on, self.inspector_of[employer.township_id])
+            elif order.deadline < today and not self._taken(employer, EnforcementAction.CASE_OPENED, order.date):
+                self._enforce(employer, EnforcementAction.CASE_OPENED, note=f"逾期未改正（{order.document_no}）")
+        due = today - datetime.timedelta(days=20)
+        for case in Enforcement.objects.filter(action=EnforcementAction.CASE_OPENED, date__lte=due).order_by("pk"):
+            if not self._taken(case.employer, EnforcementAction.WARNING, case.date):
+                self._enforce(case.employer, EnforcementAction.WARNING, note=PENALTY_NOTE)
+                if rng.random() < 0.4:
+                    amount = rng.choice([50000, 60000, 80000, 100000])
+                    self._enforce(case.employer, EnforcementAction.FINE, amount=amount, note=PENALTY_NOTE)
+        due = today - datetime.timedelta(days=30)
+        for warning in Enforcement.objects.filter(action=EnforcementAction.WARNING, date__lte=due).order_by("pk"):
+            if not self._taken(warning.employer, EnforcementAction.CASE_CLOSED, warning.date):
+                self._enforce(warning.employer, EnforcementAction.CASE_CLOSED, note="处罚决定已执行，结案")
+
+    def _taken(self, employer, action, since):
+        return employer.enforcements.filter(action=action, date__gte=since).exists()
 
     # Reports
 

@@ -13,10 +13,12 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from employers import rules
+from employers.choices import IndustryRisk, OperatingStatus
 from employers.demo import DEMO_PASSWORD
-from employers.models import Declaration, Employer, EmployerSource
+from employers.models import Declaration, Employer, EmployerSource, OperatingChange
 from hezuo_shenbao import roles
-from inspections.models import Assignment, VerificationSample, Visit, VisitType
+from inspections.models import Assignment, Enforcement, EnforcementAction, VerificationSample, Visit, VisitType
 from matching.models import ImportBatch
 from outreach.models import EventKind, OutreachEvent, Training
 from reports import services
@@ -67,6 +69,54 @@ def test_the_register_came_from_every_kind_of_list_and_was_decided_with_reasons(
     assert first.register_at.date() < datetime.date(2024, 4, 1)
     assert Employer.objects.filter(workers__isnull=True).exists()
     assert Employer.objects.exclude(operating_status="在业").exists()
+
+
+@pytest.mark.django_db
+def test_every_list_says_the_day_it_describes(county):
+    """名单截至日期: a department's list describes the month before it arrived, the city's base list the
+    campaign's eve, an enforcement find its day; the figures date the employers it brought by it."""
+    lists = ImportBatch.objects.filter(kind__in=rules.LIST_KINDS)
+    assert {"register", "department", "enforcement"} == set(lists.values_list("kind", flat=True))
+    for batch in lists:
+        loaded = timezone.localdate(batch.created_at)
+        assert batch.as_of < loaded or batch.kind == "enforcement" and batch.as_of == loaded, batch.file_name
+    base = lists.get(kind="register")
+    assert base.as_of == datetime.date(2023, 12, 31)
+    assert Employer.objects.filter(listed_on=base.as_of).exists()
+
+
+@pytest.mark.django_db
+def test_employers_stop_resume_and_close_on_their_own_dates(county):
+    """Stops entered with their date, resumptions, and registrations ended on the market regulator's
+    feedback list, each dated when it happened rather than when it was loaded."""
+    changes = OperatingChange.objects.all()
+    assert changes.filter(status=OperatingStatus.SUSPENDED).exists()
+    assert changes.filter(status=OperatingStatus.ACTIVE).exists()
+    ended = changes.filter(status__in=rules.ENDED, source__contains="批次")
+    assert ended.exists()
+    assert all(c.effective_on < timezone.localdate(c.created_at) for c in ended)
+    assert Employer.objects.filter(operating_status__in=rules.ENDED).exists()
+
+
+@pytest.mark.django_db
+def test_refusals_meet_enforcement_from_order_to_closed_case(county):
+    assert set(Enforcement.objects.values_list("action", flat=True)) == set(EnforcementAction.values)
+    for order in Enforcement.objects.filter(action=EnforcementAction.ORDER):
+        assert order.visit.outcome == "拒不申报" and order.deadline > order.date
+    for case in Enforcement.objects.filter(action=EnforcementAction.CASE_OPENED):
+        overdue = case.employer.enforcements.filter(action=EnforcementAction.ORDER, deadline__lt=case.date)
+        assert overdue.exists(), case
+    assert not Enforcement.objects.filter(action=EnforcementAction.FINE, amount__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_risk_classes_decided_per_employer_with_reasons_and_some_left_to_judge(county):
+    judged = Employer.objects.included().filter(industry__risk=IndustryRisk.JUDGE)
+    assert judged.exclude(risk_decision="").exists(), "需判断 resolved by CDC for some"
+    assert judged.filter(risk_decision="").exists(), "and unresolved for others"
+    assert not Employer.objects.exclude(risk_decision="").filter(risk_reason="").exists()
+    raised = Employer.objects.filter(risk_decision="严重", industry__risk=IndustryRisk.GENERAL)
+    assert raised.exists(), "a 一般 unit using serious-hazard materials, managed as 严重"
 
 
 @pytest.mark.django_db
