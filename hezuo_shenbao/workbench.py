@@ -8,7 +8,8 @@ from django.utils.http import urlencode
 
 from employers.choices import RegisterStatus
 from employers.models import Employer
-from matching.models import ImportBatch, SourceRecord
+from matching import review
+from matching.models import ImportBatch
 from reports.models import Submission
 from reports.services import last_quarter
 
@@ -35,9 +36,9 @@ def waiting(today=None):
         Waiting(
             "review",
             "比对待审核",
-            SourceRecord.objects.filter(link_status=SourceRecord.LinkStatus.REVIEW).count(),
+            review.decisions_left(),
             reverse("matching:review"),
-            "数据比对中相似但不能自动确定的记录，需逐条判断是否同一单位。",
+            "数据比对中相似但不能自动确定的记录，需判断是否同一单位（同名同代码的多行只判断一次）。",
         ),
         Waiting(
             "pending",

@@ -65,6 +65,8 @@ class ReviewForm(CleanInputMixin, forms.Form):
 
 class BulkAcceptForm(CleanInputMixin, forms.Form):
     min_score = forms.FloatField(label="相似度不低于", min_value=0.5, max_value=1.0, initial=0.85)
+    # The number of rows the confirmation page showed: absent on the first post, which only shows them.
+    expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class MergeForm(BootstrapMixin, forms.Form):

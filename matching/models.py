@@ -170,6 +170,17 @@ class SourceRecord(models.Model):
     # The next candidates in the review band, [employer id, score, detail], best first: a rejection
     # proposes the next one without a second look at the whole register.
     alternatives = models.JSONField("其他候选单位", default=list, blank=True)
+    # The person's review decision that set the link as it is, which undoing it puts back. Looked up from
+    # the record only, so no index (a run rewrites every record it links).
+    review_action = models.ForeignKey(
+        "ReviewAction",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核操作",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "来源记录"
@@ -238,6 +249,38 @@ class LinkDecision(models.Model):
 
     def __str__(self):
         return f"{self.name_norm} {'=' if self.accepted else '≠'} {self.employer_id}"
+
+
+class ReviewAction(models.Model):
+    """One decision of a person in review, as taken: on every row of a distinct record (name, code and
+    source kind), or a bulk accept of many. What it changed is kept, so that it is undone as one."""
+
+    class Kind(models.TextChoices):
+        ACCEPT = "accept", "确认为同一单位"
+        REJECT = "reject", "否决（不是同一单位）"
+        LINK = "link", "关联到其他单位"
+        BULK = "bulk", "批量确认"
+
+    kind = models.CharField("操作", max_length=8, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="审核人")
+    decided_at = models.DateTimeField("审核时间", auto_now_add=True)
+    # The employer the records were linked to (accept, link); none for a rejection or a bulk accept.
+    employer_id = models.IntegerField("关联单位编号", null=True, blank=True)
+    records = models.PositiveIntegerField("记录条数", default=0)
+    # What undo puts back: each record's link before, each decision remembered before (None: none), and
+    # what the action created (employers a rejection founded, filings written from linked declarations).
+    before = models.JSONField("操作前状态", default=dict, blank=True)
+    undone_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="撤销人"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审核操作"
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.records} 条"
 
 
 class CrossrefRun(models.Model):

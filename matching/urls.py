@@ -16,6 +16,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="review"),
     path("review/<int:pk>/", views.review_record, name="review_record"),
     path("review/bulk/", views.review_bulk, name="review_bulk"),
+    path("review/undo/<int:pk>/", views.review_undo, name="review_undo"),
     path("crossref/", views.crossref_start, name="crossref"),
     path("crossref/<int:pk>/", views.crossref_run, name="run"),
     path("undeclared/", views.undeclared, name="undeclared"),

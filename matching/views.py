@@ -15,7 +15,7 @@ from hezuo_shenbao.lib.xlsx import xlsx_response
 
 from . import crossref, review, services, tasks, twins
 from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
-from .models import CrossrefRun, ImportBatch, ImportIssue, SourceRecord
+from .models import CrossrefRun, ImportBatch, ImportIssue, ReviewAction, SourceRecord
 from .rows import TEMPLATES, template_headers
 
 ISSUES_PER_PAGE = 100
@@ -143,15 +143,30 @@ def template_download(request, kind):
     return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, template_headers(kind), [])])
 
 
+def _recent_actions(user):
+    """The person's own last decisions, each offered for undo as one."""
+    return ReviewAction.objects.filter(user=user, undone_at__isnull=True).select_related("user")[:5]
+
+
 @require_perm("matching.change_sourcerecord")
 def review_queue(request):
     page = Paginator(review.review_queue(), 50).get_page(request.GET.get("page"))
-    return render(request, "matching/review_queue.html", {"page": page, "bulk_form": BulkAcceptForm(), "query": ""})
+    page.object_list = list(review.representatives(page.object_list))
+    context = {"page": page, "bulk_form": BulkAcceptForm(), "query": "", "actions": _recent_actions(request.user)}
+    return render(request, "matching/review_queue.html", context)
+
+
+def _next_in_queue(record):
+    following = review.review_queue(exclude=record).first()
+    return redirect("matching:review_record", pk=following["first"]) if following else redirect("matching:review")
 
 
 @require_perm("matching.change_sourcerecord")
 def review_record(request, pk):
-    record = get_object_or_404(SourceRecord.objects.select_related("batch", "township", "candidate"), pk=pk)
+    records = SourceRecord.objects.select_related(
+        "batch", "township", "candidate__township", "candidate__industry", "employer", "review_action__user"
+    )
+    record = get_object_or_404(records, pk=pk)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,25 +180,56 @@ def review_record(request, pk):
         except ValidationError as error:
             messages.error(request, "；".join(error.messages))
             return redirect("matching:review_record", pk=pk)
-        following = review.review_queue().exclude(pk=record.pk).first()
-        return redirect("matching:review_record", pk=following.pk) if following else redirect("matching:review")
-    candidate = record.candidate
-    return render(
-        request,
-        "matching/review_record.html",
-        {"record": record, "candidate": candidate, "form": form, "remaining": review.review_queue().count()},
-    )
+        return _next_in_queue(record)
+    waiting = record.link_status == SourceRecord.LinkStatus.REVIEW
+    context = {
+        "record": record,
+        "candidate": record.candidate if waiting else record.employer,
+        "waiting": waiting,
+        "rows": review.rows_of(record),
+        "form": form,
+        "remaining": review.decisions_left(),
+    }
+    return render(request, "matching/review_record.html", context)
+
+
+@require_POST
+@require_perm("matching.change_sourcerecord")
+def review_undo(request, pk):
+    action = get_object_or_404(ReviewAction, pk=pk)
+    try:
+        review.undo(action, request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(
+            request, f"已撤销「{action.get_kind_display()}」（{action.records} 条记录），记录回到待审核队列。"
+        )
+    first = min((pk for pk, *_ in action.before.get("records", [])), default=None)
+    return redirect("matching:review_record", pk=first) if first else redirect("matching:review")
 
 
 @require_POST
 @require_perm("matching.change_sourcerecord")
 def review_bulk(request):
+    """A first post shows what bulk accept would do and asks to confirm; the confirmation does it, unless the
+    queue changed in between (then it is shown again)."""
     form = BulkAcceptForm(request.POST)
-    if form.is_valid():
-        count = review.bulk_accept(form.cleaned_data["min_score"], request.user)
-        messages.success(request, f"已批量确认 {count} 条相似度不低于 {form.cleaned_data['min_score']} 的记录。")
-    else:
+    if not form.is_valid():
         messages.error(request, "相似度阈值须在 0.5 到 1 之间。")
+        return redirect("matching:review")
+    min_score = form.cleaned_data["min_score"]
+    preview = review.bulk_preview(min_score)
+    if form.cleaned_data["expected"] is None or form.cleaned_data["expected"] != preview["rows"]:
+        changed = form.cleaned_data["expected"] is not None
+        return render(
+            request, "matching/review_bulk.html", {"preview": preview, "min_score": min_score, "changed": changed}
+        )
+    action = review.bulk_accept(min_score, request.user)
+    count = action.records if action else 0
+    messages.success(
+        request, f"已批量确认 {count} 条相似度不低于 {min_score} 的记录；如有误，可在下方「最近的审核」中整批撤销。"
+    )
     return redirect("matching:review")
 
 

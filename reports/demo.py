@@ -764,6 +764,8 @@ class Campaign:
         queue = SourceRecord.objects.filter(link_status=SourceRecord.LinkStatus.REVIEW, candidate__isnull=False)
         # A few decisions a day: what is left waits in the queue, as on any working day.
         for record in list(queue.order_by("pk")[:REVIEWS_PER_DAY]):
+            if not queue.filter(pk=record.pk).exists():
+                continue  # decided with an identical row (one decision per distinct record)
             unit = self._unit_of_record(record)
             if unit is not None and self.employer_of.get(unit.n) == record.candidate_id:
                 review.accept(record, cdc)

@@ -27,6 +27,16 @@ def record(cast):
     ]
 
 
+def action(cast):
+    from matching.models import ReviewAction
+
+    return [
+        ReviewAction.objects.create(
+            kind="accept", before={"records": [], "decisions": [], "filings": [], "founded": []}
+        ).pk
+    ]
+
+
 def run(cast):
     from matching.models import CrossrefRun
 
@@ -56,6 +66,7 @@ ACCESS = {
     "matching:review": Rule(CDC_ONLY),
     "matching:review_record": Rule(CDC_ONLY, record),
     "matching:review_bulk": Rule(CDC_ONLY, method="post"),
+    "matching:review_undo": Rule(CDC_ONLY, action, method="post"),
     "matching:crossref": Rule(CDC_ONLY, method="post"),
     "matching:run": Rule(EVERYONE, run),
     "matching:undeclared": Rule(EVERYONE),
