@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from employers.choices import RegisterStatus
 from employers.models import Employer
 from matching import review
-from matching.models import ImportBatch
+from matching.models import DuplicatePair, ImportBatch
 from reports.models import Submission
 from reports.services import last_quarter
 
@@ -39,6 +39,13 @@ def waiting(today=None):
             review.decisions_left(),
             reverse("matching:review"),
             "数据比对中相似但不能自动确定的记录，需判断是否同一单位（同名同代码的多行只判断一次）。",
+        ),
+        Waiting(
+            "duplicates",
+            "疑似重复单位",
+            DuplicatePair.objects.open().count(),
+            reverse("matching:duplicates"),
+            "可能是同一家单位的两条名单记录（代码差一位、曾用名、读音相同），需合并或确认不是同一单位。",
         ),
         Waiting(
             "pending",

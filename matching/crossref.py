@@ -20,7 +20,7 @@ from employers.codes import uscc_is_valid
 from employers.models import LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
 
-from . import twins
+from . import duplicates, twins
 from .clustering import Clustering
 from .dating import date_linked
 from .filings import latest_filing, write_filings
@@ -354,6 +354,7 @@ def finish_run(run_id, verdicts, records=None):
     run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
     run.records_done = run.records_total
     run.save()
+    duplicates.find()
     if summary["new_records"] + summary["linked"] >= ANALYZE_FROM:
         refresh_statistics()
     return run

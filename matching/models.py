@@ -283,6 +283,59 @@ class ReviewAction(models.Model):
         return f"{self.get_kind_display()} {self.records} 条"
 
 
+class DuplicatePairQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=DuplicatePair.Status.OPEN)
+
+    def involving(self, employer_ids):
+        return self.filter(models.Q(first__in=employer_ids) | models.Q(second__in=employer_ids))
+
+
+class DuplicatePair(models.Model):
+    """Two employers of the register that are likely one firm (疑似重复单位), and what a person decided.
+
+    Kept once decided: a pair kept apart is never proposed again. A merge moves the pairs of the employer it
+    folds in to the one it keeps (review.merge); the merged pair itself goes (an employer is not its own twin)."""
+
+    class Reason(models.TextChoices):
+        CODE = "code", "信用代码相差一位"
+        FORMER_NAME = "former", "曾用名与另一单位名称相同"
+        SOUND = "sound", "名称读音相同且乡镇/行业一致"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待判断"
+        APART = "apart", "不是同一单位"
+
+    first = models.ForeignKey(Employer, models.CASCADE, related_name="duplicate_pairs", verbose_name="单位甲")
+    second = models.ForeignKey(Employer, models.CASCADE, related_name="duplicate_of", verbose_name="单位乙")
+    reason = models.CharField("疑似原因", max_length=8, choices=Reason.choices)
+    detail = models.CharField("依据", max_length=300, blank=True)
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField("发现时间", auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="判断人"
+    )
+    decided_at = models.DateTimeField("判断时间", null=True, blank=True)
+
+    objects = DuplicatePairQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "疑似重复单位"
+        ordering = ["found_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(condition=~models.Q(first=models.F("second")), name="duplicate_pair_two"),
+        ]
+        indexes = [models.Index(fields=["status"], name="duplicate_pair_status")]
+
+    def __str__(self):
+        return f"{self.first_id} ≈ {self.second_id}（{self.get_reason_display()}）"
+
+    @property
+    def employers(self):
+        return (self.first, self.second)
+
+
 class CrossrefRun(models.Model):
     """One run of 数据比对, with its progress and what it did."""
 

@@ -24,7 +24,7 @@ from hezuo_shenbao.lib.concurrency import lock_rows
 
 from . import crossref
 from .crossref import VERSION
-from .models import LinkDecision, ReviewAction, SourceRecord
+from .models import DuplicatePair, LinkDecision, ReviewAction, SourceRecord
 from .scoring import Verdict
 
 Status = SourceRecord.LinkStatus
@@ -405,6 +405,16 @@ def merge(keep, other, user, reason):
     other._change_reason = f"并入 {keep.pk} 号：{reason}"
     other.delete()
     return keep
+
+
+def merge_pair(pair, keep_id, user):
+    """疑似重复单位 found one firm: the other employer of the pair is folded into `keep_id` (merge)."""
+    if pair.status != DuplicatePair.Status.OPEN:
+        raise ValidationError("这对单位已经判断过了。")
+    if keep_id not in (pair.first_id, pair.second_id):
+        raise ValidationError("请选择这对单位中的一家保留。")
+    keep, other = (pair.first, pair.second) if keep_id == pair.first_id else (pair.second, pair.first)
+    return merge(keep, other, user, f"疑似重复单位（{pair.get_reason_display()}）：{pair.detail}")
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from employers.choices import SourceKind
 from employers.models import LIST_KINDS, Employer, EmployerAlias
 from hezuo_shenbao.lib.deliveries import capped
 
-from . import readers
+from . import duplicates, readers
 from .models import ImportBatch, ImportIssue, SourceRecord
 from .normalize import canonical_name
 from .rows import read_rows
@@ -179,6 +179,7 @@ def commit_batch(batch_id, accept_rejected=False, accept_repeat=False, link=True
         raise
     cache.delete(_checked_key(batch))
     discard_upload(batch)
+    duplicates.find()
     return batch
 
 

@@ -22,6 +22,8 @@ urlpatterns = [
     path("undeclared/", views.undeclared, name="undeclared"),
     path("undeclared/export/", views.undeclared_export, name="undeclared_export"),
     path("undeclared/lookalike/<int:pk>/", views.lookalike_decide, name="lookalike"),
+    path("duplicates/", views.duplicate_queue, name="duplicates"),
+    path("duplicates/<int:pk>/", views.duplicate_decide, name="duplicate_decide"),
     path("employers/<int:pk>/merge/", views.employer_merge, name="merge"),
     path("employers/<int:pk>/split/", views.employer_split, name="split"),
 ]

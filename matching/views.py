@@ -13,9 +13,9 @@ from employers.models import DeclaredLookalike, Employer
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.xlsx import xlsx_response
 
-from . import crossref, review, services, tasks, twins
+from . import crossref, duplicates, review, services, tasks, twins
 from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
-from .models import CrossrefRun, ImportBatch, ImportIssue, ReviewAction, SourceRecord
+from .models import CrossrefRun, DuplicatePair, ImportBatch, ImportIssue, ReviewAction, SourceRecord
 from .rows import TEMPLATES, template_headers
 
 ISSUES_PER_PAGE = 100
@@ -152,7 +152,13 @@ def _recent_actions(user):
 def review_queue(request):
     page = Paginator(review.review_queue(), 50).get_page(request.GET.get("page"))
     page.object_list = list(review.representatives(page.object_list))
-    context = {"page": page, "bulk_form": BulkAcceptForm(), "query": "", "actions": _recent_actions(request.user)}
+    context = {
+        "page": page,
+        "bulk_form": BulkAcceptForm(),
+        "query": "",
+        "actions": _recent_actions(request.user),
+        "duplicates": DuplicatePair.objects.open().count(),
+    }
     return render(request, "matching/review_queue.html", context)
 
 
@@ -301,6 +307,31 @@ def lookalike_decide(request, pk):
         twins.dismiss(lookalike, request.user)
         messages.success(request, f"已确认「{employer.name}」不是「{declared.name}」，列回有记录未申报清单。")
     return redirect("matching:undeclared")
+
+
+@require_perm("employers.change_employer", "matching.change_sourcerecord")
+def duplicate_queue(request):
+    page = Paginator(duplicates.queue(), 20).get_page(request.GET.get("page"))
+    return render(request, "matching/duplicates.html", {"page": page, "query": ""})
+
+
+@require_POST
+@require_perm("employers.change_employer", "matching.change_sourcerecord")
+def duplicate_decide(request, pk):
+    pair = get_object_or_404(DuplicatePair.objects.select_related("first", "second"), pk=pk)
+    keep = request.POST.get("keep", "")
+    try:
+        if keep.isdigit():
+            kept = review.merge_pair(pair, int(keep), request.user)
+            messages.success(request, f"已合并为「{kept.name}」（{kept.pk} 号）。")
+        else:
+            duplicates.keep_apart(pair, request.user)
+            messages.success(
+                request, f"已记住「{pair.first.name}」与「{pair.second.name}」不是同一单位，不会再次提出。"
+            )
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("matching:duplicates")
 
 
 @require_perm("employers.change_employer", "matching.change_sourcerecord")

@@ -37,6 +37,12 @@ def action(cast):
     ]
 
 
+def pair(cast):
+    from matching.models import DuplicatePair
+
+    return [DuplicatePair.objects.create(first=make_employer(), second=make_employer(), reason="code").pk]
+
+
 def run(cast):
     from matching.models import CrossrefRun
 
@@ -72,6 +78,8 @@ ACCESS = {
     "matching:undeclared": Rule(EVERYONE),
     "matching:undeclared_export": Rule(frozenset({"cdc", "bureau", "admin"})),
     "matching:lookalike": Rule(CDC_ONLY, lookalike, method="post"),
+    "matching:duplicates": Rule(CDC_ONLY),
+    "matching:duplicate_decide": Rule(CDC_ONLY, pair, method="post", data={"keep": "apart"}),
     "matching:merge": Rule(CDC_ONLY, employer),
     "matching:split": Rule(CDC_ONLY, employer),
 }
