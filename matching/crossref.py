@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from employers.choices import RegisterStatus, SourceKind
 from employers.codes import uscc_is_valid
-from employers.models import LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
+from employers.models import EVIDENCE_KINDS, LIST_KINDS, Declaration, Employer, EmployerAlias, EmployerSource, Industry
 from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set, bulk_set_with_history, insert_select, pk_in, record_history
 
 from . import duplicates, twins
@@ -25,6 +25,7 @@ from .clustering import Clustering
 from .dating import date_linked
 from .filings import latest_filing, write_filings
 from .models import CrossrefRun, SourceRecord
+from .normalize import name_parts
 from .scoring import Index, Verdict, decide, remembered_decisions
 
 VERSION = "crossref-1.1"
@@ -108,6 +109,13 @@ def pending():
     )
 
 
+def waiting_ids(besides=()):
+    """Ids of the records waiting in review, other than `besides`."""
+    besides = set(besides)
+    ids = SourceRecord.objects.filter(link_status=Status.REVIEW).values_list("pk", flat=True)
+    return [pk for pk in ids.iterator(chunk_size=5000) if pk not in besides]
+
+
 def score_records(rows, index=None, decisions=None, loaded=None):
     """The read-only part of a run, for one partition's rows (RECORD_FIELDS at least): verdicts as plain dicts.
 
@@ -130,29 +138,39 @@ def in_process():
 
 
 def link_records(record_ids, user=None, partitions=None):
-    """Score and apply in this process (imports, commands and the eager default)."""
+    """Score and apply in this process (imports, commands and the eager default). The records waiting in
+    review are scored again beside these, as a run over everything would (the same lists give the same
+    register whatever order they come in); the summary counts these records only."""
     shared, verdicts = in_process(), []
-    for chunk in partitions or [record_ids]:
-        verdicts.extend(score_records(read_rows(chunk), **shared))
-    return apply_verdicts(verdicts, user=user, records=shared["loaded"])
+    for chunk in [*(partitions or [record_ids]), waiting_ids(record_ids)]:
+        if chunk:
+            verdicts.extend(score_records(read_rows(chunk), **shared))
+    return apply_verdicts(verdicts, user=user, records=shared["loaded"], counted=set(record_ids))
 
 
 @transaction.atomic
-def apply_verdicts(verdicts, user=None, records=None):
+def apply_verdicts(verdicts, user=None, records=None, counted=None):
     """Write the verdicts: links, reviews, and one candidate employer per cluster of new records.
-    `records`: the verdicts' records by id, when the scoring in this process has them already."""
+    `records`: the verdicts' records by id, when the scoring in this process has them already.
+    `counted`: the ids the summary counts (all, by default)."""
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
     if records is None:
         records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
     new = [v for v in verdicts if v.status == Status.NEW]
-    founding, doubtful = Clustering([records[v.record_id] for v in new]).settle()
+    founding, doubtful, joining = _clusters(new, verdicts, records)
     industries = _industries(records.values())
     employers = _found_employers(founding, industries, user)
     created = {record.pk: employers[root] for root, group in founding.items() for record in group}
+    for verdict in joining:
+        if verdict.record_id in created:
+            verdict.status, verdict.employer_id, verdict.method = Status.NEW, None, "new"
     for verdict in new:
         if verdict.record_id in doubtful:
             root, verdict.score, verdict.detail = doubtful[verdict.record_id]
             verdict.status, verdict.employer_id, verdict.method = Status.REVIEW, employers[root], "fuzzy"
+    if counted is not None:
+        # A record waiting in review that is still proposed the same employer keeps its proposal as it was.
+        verdicts = [v for v in verdicts if not _unchanged(v, records[v.record_id], counted)]
     now, rule = timezone.now(), user.get_username() if user else "自动"
     linked = [_link(records[v.record_id], v, created, now, rule) for v in verdicts]
     bulk_set(SourceRecord, linked, LINK_FIELDS)
@@ -163,14 +181,97 @@ def apply_verdicts(verdicts, user=None, records=None):
     _absorb_facts(linked, industries, user, created_ids)
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     date_linked([record.pk for record in linked])
+    merged = _merge_bridged(verdicts, user)
     twins.refresh()
-    counts = Counter(v.status for v in verdicts)
+    counts = Counter(v.status for v in verdicts if counted is None or v.record_id in counted)
     return {
         "linked": counts[Status.LINKED],
         "review": counts[Status.REVIEW],
         "new_records": counts[Status.NEW],
         "new_employers": len(founding),
+        "merged": merged,
     }
+
+
+def _merge_bridged(verdicts, user):
+    """Merge each candidate employer (待确认, founded by 数据比对, no code) whose very name a record linked by its
+    code to another employer bears: one file brought the name, a later one the code, and a run over every file
+    at once would have clustered them (the same lists give the same register whatever their order)."""
+    from .review import merge  # review builds on this module
+
+    pairs = bridged(verdicts)
+    employers = Employer.objects.in_bulk({pk for pair in pairs for pk in pair})
+    for keep, other in pairs:
+        merge(employers[keep], employers[other], user, "数据比对：来源记录的信用代码属于本单位，名称属于该待确认单位")
+    return len(pairs)
+
+
+def bridged(verdicts):
+    """[employer, candidate employer it absorbs] for _merge_bridged, each candidate once."""
+    pairs = {(v.employer_id, other) for v in verdicts if v.status == Status.LINKED for other in v.bridges}
+    candidates = set(
+        Employer.objects.filter(
+            pk__in={other for _, other in pairs},
+            register_status=RegisterStatus.PENDING,
+            register_reason__startswith="数据比对发现",
+        ).values_list("pk", flat=True)
+    )
+    absorbed, kept, out = set(), set(), []
+    for keep, other in sorted(pairs):
+        if other in candidates and other not in absorbed | kept and keep not in absorbed and keep != other:
+            absorbed.add(other)
+            kept.add(keep)
+            out.append([keep, other])
+    return out
+
+
+def _unchanged(verdict, record, counted):
+    """A record scored again while waiting in review (not `counted`) that is still proposed its candidate."""
+    return (
+        verdict.record_id not in counted
+        and verdict.status == Status.REVIEW
+        and verdict.employer_id == record.candidate_id
+    )
+
+
+def _founds(record):
+    """A list's or a declaration's record is a firm of its own unless it links, however much another
+    employer's name resembles it: as in a run over every file at once (Clustering), where only a cluster of
+    exam, monitoring or radiation records waits for review rather than found an employer."""
+    return record.kind not in EVIDENCE_KINDS
+
+
+def _identities(record):
+    """What clusters two records at once (Clustering): a valid code, a canonical name."""
+    code = {("code", record.code_norm)} if record.code_valid and uscc_is_valid(record.code_norm) else set()
+    return code | {("name", name_parts(record.name).key)}
+
+
+def _clusters(new, verdicts, records):
+    """The clusters this run founds (root → records, in root order), the new records that only resemble one
+    (Clustering.settle), and the verdicts of records waiting in review that join a founding cluster.
+
+    A record waiting in review that shares a code or a name with a new record is clustered with the new ones,
+    as it would have been had both files come in one run; so is a list's record with a valid code (_founds).
+    A cluster with neither a new record nor such a list record founds nothing: its records keep their
+    proposals."""
+    waiting = [v for v in verdicts if v.status == Status.REVIEW and v.method == "fuzzy"]
+    founders = new + [v for v in waiting if _founds(records[v.record_id])]
+    identities = set().union(set(), *(_identities(records[v.record_id]) for v in founders))
+    joining = [v for v in waiting if _founds(records[v.record_id]) or _identities(records[v.record_id]) & identities]
+    clustering = Clustering([records[v.record_id] for v in new + joining])
+    founding, doubtful = clustering.settle()
+    waiting = {v.record_id for v in joining}
+    founding = {
+        root: group for root, group in founding.items() if any(r.pk not in waiting or _founds(r) for r in group)
+    }
+    # A cluster resembling one of waiting records only founds an employer of its own, as without them.
+    orphans = {clustering.find(pk) for pk, (root, *_) in doubtful.items() if root not in founding}
+    if orphans:
+        clusters = clustering.clusters()
+        founding = dict(sorted({**founding, **{root: clusters[root] for root in orphans}}.items()))
+        doubtful = {pk: value for pk, value in doubtful.items() if clustering.find(pk) not in orphans}
+    return founding, doubtful, joining
 
 
 def _found_employers(clusters, industries, user):

@@ -93,6 +93,13 @@ class Index:
             index.add(pk, name, code if valid else "", township_id, divisions.get(industry_id, ""))
         for employer_id, name in EmployerAlias.objects.values_list("employer_id", "name"):
             index.add_name(employer_id, name)
+        # An employer founded without a code is known by the valid codes its records brought since (an exam row
+        # linked by name, with the code its founding declaration lacked), as a run over every file at once
+        # would have clustered them by that code.
+        codes = SourceRecord.objects.filter(code_valid=True, employer__isnull=False, employer__code_valid=False)
+        for employer_id, code in codes.values_list("employer_id", "code_norm").distinct().iterator(chunk_size=5000):
+            if employer_id in index.entries and uscc_is_valid(code):
+                index.by_code[code].add(employer_id)
         index.weights = CharWeights([entry.core for entry in index.entries.values()])
         return index
 
@@ -161,6 +168,9 @@ class Verdict:
     detail: dict
     # Under review: the next candidates in the review band, [employer id, score, detail], best first.
     alternatives: list = field(default_factory=list)
+    # Linked by code: other employers without a code that bear this record's very name, which it shows to be
+    # the same firm (crossref.bridged).
+    bridges: list = field(default_factory=list)
 
 
 class CharWeights:
@@ -322,8 +332,9 @@ def decide(record, index, decisions):
             entry = index.entries[pk]
             if entry.branch == parts.branch and (entry.region == parts.region or not (entry.region and parts.region)):
                 similarity = index.weights.similarity(parts.core, entry.core)
+                detail = {"code": "一致", "name": round(similarity, 3)}
                 return Verdict(
-                    record.pk, Status.LINKED, pk, "code", 1.0, {"code": "一致", "name": round(similarity, 3)}
+                    record.pk, Status.LINKED, pk, "code", 1.0, detail, bridges=_named(record, parts, index, pk)
                 )
 
     same_name = []
@@ -360,6 +371,19 @@ def decide(record, index, decisions):
         alternatives = [[other, value, why] for value, other, why in others[:ALTERNATIVES]]
         return Verdict(record.pk, Status.REVIEW, pk, "fuzzy", score, detail, alternatives)
     return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
+
+
+def _named(record, parts, index, pk):
+    """Employers other than pk, with no code, that bear this name: the record, linked by its code to pk, shows
+    them to be that firm too (one file brought the code, another the name)."""
+    return [
+        other
+        for other in sorted(index.by_key.get(parts.key, NOTHING) - {pk})
+        if not index.entries[other].code
+        and index.entries[other].branch == parts.branch
+        and not classes_conflict(parts.kind, index.entries[other].kind)
+        and not index.regions_apart(parts, index.entries[other])
+    ]
 
 
 def review_band(record):

@@ -3,11 +3,11 @@
 An employer with exam, monitoring or radiation evidence and no declaration is what an inspector is sent to.
 When linking missed that its records belong to a declared employer (a 字号 typed by sound, a mangled legal
 form, a mistyped code), the inspector visits a firm that has declared. So before an employer is listed it is
-compared with the declared employers under looser rules than linking: names by sound with the legal form and
-the home region ignored, and codes one character apart. A near-miss is neither dropped nor listed: it waits
-in the 疑似已申报 section of the undeclared page until a person confirms it (the two are merged) or dismisses
-it (remembered, never proposed again). The rule that keeps it off the list and its figures is
-employers.rules.suspected_declared_q.
+compared with the declared employers under looser rules than linking: names by sound (the 字号 alike by
+sound) with the legal form or the home region set aside, and codes one character apart. A near-miss is neither
+dropped nor listed: it waits in the 疑似已申报 section of the undeclared page until a person confirms it (the
+two are merged) or dismisses it (remembered, never proposed again). The rule that keeps it off the list and its
+figures is employers.rules.suspected_declared_q.
 """
 
 from django.db import transaction
@@ -39,6 +39,11 @@ def resemblance(parts, code, entry, weights):
             return 1.0, "信用代码相差1位"
         if distance > 1 and uscc_is_valid(code):
             return None  # two codes of their own: two registered firms
+    if not sounds_alike(parts.core[:2], entry.core[:2]):
+        return None  # another 字号 (丰东/丰宝 石油技术服务): another firm, however long the trade they share
+    apart = classes_conflict(parts.kind, entry.kind) and parts.home and entry.home and parts.home != entry.home
+    if apart:
+        return None  # the same 字号 and trade under another region and legal form: a look-alike firm
     similarity = weights.similarity(parts.core, entry.core)
     if similarity < LOOSE:
         return None

@@ -93,3 +93,13 @@ def test_a_firm_with_its_own_valid_code_is_not_suspected(db):
     own = _with_exam(make_employer(name="合水县恒通建材厂", code=valid_code(44)))
     call_command("crossref", stdout=io.StringIO())
     assert list(Employer.objects.undeclared_with_evidence()) == [own]
+
+
+def test_another_brand_or_a_look_alike_firm_is_not_suspected(db):
+    make_declaration(make_employer(name="合水县丰宝石油技术服务有限公司", code=valid_code(45)))
+    make_declaration(make_employer(name="合水县永荣养殖厂", code=valid_code(46)))
+    # Another 字号 sharing a long trade; the same 字号 and trade under another region and legal form.
+    brand = _with_exam(make_employer(name="合水县丰东石油技术服务有限公司", code=""))
+    look_alike = _with_exam(make_employer(name="甘肃永荣养殖股份有限公司", code=""))
+    call_command("crossref", stdout=io.StringIO())
+    assert set(Employer.objects.undeclared_with_evidence()) == {brand, look_alike}
