@@ -106,6 +106,9 @@ _HEADER_NOISE = re.compile(r"(\([^)]*\)|[*＊:：])$")
 _TOTALS = re.compile(r"(?:总?合计|总计|小计|共计)(?:[:(\d].*)?")
 
 
+_COUNT = re.compile(r"(\d+(家|个|户|人|条|项)?)?")
+
+
 def totals_label(value):
     """The cell's text when it labels a totals row, else ""."""
     text = fold_text(value) if isinstance(value, str) else ""
@@ -638,10 +641,11 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
                 picked[key] = value.strip() if isinstance(value, str) else value
             if not any(v not in ("", None) for v in picked.values()):
                 continue
-            if "name" in picked and not picked["name"]:
-                # A totals row labelled in another column (序号): its label stands in for the blank name, so
-                # that the row is skipped as a totals row rather than refused for lacking a name.
-                picked["name"] = next(filter(None, map(totals_label, values)), "")
+            if "name" in picked and _COUNT.fullmatch(fold_text(picked["name"])):
+                # A totals row labelled in another column (序号), its name cell blank or a count (2005家): its
+                # label stands in for the name, so that the row is skipped as a totals row rather than refused
+                # for lacking a name or imported as an employer named 2005家.
+                picked["name"] = next(filter(None, map(totals_label, values)), picked["name"])
             yield Row(number, picked, letters)
 
     return Table(

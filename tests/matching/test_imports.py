@@ -453,7 +453,7 @@ def test_exam_rows_without_worker_columns_are_never_taken_for_repeats(db, tmp_pa
 @pytest.mark.parametrize("where", ["name", "serial"])
 def test_a_totals_row_is_skipped_and_named_in_the_dry_run(db, tmp_path, where):
     # Lists exported from Excel end in a 合计 row, in the name column or in the 序号 column beside a blank name.
-    totals = [*(["合 计", ""] if where == "serial" else ["", "合计：2家"]), "", "37"]
+    totals = [*(["合 计", "2家"] if where == "serial" else ["", "合计：2家"]), "", "37"]
     rows = [["1", "甲公司", valid_code(1), "25"], ["2", "乙公司", "", "12"], totals]
     path = write(tmp_path / "list.xlsx", ["序号", "单位名称", "统一社会信用代码", "职工人数"], rows)
     out = run_import("register", path, "--dry-run")
