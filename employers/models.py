@@ -122,6 +122,11 @@ def open_case_q():
     )
 
 
+def supervised_q():
+    """On the register and not ended: the employers 分级分类 grades (inspections.services.under_supervision)."""
+    return Q(register_status=RegisterStatus.INCLUDED) & ~Q(operating_status__in=rules.ENDED)
+
+
 def must_include_q(today=None):
     """Who counts today (rules.counts_q over the stored current status)."""
     return rules.counts_q(today or timezone.localdate())
@@ -401,6 +406,8 @@ class Employer(models.Model):
                 name="employer_open_case",
             ),
             models.Index(fields=["follow_up_due"], condition=Q(follow_up_due__isnull=False), name="employer_follow_up"),
+            # 分级分类 finds the supervised employers with no stored class yet from this index alone.
+            models.Index(fields=["id"], condition=supervised_q(), name="employer_supervised"),
         ]
 
     def __str__(self):

@@ -24,6 +24,7 @@ from employers.models import (
     find_subclass,
     must_include_q,
     open_case_q,
+    supervised_q,
     ten_plus_q,
 )
 from employers.rules import EVIDENCE_KINDS
@@ -87,7 +88,7 @@ def scope(user, queryset: QuerySet | None = None, employer: str = "pk") -> Query
 
 def under_supervision(queryset):
     """Employers under supervision: on the register and still in business (or briefly stopped)."""
-    return queryset.included().exclude(operating_status__in=rules.ENDED)
+    return queryset.filter(supervised_q())
 
 
 def active_inspectors():

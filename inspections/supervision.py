@@ -256,6 +256,20 @@ def unassessed(user, township=None) -> int:
     return employers.filter(supervision__isnull=True).count()
 
 
+def quality_summary(rows) -> tuple[list[dict], int]:
+    """quality.summary() of the stored rows shown (statuses()), and how many of them have declared.
+
+    The rows are counted per combination of failed checks (at most 2⁷ groups) in one pass, and the
+    checks' bits summed here."""
+    counts, declared = dict.fromkeys(quality.CHECK_BIT, 0), 0
+    for issues, grade, n in rows.order_by().values_list("issues", "management_grade").annotate(n=Count("pk")):
+        declared += n if grade != ManagementGrade.POOR else 0
+        for key, bit in quality.CHECK_BIT.items():
+            counts[key] += n if issues & bit else 0
+    summary = [{"key": c.key, "label": c.label, "group": c.group, "count": counts[c.key]} for c in quality.CHECKS]
+    return summary, declared
+
+
 def due_q(today: datetime.date) -> Q:
     """Stored rows due for inspection: never inspected (NEVER_INSPECTED) or past their due date."""
     return Q(next_due__lt=today)
@@ -266,15 +280,26 @@ def overview(rows, today: datetime.date | None = None) -> dict:
 
     The workload divides the monthly visits by the active inspectors."""
     today = today or timezone.localdate()
-    counts = dict(rows.order_by().values_list("supervision_class").annotate(n=Count("pk")))
-    classes = [(c, counts.get(c.value, 0), interval(c.value)) for c in SupervisionClass]
+    # One pass over the rows for the classes and what is due.
+    per_class = rows.order_by().values_list("supervision_class")
+    counts = {
+        code: (n, due) for code, n, due in per_class.annotate(n=Count("pk"), due=Count("pk", filter=due_q(today)))
+    }
+    classes = [(c, counts.get(c.value, (0, 0))[0], interval(c.value)) for c in SupervisionClass]
     monthly = sum(n / months for _, n, months in classes)
     inspectors = active_inspectors().count()
     return {
         "classes": [(c, n, months, n / months) for c, n, months in classes],
-        "total": sum(counts.values()),
-        "due": rows.filter(due_q(today)).count(),
+        "counts": counts,  # {class: (rows, due)}
+        "total": sum(n for n, _ in counts.values()),
+        "due": sum(due for _, due in counts.values()),
         "monthly": monthly,
         "inspectors": inspectors,
         "per_inspector": monthly / inspectors if inspectors else None,
     }
+
+
+def shown(figures: dict, category: str = "", overdue: bool = False) -> int:
+    """How many of the overview's rows one class and/or the due ones are, from its counts (no second COUNT)."""
+    picked = [counts for code, counts in figures["counts"].items() if not category or code == category]
+    return sum(due if overdue else n for n, due in picked)

@@ -3,7 +3,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -32,7 +32,7 @@ from .forms import (
     VisitForm,
     employer_choices_for,
 )
-from .models import CHECKED_FIELDS, Assignment, Enforcement, ManagementGrade, VerificationSample, Visit
+from .models import CHECKED_FIELDS, Assignment, Enforcement, VerificationSample, Visit
 
 PAGE_SIZE = 50
 # A day's route cannot hold more; the rest stays on the work list.
@@ -311,16 +311,18 @@ def supervision_list(request):
         chosen = chosen.filter(supervision.due_q(today))
     # Never inspected first (NEVER_INSPECTED is the earliest date), then by due date; within a day 丙 before
     # 乙 before 甲, which is also the characters' code point order. Read along the indexes on these columns.
-    order = ("next_due", "supervision_class", "employer")
-    page = Paginator(chosen.order_by(*order).select_related("employer__township"), PAGE_SIZE)
-    page = page.get_page(request.GET.get("page"))
+    order = ("next_due", "supervision_class", "employer_id")  # the id, not the employer's own ordering (a join)
+    overview = supervision.overview(rows, today)
+    paginator = Paginator(chosen.order_by(*order).select_related("employer__township"), PAGE_SIZE)
+    paginator.count = supervision.shown(overview, data.get("category"), data.get("overdue"))
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "inspections/supervision.html",
         {
             "filter": form,
             "page": page,
-            "overview": supervision.overview(rows, today),
+            "overview": overview,
             "unassessed": supervision.unassessed(request.user, data.get("township")),
             "county_wide": services.sees_everything(request.user) and not data.get("township"),
             "query": _query_without_page(request),
@@ -373,18 +375,13 @@ def quality_overview(request):
     form, as_of, check, township = _quality_filter(request)
     if as_of == timezone.localdate():
         rows = supervision.statuses(request.user, township)
-        flags = {c.key: F("issues").bitand(quality.CHECK_BIT[c.key]) for c in quality.CHECKS}
-        counts = rows.alias(**{f"bit_{k}": v for k, v in flags.items()}).aggregate(
-            declared=Count("pk", filter=~Q(management_grade=ManagementGrade.POOR)),
-            **{k: Count("pk", filter=Q(**{f"bit_{k}__gt": 0})) for k in flags},
-        )
-        summary = [{"key": c.key, "label": c.label, "group": c.group, "count": counts[c.key]} for c in quality.CHECKS]
-        declared = counts["declared"]
+        summary, declared = supervision.quality_summary(rows)
         chosen = rows.filter(issues__gt=0)
         if check:
-            chosen = chosen.alias(bit=flags[check]).filter(bit__gt=0)
-        # Along the partial index supervision_issues: by township (ids follow the township codes), then id.
-        ids = chosen.order_by("township", "employer").values_list("employer_id", flat=True)
+            chosen = chosen.alias(bit=F("issues").bitand(quality.CHECK_BIT[check])).filter(bit__gt=0)
+        # Along the partial index supervision_issues: by township (ids follow the township codes), then id;
+        # the ids themselves, not the related models' orderings (joins to sort by code and name).
+        ids = chosen.order_by("township_id", "employer_id").values_list("employer_id", flat=True)
         page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
         results = quality.evaluate(as_of, ids=set(page))
     else:

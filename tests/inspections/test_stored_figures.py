@@ -1,0 +1,139 @@
+"""The 分级分类 and 申报质量 pages count from the stored SupervisionStatus rows: every figure they show equals the
+live computation (supervision.assess_many, quality.evaluate) on a small register with every kind of case."""
+
+import datetime
+import random
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from employers.models import Employer
+from inspections import quality, supervision
+from inspections.services import scope, under_supervision
+from matching.models import ImportBatch, SourceRecord
+from tests.builders import industry, make_assignment, make_declaration, make_employer, make_visit, township
+
+CHECKS = [c.key for c in quality.CHECKS]
+
+
+@pytest.fixture
+def register(db):
+    """Forty employers in two townships: serious and general industries, declared cleanly, late, too early,
+    wrongly or not at all, with monitoring exceedances, field checks that disagree, visits old and recent,
+    some closed or not yet confirmed. Every check fails for someone county-wide."""
+    rng = random.Random(19)
+    today = timezone.localdate()
+    batch = ImportBatch.objects.create(kind="monitoring", file_name="监测.xlsx", file_sha256="stored-figures")
+    for n in range(40):
+        employer = make_employer(
+            name=f"合水县存储对照{n:02d}有限公司",
+            township=township(rng.choice(["西华池镇", "老城镇"])),
+            industry=industry(rng.choice(["1120", "5191"])),
+            workers=rng.choice([5, 25, 60]),
+            exposed_workers=rng.choice([0, 5, 12]),
+            register_status=rng.choice(["已纳入"] * 8 + ["待确认"]),
+            operating_status=rng.choice(["在业"] * 8 + ["注销"]),
+            completed_on=rng.choice([None, None, today - datetime.timedelta(days=600)]),
+        )
+        if rng.random() < 0.7:
+            declared_on = today - datetime.timedelta(days=rng.choice([20, 200, 500]))
+            workers = rng.choice([3, 25])
+            make_declaration(
+                employer,
+                declared_on=declared_on,
+                workers=workers,
+                exposed_workers=rng.choice([2, 5]),
+                hazard_categories=rng.choice([["粉尘"], ["物理因素"], []]),
+            )
+            if declared_on < today - datetime.timedelta(days=150) and rng.random() < 0.5:
+                annual = declared_on + datetime.timedelta(days=rng.choice([150, 365]))
+                make_declaration(employer, declaration_type="年度更新", declared_on=annual, workers=workers)
+        if rng.random() < 0.3:
+            SourceRecord.objects.create(
+                batch=batch,
+                kind="monitoring",
+                row_number=n,
+                name="x",
+                name_norm="x",
+                employer=employer,
+                record_date=today - datetime.timedelta(days=100),
+                data={"hazard": rng.choice(["噪声", "矽尘"]), "exceed_points": rng.choice([0, 2])},
+            )
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            checked = rng.random() < 0.5
+            make_visit(
+                employer,
+                date=today - datetime.timedelta(days=rng.choice([10, 300, 900])),
+                declared=checked,
+                field_check={"workers": {"declared": 25, "found": rng.choice([25, 30])}} if checked else {},
+            )
+    # As the nightly run leaves them; the pages are read after it.
+    call_command("refresh_supervision", verbosity=0)
+
+
+def live_classes(employers):
+    return supervision.assess_many(under_supervision(employers), timezone.localdate())
+
+
+@pytest.mark.parametrize("who, township_name", [("cdc", None), ("cdc", "老城镇"), ("inspector", None)])
+def test_the_supervision_page_equals_the_live_classes(as_user, cast, register, who, township_name):
+    make_assignment(cast.inspector)  # 西华池镇
+    user = getattr(cast, who)
+    employers = scope(user, Employer.objects.all())
+    query = {}
+    if township_name:
+        employers = employers.filter(township=township(township_name))
+        query["township"] = township(township_name).pk
+    live = live_classes(employers)
+    assert len(live) > 10  # the register has something to compare
+
+    client = as_user(user)
+    url = reverse("inspections:supervision")
+    overview = client.get(url, query).context["overview"]
+    assert {c.value: n for c, n, _, _ in overview["classes"]} == {
+        code: Counter(a.code for a in live.values())[code] for code in ("甲", "乙", "丙")
+    }
+    assert overview["total"] == len(live)
+    assert overview["due"] == sum(a.overdue for a in live.values())
+    for category in ("", "甲", "乙", "丙"):
+        for overdue in (False, True):
+            wanted = {
+                pk for pk, a in live.items() if (not category or a.code == category) and (a.overdue or not overdue)
+            }
+            shown = client.get(url, {**query, "category": category, **({"overdue": "on"} if overdue else {})})
+            page = shown.context["page"]
+            assert page.paginator.count == len(wanted), (category, overdue)
+            assert {row.employer_id for row in page} == wanted, (category, overdue)
+
+
+@pytest.mark.parametrize("who, township_name", [("cdc", None), ("cdc", "老城镇"), ("inspector", None)])
+def test_the_quality_page_equals_the_live_checks(as_user, cast, register, who, township_name):
+    make_assignment(cast.inspector)
+    user = getattr(cast, who)
+    employers = under_supervision(scope(user, Employer.objects.all()))
+    query = {}
+    if township_name:
+        employers = employers.filter(township=township(township_name))
+        query["township"] = township(township_name).pk
+    live = quality.evaluate(timezone.localdate(), employers)
+    assert sum(1 for failed in live.values() if failed) >= 3
+
+    client = as_user(user)
+    url = reverse("inspections:quality")
+    response = client.get(url, query)
+    assert response.context["summary"] == quality.summary(results=live)
+    assert response.context["declared"] == len(live)
+    if not township_name and who == "cdc":
+        assert all(row["count"] for row in response.context["summary"])
+    for check in ["", *CHECKS]:
+        wanted = {pk for pk, failed in live.items() if any(not check or f.key == check for f in failed)}
+        shown = client.get(url, {**query, "check": check})
+        assert shown.context["flagged"] == len(wanted), check
+        rows = shown.context["rows"]
+        assert {employer.pk for employer, _ in rows} == wanted, check
+        # Each row's texts are the live findings of the check shown.
+        for employer, findings in rows:
+            assert findings == [f for f in live[employer.pk] if not check or f.key == check]
