@@ -102,6 +102,10 @@ class EmployerFilter(StyledFilterSet):
         model = Employer
         fields = []
 
+    def __init__(self, *args, to_count=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.to_count = to_count  # the list's total: the same employers, in a query shaped for counting
+
     def filter_queryset(self, queryset):
         """With a dated filter, the list is the register as it stood on that day (default today), read
         by the same Employer.objects.standing() as the quarter's figures: a figure opens exactly its list."""
@@ -136,7 +140,7 @@ class EmployerFilter(StyledFilterSet):
         return self._flag(queryset, value, Q(pk__in=evidence.values("pk")))
 
     def filter_q(self, queryset, name, value):
-        return queryset.search(value)
+        return queryset.search(value, to_count=self.to_count)
 
     def filter_industry(self, queryset, name, value):
         return queryset.in_industry(value.code)

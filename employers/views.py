@@ -25,16 +25,17 @@ def _filtered(request):
 
 
 class RegisterPaginator(Paginator):
-    """Pages the register without COUNT(*) and by id.
+    """Pages the register by id, with the exact total from the cheapest read that gives it.
 
     One id more than a page holds says whether another page follows, and a page that is not full gives the
-    total. Ids, not whole employers, are sorted and made DISTINCT (search and the source filter join other
-    tables); the page's employers are then read by id."""
+    total; otherwise `counted` (the same employers, shaped for counting) is counted. Ids, not whole
+    employers, are sorted and made DISTINCT (search joins the former names); the page's employers are then
+    read by id."""
 
-    def __init__(self, queryset, per_page):
+    def __init__(self, queryset, per_page, counted):
         super().__init__(queryset.values_list("pk", flat=True), per_page)
         self.queryset = queryset
-        self.total = None
+        self.counted = counted
 
     def _get_page(self, ids, number, paginator):
         employers = self.queryset.in_bulk(ids)
@@ -49,30 +50,24 @@ class RegisterPaginator(Paginator):
         ids = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not ids and number > 1:
             return self.page_of(1)  # past the end, e.g. an old link after employers were excluded
-        if len(ids) <= self.per_page:
-            self.total = self.count = bottom + len(ids)
+        self.count = bottom + len(ids) if len(ids) <= self.per_page else self.counted.count()
         page = self._get_page(ids[: self.per_page], number, self)
         page.has_more = len(ids) > self.per_page
-        page.shown_to = bottom + len(page)  # Page.end_index() would ask for the count
         return page
 
 
 @require_perm("employers.view_employer")
 def employer_list(request):
     employer_filter = _filtered(request)
-    paginator = RegisterPaginator(employer_filter.qs, PAGE_SIZE)
+    counted = EmployerFilter(request.GET, queryset=Employer.objects.all(), to_count=True).qs
+    paginator = RegisterPaginator(employer_filter.qs, PAGE_SIZE, counted)
     page = paginator.page_of(request.GET.get("page"))
-    searching = bool(employer_filter.form.cleaned_data.get("q"))
-    if paginator.total is None and not searching:
-        # Filters alone count cheaply. A search's total would cost a second LIKE scan of the county, as
-        # much as the page itself, so it is shown only once known (on the last page).
-        paginator.total = paginator.count
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "employers/list.html",
-        {"filter": employer_filter, "page": page, "total": paginator.total, "query": query.urlencode()},
+        {"filter": employer_filter, "page": page, "total": paginator.count, "query": query.urlencode()},
     )
 
 
