@@ -22,6 +22,7 @@ from .values import (
     CellProblem,
     Lookups,
     blank,
+    check_id_number,
     parse_count,
     parse_date,
     parse_declaration_type,
@@ -123,7 +124,7 @@ class Outcome:
 
 # Columns read beside a kind's template: alternative headers of the same facts, and the exam exports'
 # 疑似职业病名称 (not in the exam template, which staff already hold).
-READ_ALSO = {"workplace_address", "area", "status_on"}
+READ_ALSO = {"workplace_address", "status_on"}
 READ_ALSO_BY_KIND = {SourceKind.EXAM: {"suspected_disease"}}
 
 
@@ -193,12 +194,16 @@ class RowReader:
         for key in row.formulas:
             if blank(row.values.get(key)):
                 errors.append((key, "单元格是公式且没有计算结果：请在 Excel 中复制后“粘贴为数值”再导入"))
+        warnings = fields.pop("warnings")
         if errors:
+            # Every problem of the row at once, the doubtful cells with the refused ones: the person fixes
+            # the row in one go instead of meeting the next problem at the next upload.
             self.outcome.counts[ImportIssue.Level.ERROR] += 1  # rows, not problems
             for key, message in errors:
                 self.outcome.problem(
                     row.number, self.where(row, key), ImportIssue.Level.ERROR, message, self.shown(row)
                 )
+            self.warn(row, warnings)
             return
         signature = self.signature(fields)
         if signature is not None and signature in self.seen:
@@ -208,14 +213,17 @@ class RowReader:
             # Every row of the file is accounted for in export_links, a repeat by the record it repeats.
             self.seen[signature].data.setdefault("repeats", []).append(row.number)
             return
-        for key, message in fields.pop("warnings"):
-            self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
+        self.warn(row, warnings)
         if self.kind == SourceKind.EXAM:
             self.aggregate(row, fields)
         else:
             record = SourceRecord(kind=self.kind, row_number=row.number, **fields)
             self.outcome.records.append(record)
             self.seen[signature] = record
+
+    def warn(self, row, warnings):
+        for key, message in warnings:
+            self.outcome.problem(row.number, self.where(row, key), ImportIssue.Level.WARNING, message)
 
     def shown(self, row):
         """The row's cells for the rejected-rows download, personal cells left out."""
@@ -238,7 +246,7 @@ class RowReader:
         errors.extend(employer_errors)
         fields = {**template, "data": dict(template["data"])}
         # The employer part's warnings are said once, at the first row that has them.
-        fields["warnings"], self.employers[key] = warnings, (template, employer_errors, [])
+        fields["warnings"], self.employers[key] = list(warnings), (template, employer_errors, [])
 
         def attempt(key, parser):
             try:
@@ -252,6 +260,8 @@ class RowReader:
             if not any(key == "date" for key, _ in errors):
                 errors.append(("date", f"{label(self.kind, 'date')}为空"))
         data = fields["data"]
+        if self.kind == SourceKind.EXAM:
+            fields["warnings"].extend(_exam_problems(values))
         if self.kind == SourceKind.DECLARATION:
             self.filing(values, data, attempt)
         if self.kind == SourceKind.MONITORING:
@@ -431,8 +441,17 @@ def _digest(value):
     return int.from_bytes(hashlib.blake2b(str(value).encode(), digest_size=8).digest(), "little")
 
 
-# GBZ 188 conclusion classes; per-person conclusions are reduced to these counts.
+# GBZ 188's five conclusions, in its order; and the words exam institutions write for each, tried in
+# this order ("目前未见异常" must not be read as 异常, "疑似职业病" not as 职业禁忌证).
 CONCLUSIONS = ("目前未见异常", "复查", "疑似职业病", "职业禁忌证", "其他疾病或异常")
+CONCLUSION_WORDS = {
+    "疑似职业病": ("疑似",),
+    "职业禁忌证": ("禁忌",),
+    "复查": ("复查", "复检"),
+    "目前未见异常": ("未见异常", "未见明显异常", "正常"),
+    "其他疾病或异常": ("其他", "异常"),
+}
+UNKNOWN_CONCLUSION, NO_CONCLUSION = "未识别", "未填写"
 
 
 # GBZ 188's exam categories, as exam institutions write them (在岗 / 在岗期间, 离岗 / 离岗时 …).
@@ -446,10 +465,27 @@ def _exam_category(value):
 
 def _conclusion_class(value):
     text = "" if blank(value) else str(value)
-    for name in CONCLUSIONS:
-        if name[:2] in text:
+    for name, words in CONCLUSION_WORDS.items():
+        if any(word in text for word in words):
             return name
-    return "未填写" if not text else "其他"
+    return NO_CONCLUSION if not text else UNKNOWN_CONCLUSION
+
+
+def _exam_problems(values):
+    """(field, message) for a worker's cells that cannot be right: an ID number that no 身份证 has, a
+    conclusion that is none of GBZ 188's five. Said by row and column; the cell itself is never repeated
+    in the message (it is personal data, and messages are stored)."""
+    problems = []
+    try:
+        check_id_number(values.get("id_number"))
+    except CellProblem as problem:
+        problems.append(("id_number", str(problem)))
+    if "conclusion" in values and blank(values.get("suspected_disease")):
+        found = _conclusion_class(values["conclusion"])
+        if found in (UNKNOWN_CONCLUSION, NO_CONCLUSION):
+            said = "为空" if found == NO_CONCLUSION else "不是 GBZ 188 的五类结论之一"
+            problems.append(("conclusion", f"体检结论{said}（应为 {'、'.join(CONCLUSIONS)}），本人计入「{found}」"))
+    return problems
 
 
 def _split(value):

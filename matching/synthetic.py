@@ -17,6 +17,8 @@ from openpyxl import Workbook
 
 from employers.codes import make_uscc
 
+from .values import with_id_check
+
 TRADES = [
     ("建材", "3021"),
     ("砖瓦", "3031"),
@@ -232,7 +234,7 @@ class Generator:
                         rng.choice(spellings)
                         + [
                             f"劳动者{person}",
-                            f"62102419{rng.randint(60, 99)}0101{person[:4]}",
+                            with_id_check(f"62102419{rng.randint(60, 99)}0101{person[:3]}"),
                             rng.choice(HAZARDS),
                             datetime.date(2025, rng.randint(1, 9), rng.randint(1, 28)),
                             rng.choice(CONCLUSIONS),

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -125,7 +126,9 @@ def batch_cancel(request, pk):
 @require_perm("matching.view_importbatch")
 def batch_issues_export(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
-    issues = batch.issues.exclude(level=ImportIssue.Level.WARNING)
+    # A rejected row comes with its warnings too, so that it is corrected once.
+    rejected = batch.issues.filter(level=ImportIssue.Level.ERROR).values("row_number")
+    issues = batch.issues.exclude(Q(level=ImportIssue.Level.WARNING) & ~Q(row_number__in=rejected))
     columns = sorted({key for values in issues.values_list("values", flat=True) for key in values})
     rows = (
         [i.row_number, i.column, i.get_level_display(), i.message, *[i.values.get(c, "") for c in columns]]

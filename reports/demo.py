@@ -55,6 +55,7 @@ from matching import review
 from matching import rows as import_rows
 from matching import services as imports
 from matching.models import SourceRecord
+from matching.values import with_id_check
 from outreach import services as outreach
 from outreach.models import EventKind, TrainingTopic
 
@@ -711,7 +712,10 @@ class Campaign:
                         {
                             **row,
                             "person_name": f"劳动者{number}",
-                            "id_number": f"6210241980{number[:8]}",
+                            # Made up, but with a birth date and check character as GB 11643 has them.
+                            "id_number": with_id_check(
+                                f"621024{1960 + unit.n % 40}{person % 12 + 1:02d}{unit.n % 28 + 1:02d}{person:03d}"
+                            ),
                             "sex": rng.choice("男女"),
                             "hazard": rng.choice(hazards),
                             "exam_category": rng.choice(["在岗期间", "在岗期间", "上岗前", "离岗时"]),

@@ -9,6 +9,7 @@ import xlwt
 
 from employers.choices import SourceKind
 from matching.rows import template_headers
+from matching.values import with_id_check
 from tests.builders import valid_code
 
 SAMPLE = {
@@ -30,7 +31,7 @@ SAMPLE = {
     "体检日期": [45717, "2025/3/2"],
     "检测日期": ["2025/3/1", datetime.date(2025, 6, 1)],
     "姓名": ["张卫东", "李秀兰"],
-    "身份证号": ["620000199001011234", "62000019850202456X"],
+    "身份证号": [with_id_check("62000019900101123"), with_id_check("62000019850202456")],
     "性别": ["男", "女"],
     "接触危害因素": ["矽尘", "噪声"],
     "危害因素": ["矽尘", "噪声"],

@@ -468,3 +468,59 @@ def test_measurement_templates_carry_no_exam_columns(staff):
         assert "检测结论" in headers and "检测机构" in headers
         assert not {"体检结论", "体检机构", "体检日期"} & set(headers)
     assert {"体检结论", "体检机构"} <= set(rows_for("exam")[0])
+
+
+def test_the_dry_run_names_every_problem_of_a_row_at_once(staff, tmp_path):
+    headers = ["单位名称", "统一社会信用代码", "所属乡镇", "职工人数", "接害人数", "经营状态"]
+    rows = [["合水县火星建材有限公司", "123", "火星镇", 20, 25, "倒闭"]]
+    response = upload(staff, write(tmp_path / "乡镇名单.xlsx", headers, rows))
+
+    page = staff.get(response.url).content.decode()
+    assert "乡镇名单.xlsx" in page
+    issues = list(ImportBatch.objects.get().issues.values_list("row_number", "column", "level", "message"))
+    assert issues == [
+        (3, "F 列（经营状态）", "error", "经营状态「倒闭」无法识别（可写 存续、在业、停业、注销、吊销、迁出、撤销）"),
+        (3, "B 列（统一社会信用代码）", "warning", "信用代码「123」校验未通过：按原样保存并标记，不参与自动关联"),
+        (3, "C 列（所属乡镇）", "warning", "乡镇「火星镇」不是合水县的乡镇"),
+        (3, "E 列（接害人数）", "warning", "接害人数 25 大于职工人数 20"),
+    ]
+    for _, column, _, message in issues:
+        assert column in page and message in page
+    # The rejected row's download carries all four, to be corrected in one go.
+    sheet = openpyxl.load_workbook(io.BytesIO(staff.get(reverse("matching:rejected", args=[1])).getvalue())).active
+    assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == [i[3] for i in issues]
+
+
+def test_exam_rows_with_impossible_ids_or_conclusions_are_named_and_nothing_of_them_kept(staff, tmp_path):
+    from matching.values import with_id_check
+
+    good = with_id_check("62102419800101123")
+    wrong_check = good[:-1] + ("0" if good[-1] != "0" else "1")
+    headers = ["单位名称", "体检日期", "姓名", "身份证号", "体检结论"]
+    rows = [
+        ["合水县甲水泥有限公司", "2025-03-01", "张卫东", good, "目前未见异常"],
+        ["合水县甲水泥有限公司", "2025-03-01", "李秀兰", "12345", "好"],
+        ["合水县甲水泥有限公司", "2025-03-01", "王强", wrong_check, "复查"],
+        ["合水县甲水泥有限公司", "2025-03-01", "赵敏", "621024198002301234", ""],
+        ["合水县甲水泥有限公司", "2025-03-01", "钱进", "", "职业禁忌证"],
+    ]
+    response = upload(staff, write(tmp_path / "体检.xlsx", headers, rows), kind="exam")
+
+    page = staff.get(response.url).content.decode()
+    five = "目前未见异常、复查、疑似职业病、职业禁忌证、其他疾病或异常"
+    expected = [
+        (4, "D 列（身份证号）", "身份证件号码不是 18 位（或旧式 15 位）号码（此处有 5 个字符）"),
+        (4, "E 列（体检结论）", f"体检结论不是 GBZ 188 的五类结论之一（应为 {five}），本人计入「未识别」"),
+        (5, "D 列（身份证号）", "身份证件号码的校验位不符（最后一位），可能有数字录错"),
+        (6, "D 列（身份证号）", "身份证件号码中的出生日期不存在"),
+        (6, "E 列（体检结论）", f"体检结论为空（应为 {five}），本人计入「未填写」"),
+    ]
+    issues = ImportBatch.objects.get().issues.filter(row_number__gt=3)
+    assert list(issues.values_list("row_number", "column", "message")) == expected
+    assert all(message in page for _, _, message in expected)
+    staff.post(reverse("matching:confirm", args=[ImportBatch.objects.get().pk]))
+    record = SourceRecord.objects.get()
+    assert record.data["examined"] == 5
+    assert record.data["conclusions"] == {"目前未见异常": 1, "未识别": 1, "复查": 1, "未填写": 1, "职业禁忌证": 1}
+    stored = str(list(SourceRecord.objects.values())) + str(list(ImportIssue.objects.values()))
+    assert not any(secret in stored for secret in (good, wrong_check, "12345", "621024198002301234", "张卫东"))
