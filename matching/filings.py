@@ -6,7 +6,7 @@ from collections import namedtuple
 from employers.choices import SourceKind
 from employers.models import Declaration
 from employers.rules import filing_counts
-from hezuo_shenbao.lib.bulk import bulk_insert, record_history
+from hezuo_shenbao.lib.bulk import bulk_insert, bulk_set_with_history, record_history
 
 from .models import SourceRecord
 
@@ -59,27 +59,55 @@ def _declaration_fields(record, form, industries):
 
 
 def write_filings(records, industries, user=None, created=frozenset()):
-    """A Declaration for each of these linked records that is a filing its employer does not have yet.
+    """A Declaration for each of these linked records that is a filing its employer does not have yet;
+    a filing it has already takes the 审核状态 the export now gives (a 待审核 filing approved since
+    becomes a declaration) and, where it had none, its 回执编号. A filing is known by its employer,
+    申报日期 and 申报类型, the way the declaration system lists one filing per row.
     `industries`: level-4 code → id; `created`: ids of employers created from these very records, which
-    have none yet. Returns the records written; their employers' status follows from them
+    have none yet. Returns the records written or updated; their employers' status follows from them
     (refresh_declarations, or for an employer created in this run, latest_filing)."""
     records = [r for r in records if r.kind == SourceKind.DECLARATION and r.record_date]
-    existing = set(
-        Declaration.objects.filter(employer_id__in={r.employer_id for r in records} - created).values_list(
-            "employer_id", "declared_on", "declaration_type"
-        )
+    kept = Declaration.objects.filter(employer_id__in={r.employer_id for r in records} - created).only(
+        "employer_id", "declared_on", "declaration_type", "review_status", "receipt_no"
     )
-    new = []
+    existing = {(d.employer_id, d.declared_on, d.declaration_type): d for d in kept}
+    new, known, seen = [], [], set()
     for record in records:
         key = (record.employer_id, *filing(record))
-        if key not in existing:
-            existing.add(key)
+        if key in existing:
+            known.append((record, existing[key]))
+        elif key not in seen:
+            seen.add(key)
             new.append(record)
     # The 申报表's other columns (rows.RowReader.filing); filings are few, so read here, not by every run.
-    forms = dict(SourceRecord.objects.filter(pk__in=[r.pk for r in new]).values_list("pk", "data"))
+    forms = dict(
+        SourceRecord.objects.filter(pk__in=[r.pk for r in new] + [r.pk for r, _ in known]).values_list("pk", "data")
+    )
     declarations = [
         Declaration(**_declaration_fields(record, forms.get(record.pk) or {}, industries)) for record in new
     ]
     bulk_insert(Declaration, declarations)
     record_history(Declaration, [d.pk for d in declarations], "+", "申报系统导出", user)
-    return new
+    updated = _update_filings(known, forms, user)
+    return new + updated
+
+
+def _update_filings(known, forms, user):
+    """What a later export says of filings already kept: their 审核状态, and a 回执编号 they lacked (one
+    they have is never replaced). Returns the records that changed a filing."""
+    changed, records = {}, []
+    for record, declaration in known:
+        form = forms.get(record.pk) or {}
+        status, receipt = form.get("review_status", ""), form.get("receipt_no", "")[:50]
+        differs = False
+        if status and status != declaration.review_status:
+            declaration.review_status, differs = status, True
+        if receipt and not declaration.receipt_no:
+            declaration.receipt_no, differs = receipt, True
+        if differs:
+            changed[declaration.pk] = declaration
+            records.append(record)
+    if changed:
+        fields, reason = ["review_status", "receipt_no"], "申报系统导出：审核状态更新"
+        bulk_set_with_history(Declaration, list(changed.values()), fields, reason, user)
+    return records

@@ -27,11 +27,14 @@ from .values import (
     parse_date,
     parse_declaration_type,
     parse_department,
+    parse_result,
     parse_review_status,
     parse_status,
 )
 
 PROGRESS_EVERY = 2000
+# The template's example row starts its 单位名称 with this; left in a file, it is skipped.
+EXAMPLE_MARK = "【示例】"
 # The cells that describe the employer rather than the row's event.
 # The 申报表's exposed counts per hazard category (the 2015 catalogue's categories).
 CATEGORY_COUNTS = {
@@ -74,7 +77,7 @@ TEMPLATES = {
         {"date": "体检日期"},
     ),
     SourceKind.MONITORING: (
-        COMMON + ["hazard", "points", "exceed_points", "date", "conclusion", "institution"],
+        COMMON + ["hazard", "spot", "points", "exceed_points", "date", "conclusion", "institution"],
         MEASURED,
     ),
     SourceKind.RADIATION: (COMMON + ["device", "date", "conclusion", "institution"], MEASURED),
@@ -124,13 +127,17 @@ class Outcome:
 
 # Columns read beside a kind's template: alternative headers of the same facts, and the exam exports'
 # 疑似职业病名称 (not in the exam template, which staff already hold).
-READ_ALSO = {"workplace_address", "status_on"}
+READ_ALSO = {"workplace_address"}
 READ_ALSO_BY_KIND = {SourceKind.EXAM: {"suspected_disease"}}
+
+
+def used_fields(kind):
+    return set(TEMPLATES[kind][0]) | READ_ALSO | READ_ALSO_BY_KIND.get(kind, set())
 
 
 def ignored_columns(kind, table):
     """The file's columns this kind of import does not read, as "D 列「备注」", so none is dropped in silence."""
-    used = set(TEMPLATES[kind][0]) | READ_ALSO | READ_ALSO_BY_KIND.get(kind, set())
+    used = used_fields(kind)
     taken = {index for key, index in table.fields.items() if key in used}
     return [
         f"{table.letter_of(index)} 列「{str(header).strip()}」"
@@ -157,7 +164,11 @@ def read_rows(batch):
             message = f"以下列不导入，其内容不会保存：{'、'.join(ignored)}"
             outcome.problem(table.header_row, "", ImportIssue.Level.WARNING, message)
         reader = RowReader(batch, outcome)
+        # A column named as not read is not read: its cells can neither be kept nor refuse a row.
+        unused = table.fields.keys() - used_fields(batch.kind)
         for row in table.rows:
+            for key in unused:
+                del row.values[key]
             outcome.rows += 1
             reader.read(row)
             if outcome.rows % PROGRESS_EVERY == 0:
@@ -189,6 +200,10 @@ class RowReader:
             message = f"「{label_text}」是合计行，不是用人单位：已跳过"
             self.outcome.problem(row.number, self.where(row, "name"), ImportIssue.Level.WARNING, message)
             return
+        if str(row.values.get("name") or "").strip().startswith(EXAMPLE_MARK):
+            message = f"模板的示例行（单位名称以「{EXAMPLE_MARK}」开头），未导入"
+            self.outcome.problem(row.number, self.where(row, "name"), ImportIssue.Level.WARNING, message)
+            return
         errors = []
         fields = self.parse(row, errors)
         for key in row.formulas:
@@ -205,7 +220,7 @@ class RowReader:
                 )
             self.warn(row, warnings)
             return
-        signature = self.signature(fields)
+        signature = self.signature(fields, row)
         if signature is not None and signature in self.seen:
             self.outcome.problem(
                 row.number, "", ImportIssue.Level.DUPLICATE, "与本文件前面的行重复，已跳过", self.shown(row)
@@ -265,14 +280,30 @@ class RowReader:
         if self.kind == SourceKind.DECLARATION:
             self.filing(values, data, attempt)
         if self.kind == SourceKind.MONITORING:
-            points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
-            if points is not None and exceed is not None and exceed > points:
-                errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
-            data.update(points=points, exceed_points=exceed)
-        for key in ("hazard", "device", "institution") + (("conclusion",) if self.kind != SourceKind.EXAM else ()):
+            self.monitoring(values, data, attempt, errors)
+        for key in ("hazard", "device", "institution", "spot"):
             if not blank(values.get(key)):
                 data[key] = str(values[key]).strip()[:200]
+        if self.kind in (SourceKind.MONITORING, SourceKind.RADIATION) and not blank(values.get("conclusion")):
+            try:
+                data["conclusion"] = parse_result(values["conclusion"])
+            except CellProblem as problem:
+                fields["warnings"].append(("conclusion", str(problem)))
+                data["conclusion"] = str(values["conclusion"]).strip()[:200]
         return fields
+
+    def monitoring(self, values, data, attempt, errors):
+        """Points measured and over the limit: from the counts where the file has them; a file without
+        them lists one point per row, counted by its 检测结果."""
+        points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
+        if points is not None and exceed is not None and exceed > points:
+            errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
+        if "points" not in values and "exceed_points" not in values and not blank(values.get("conclusion")):
+            try:
+                points, exceed = 1, int(parse_result(values["conclusion"]) == "不合格")
+            except CellProblem:
+                pass  # said once, with the conclusion kept as written
+        data.update(points=points, exceed_points=exceed)
 
     def filing(self, values, data, attempt):
         """What a row of the declaration system's export says beyond the employer: the 申报表's columns.
@@ -356,9 +387,11 @@ class RowReader:
                 fields["department"] = attempt("department", parse_department) or ""
         return fields, errors, warnings
 
-    def signature(self, fields):
+    def signature(self, fields, row):
         if self.kind == SourceKind.EXAM:
             return None  # exam duplicates are per worker, checked in aggregate()
+        if self.kind == SourceKind.MONITORING and not {"points", "spot"} & row.values.keys():
+            return None  # one point per row, and nothing to tell two points apart: never a repeat
         common = (*_name_identity(fields), fields["code_norm"])
         if self.kind in LIST_KINDS:
             return common

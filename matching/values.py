@@ -162,6 +162,26 @@ def check_id_number(value):
         raise CellProblem("身份证件号码的校验位不符（最后一位），可能有数字录错")
 
 
+# 检测结果 as monitoring and radiation reports write it: per point or per device, 合格 or 不合格 (超标 is 不合格).
+MONITORING_RESULTS = ("合格", "不合格")
+RESULT_WORDS = (
+    ("合格", ("未超标", "不超标", "未见超标")),
+    ("不合格", ("不合格", "超标", "不符合", "不达标")),
+    ("合格", ("合格", "符合", "达标")),
+)
+
+
+def parse_result(value):
+    """合格 or 不合格 from a 检测结果 / 检测结论 cell; blank for none."""
+    if blank(value):
+        return ""
+    text = fold_text(value)
+    for result, words in RESULT_WORDS:
+        if any(word in text for word in words):
+            return result
+    raise CellProblem(f"检测结果「{value}」无法识别（应为 合格、不合格 或 超标）：按原样保存")
+
+
 def parse_department(value):
     text = fold_text(value)
     for department in DEPARTMENTS:

@@ -12,12 +12,13 @@ from employers.choices import SourceKind
 from employers.filters import EmployerFilter
 from employers.models import DeclaredLookalike, Employer
 from hezuo_shenbao.lib.access import require_perm
-from hezuo_shenbao.lib.xlsx import xlsx_response
+from hezuo_shenbao.lib.xlsx import workbook_response, xlsx_response
 
 from . import crossref, duplicates, review, services, tasks, twins
 from .forms import BulkAcceptForm, ConfirmForm, MergeForm, ReviewForm, SplitForm, UploadForm
 from .models import CrossrefRun, DuplicatePair, ImportBatch, ImportIssue, ReviewAction, SourceRecord
-from .rows import TEMPLATES, template_headers
+from .rows import TEMPLATES
+from .template_files import template_workbook
 
 ISSUES_PER_PAGE = 100
 
@@ -143,7 +144,7 @@ def template_download(request, kind):
     kind = SourceKind(kind) if kind in TEMPLATES else None
     if kind is None:
         return render(request, "404.html", status=404)
-    return xlsx_response(f"导入模板-{kind.label}.xlsx", [(kind.label, template_headers(kind), [])])
+    return workbook_response(f"导入模板-{kind.label}.xlsx", template_workbook(kind))
 
 
 def _recent_actions(user):

@@ -101,7 +101,11 @@ def write_workbook(path, sheets):
 
 
 def xlsx_response(filename, sheets):
-    workbook, _ = _workbook(sheets)
+    return workbook_response(filename, _workbook(sheets)[0])
+
+
+def workbook_response(filename, workbook):
+    """A workbook built by the caller (e.g. with drop-down lists), as a download."""
     buffer = io.BytesIO()
     workbook.save(buffer)
     buffer.seek(0)

@@ -12,7 +12,7 @@ from employers.models import Employer
 from matching.models import ImportBatch, ImportIssue, SourceRecord
 from tests.builders import make_employer, valid_code
 
-from .files import SAMPLE, huge_dimension, rows_for, write, zip_bomb
+from .files import huge_dimension, rows_for, write, zip_bomb
 
 KINDS = ["register", "department", "enforcement", "exam", "monitoring", "radiation", "declaration"]
 
@@ -334,10 +334,51 @@ def test_upload_form_refuses_other_files(staff, tmp_path, settings):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_templates_download_with_the_recognised_headers(staff, kind):
+def test_a_template_explains_itself_offers_its_vocabularies_and_imports_as_filled(staff, tmp_path, kind):
+    from matching.values import with_id_check
+
     response = staff.get(reverse("matching:template", args=[kind]))
-    headers = [c.value for c in openpyxl.load_workbook(io.BytesIO(response.getvalue())).active[1]]
-    assert headers == rows_for(kind)[0] and SAMPLE["单位名称"]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
+    sheet = workbook.active
+    headers = [c.value for c in sheet[1]]
+    assert headers == rows_for(kind)[0]
+    example = [c.value for c in sheet[2]]
+    assert example[0].startswith("【示例】") and all(v not in (None, "") for v in example[:4])
+    notes = workbook["填写说明"]
+    assert [row[0] for row in notes.iter_rows(min_row=2, max_row=len(headers) + 1, values_only=True)] == headers
+    assert any("示例" in str(row[0]) for row in notes.iter_rows(values_only=True))
+    # Every closed vocabulary is a drop-down over the hidden 选项 sheet.
+    options = workbook["选项"]
+    lists = {}
+    for validation in sheet.data_validations.dataValidation:
+        column = str(validation.sqref).split(":")[0].rstrip("0123456789")
+        source = validation.formula1.split("!")[1].replace("$", "")
+        lists[headers[openpyxl.utils.column_index_from_string(column) - 1]] = [c.value for (c,) in options[source]]
+    assert {"所属乡镇", "经营状态", "申报类型", "审核状态", "体检类别", "体检结论", "检测结论"} & set(headers) <= set(
+        lists
+    )
+    assert set(lists.get("所属乡镇", [])) >= {"西华池镇", "老城镇"}
+
+    # Filled as staff would, from the drop-downs, with the example row left in: every value imports.
+    count = max([len(v) for h, v in lists.items() if h != "行业"] + [3])
+    for n in range(count):
+        row = [f"合水县测试{n}号建材有限公司" if h == "单位名称" else v for h, v in zip(headers, example)]
+        for header, values in lists.items():
+            row[headers.index(header)] = values[n % len(values)]
+        if "身份证号" in headers:
+            row[headers.index("身份证号")] = with_id_check(f"621024198001{n % 28 + 1:02d}{n:03d}")
+        sheet.append(row)
+    path = tmp_path / "filled.xlsx"
+    workbook.save(path)
+    upload(staff, path, kind=kind)
+    batch = ImportBatch.objects.get()
+    assert batch.summary["error"] == 0, list(batch.issues.values_list("row_number", "message"))
+    assert list(batch.issues.values_list("row_number", "message")) == [
+        (2, "模板的示例行（单位名称以「【示例】」开头），未导入")
+    ]
+    staff.post(reverse("matching:confirm", args=[batch.pk]))
+    assert not SourceRecord.objects.filter(name__contains="示例").exists()
+    assert SourceRecord.objects.count() == count
 
 
 def test_cancel_deletes_the_batch_and_file(staff, tmp_path):
@@ -524,3 +565,90 @@ def test_exam_rows_with_impossible_ids_or_conclusions_are_named_and_nothing_of_t
     assert record.data["conclusions"] == {"目前未见异常": 1, "未识别": 1, "复查": 1, "未填写": 1, "职业禁忌证": 1}
     stored = str(list(SourceRecord.objects.values())) + str(list(ImportIssue.objects.values()))
     assert not any(secret in stored for secret in (good, wrong_check, "12345", "621024198002301234", "张卫东"))
+
+
+def test_a_pending_filing_that_the_next_export_shows_approved_becomes_a_declaration(staff, tmp_path):
+    headers = ["单位名称", "统一社会信用代码", "申报类型", "申报日期", "回执编号", "审核状态"]
+    filing = ["合水县乙砖厂", valid_code(9301), "初次申报", "2025-04-01"]
+    upload(staff, write(tmp_path / "申报导出-4月.xlsx", headers, [filing + ["", "待审核"]]), kind="declaration")
+    staff.post(reverse("matching:confirm", args=[ImportBatch.objects.get().pk]))
+    bricks = Employer.objects.get(code=valid_code(9301))
+    assert (bricks.declaration_status, bricks.declarations.get().review_status) == ("未申报", "待审核")
+
+    later = write(tmp_path / "申报导出-5月.xlsx", headers, [filing + ["HS2025040007", "审核通过"]])
+    response = upload(staff, later, kind="declaration")
+    staff.post(reverse("matching:confirm", args=[ImportBatch.objects.latest("pk").pk]))
+
+    bricks.refresh_from_db()
+    declaration = bricks.declarations.get()  # the same filing, not a second one
+    assert (declaration.review_status, declaration.receipt_no) == ("审核通过", "HS2025040007")
+    assert (bricks.declaration_status, bricks.declared_on) == ("已申报", datetime.date(2025, 4, 1))
+    assert declaration.history.latest().history_change_reason == "申报系统导出：审核状态更新"
+    assert "已导入" in staff.get(response.url).content.decode()
+    # A third export that has the filing 退回 takes it back; a receipt number once kept is never replaced.
+    third = write(tmp_path / "申报导出-6月.xlsx", headers, [filing + ["HS-OTHER", "退回"]])
+    upload(staff, third, kind="declaration")
+    staff.post(reverse("matching:confirm", args=[ImportBatch.objects.latest("pk").pk]))
+    bricks.refresh_from_db()
+    declaration.refresh_from_db()
+    assert (declaration.review_status, declaration.receipt_no, bricks.declaration_status) == (
+        "退回",
+        "HS2025040007",
+        "未申报",
+    )
+
+
+def test_monitoring_files_in_the_reports_words(staff, tmp_path):
+    headers = ["用人单位名称", "检测项目", "检测点位", "检测结果", "检测单位", "采样日期"]
+    rows = [
+        ["合水县甲水泥有限公司", "矽尘", "破碎岗", "超标", "甘肃某职业卫生技术服务有限公司", "2025-03-01"],
+        ["合水县甲水泥有限公司", "矽尘", "包装岗", "合格", "甘肃某职业卫生技术服务有限公司", "2025-03-01"],
+        ["合水县甲水泥有限公司", "噪声", "破碎岗", "未超标", "甘肃某职业卫生技术服务有限公司", "2025-03-01"],
+        ["合水县甲水泥有限公司", "噪声", "包装岗", "不符合", "甘肃某职业卫生技术服务有限公司", "2025-03-01"],
+        ["合水县甲水泥有限公司", "苯", "喷漆岗", "待定", "甘肃某职业卫生技术服务有限公司", "2025-03-01"],
+    ]
+    response = upload(staff, write(tmp_path / "检测报告汇总.xlsx", headers, rows), kind="monitoring")
+
+    batch = ImportBatch.objects.get()
+    page = staff.get(response.url).content.decode()
+    assert "检测结果「待定」无法识别（应为 合格、不合格 或 超标）：按原样保存" in page
+    assert batch.summary["error"] == 0 and not batch.issues.filter(message__startswith="以下列不导入").exists()
+    staff.post(reverse("matching:confirm", args=[batch.pk]))
+    kept = [
+        (r.data["hazard"], r.data["spot"], r.data["conclusion"], r.data["points"], r.data["exceed_points"])
+        for r in SourceRecord.objects.order_by("row_number")
+    ]
+    assert kept == [
+        ("矽尘", "破碎岗", "不合格", 1, 1),
+        ("矽尘", "包装岗", "合格", 1, 0),
+        ("噪声", "破碎岗", "合格", 1, 0),
+        ("噪声", "包装岗", "不合格", 1, 1),
+        ("苯", "喷漆岗", "待定", None, None),
+    ]
+    record = SourceRecord.objects.first()
+    assert (record.record_date, record.data["institution"]) == (
+        datetime.date(2025, 3, 1),
+        "甘肃某职业卫生技术服务有限公司",
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_names_the_columns_it_does_not_read_and_never_reads_them(db, tmp_path, kind):
+    headers, rows = rows_for(kind, 1)
+    # 经营状态 is read by the lists only (their template has it, 存续), 体检结论 by the exam and test files;
+    # 所属地区 and 备注 by none.
+    extra = {"备注": "老板电话 13800000000", "所属地区": "庆阳市", "经营状态": "倒闭"}
+    extra |= {} if kind in ("exam", "monitoring", "radiation") else {"体检结论": "好"}
+    headers = headers + [h for h in extra if h not in headers]
+    rows = [[*rows[0], *(extra[h] for h in headers[len(rows[0]) :])]]
+    run_import(kind, write(tmp_path / "file.xlsx", headers, rows), "--skip-rejected")
+
+    batch = ImportBatch.objects.get()
+    ignored = [f"{openpyxl.utils.get_column_letter(headers.index(h) + 1)} 列「{h}」" for h in extra if h in headers]
+    ignored = [i for i in ignored if "经营状态" not in i or kind not in ("register", "department")]
+    assert (
+        batch.issues.get(message__startswith="以下列不导入").message
+        == f"以下列不导入，其内容不会保存：{'、'.join(ignored)}"
+    )
+    assert batch.summary["error"] == 0 and SourceRecord.objects.count() == 1
+    assert "status" not in SourceRecord.objects.get().data or kind in ("register", "department")
