@@ -6,6 +6,7 @@ per employer.
 """
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -478,11 +479,11 @@ def _digest(value):
 # this order ("目前未见异常" must not be read as 异常, "疑似职业病" not as 职业禁忌证).
 CONCLUSIONS = ("目前未见异常", "复查", "疑似职业病", "职业禁忌证", "其他疾病或异常")
 CONCLUSION_WORDS = {
-    "疑似职业病": ("疑似",),
-    "职业禁忌证": ("禁忌",),
-    "复查": ("复查", "复检"),
-    "目前未见异常": ("未见异常", "未见明显异常", "正常"),
-    "其他疾病或异常": ("其他", "异常"),
+    "疑似职业病": re.compile("疑似"),
+    "职业禁忌证": re.compile("禁忌"),
+    "复查": re.compile("复查|复检"),
+    "目前未见异常": re.compile("未见(明显)?异常|(?<!不)正常"),
+    "其他疾病或异常": re.compile("其他|异常|不正常"),
 }
 UNKNOWN_CONCLUSION, NO_CONCLUSION = "未识别", "未填写"
 
@@ -499,7 +500,7 @@ def _exam_category(value):
 def _conclusion_class(value):
     text = "" if blank(value) else str(value)
     for name, words in CONCLUSION_WORDS.items():
-        if any(word in text for word in words):
+        if words.search(text):
             return name
     return NO_CONCLUSION if not text else UNKNOWN_CONCLUSION
 

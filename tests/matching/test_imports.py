@@ -518,7 +518,8 @@ def test_the_dry_run_names_every_problem_of_a_row_at_once(staff, tmp_path):
 
     page = staff.get(response.url).content.decode()
     assert "乡镇名单.xlsx" in page
-    issues = list(ImportBatch.objects.get().issues.values_list("row_number", "column", "level", "message"))
+    batch = ImportBatch.objects.get()
+    issues = list(batch.issues.values_list("row_number", "column", "level", "message"))
     assert issues == [
         (3, "F 列（经营状态）", "error", "经营状态「倒闭」无法识别（可写 存续、在业、停业、注销、吊销、迁出、撤销）"),
         (3, "B 列（统一社会信用代码）", "warning", "信用代码「123」校验未通过：按原样保存并标记，不参与自动关联"),
@@ -528,7 +529,8 @@ def test_the_dry_run_names_every_problem_of_a_row_at_once(staff, tmp_path):
     for _, column, _, message in issues:
         assert column in page and message in page
     # The rejected row's download carries all four, to be corrected in one go.
-    sheet = openpyxl.load_workbook(io.BytesIO(staff.get(reverse("matching:rejected", args=[1])).getvalue())).active
+    rejected = staff.get(reverse("matching:rejected", args=[batch.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(rejected.getvalue())).active
     assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == [i[3] for i in issues]
 
 
@@ -544,6 +546,7 @@ def test_exam_rows_with_impossible_ids_or_conclusions_are_named_and_nothing_of_t
         ["合水县甲水泥有限公司", "2025-03-01", "王强", wrong_check, "复查"],
         ["合水县甲水泥有限公司", "2025-03-01", "赵敏", "621024198002301234", ""],
         ["合水县甲水泥有限公司", "2025-03-01", "钱进", "", "职业禁忌证"],
+        ["合水县甲水泥有限公司", "2025-03-01", "孙丽", "6210**********1234", "正常"],
     ]
     response = upload(staff, write(tmp_path / "体检.xlsx", headers, rows), kind="exam")
 
@@ -561,8 +564,8 @@ def test_exam_rows_with_impossible_ids_or_conclusions_are_named_and_nothing_of_t
     assert all(message in page for _, _, message in expected)
     staff.post(reverse("matching:confirm", args=[ImportBatch.objects.get().pk]))
     record = SourceRecord.objects.get()
-    assert record.data["examined"] == 5
-    assert record.data["conclusions"] == {"目前未见异常": 1, "未识别": 1, "复查": 1, "未填写": 1, "职业禁忌证": 1}
+    assert record.data["examined"] == 6
+    assert record.data["conclusions"] == {"目前未见异常": 2, "未识别": 1, "复查": 1, "未填写": 1, "职业禁忌证": 1}
     stored = str(list(SourceRecord.objects.values())) + str(list(ImportIssue.objects.values()))
     assert not any(secret in stored for secret in (good, wrong_check, "12345", "621024198002301234", "张卫东"))
 
