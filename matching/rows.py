@@ -15,6 +15,7 @@ from django.utils import timezone
 from employers.choices import HazardCategory, SourceKind
 from employers.codes import normalize_code, org_code_is_valid, uscc_is_valid
 from employers.models import LIST_KINDS
+from hezuo_shenbao.lib.clean import HEADCOUNT, LAW_IN_FORCE, RANGES
 
 from . import readers, untrusted
 from .models import ImportBatch, ImportIssue, SourceRecord
@@ -34,6 +35,8 @@ from .values import (
 )
 
 PROGRESS_EVERY = 2000
+# Import columns named otherwise than the form fields whose range they share (lib/clean.py RANGES).
+COUNT_COLUMNS = {"exposed": "exposed_workers"}
 # The template's example row starts its 单位名称 with this; left in a file, it is skipped.
 EXAMPLE_MARK = "【示例】"
 # The cells that describe the employer rather than the row's event.
@@ -49,6 +52,7 @@ CATEGORY_COUNTS = {
 # The 申报表's other columns a declaration keeps, as text or as counts.
 FILING_TEXT = ("change_reason", "scale", "economic_type", "oh_org", "workplace_address")
 FILING_COUNTS = ("oh_fulltime", "oh_parttime", "disease_total")
+COUNT_KEYS = {"workers", "exposed", "points", "exceed_points", *FILING_COUNTS, *CATEGORY_COUNTS}
 EMPLOYER_KEYS = (
     "name",
     "code",
@@ -296,7 +300,7 @@ class RowReader:
     def monitoring(self, values, data, attempt, errors):
         """Points measured and over the limit: from the counts where the file has them; a file without
         them lists one point per row, counted by its 检测结果."""
-        points, exceed = attempt("points", parse_count), attempt("exceed_points", parse_count)
+        points, exceed = attempt("points", self.count("points")), attempt("exceed_points", self.count("exceed_points"))
         if points is not None and exceed is not None and exceed > points:
             errors.append(("exceed_points", f"超标点数 {exceed} 大于检测点数 {points}"))
         if "points" not in values and "exceed_points" not in values and not blank(values.get("conclusion")):
@@ -315,20 +319,25 @@ class RowReader:
             if not blank(values.get(key)):
                 data[key] = str(values[key]).strip()[:200]
         for key in FILING_COUNTS:
-            count = attempt(key, parse_count)
+            count = attempt(key, self.count(key))
             if count is not None:
                 data[key] = count
-        counts = {category: attempt(key, parse_count) for key, category in CATEGORY_COUNTS.items()}
+        counts = {category: attempt(key, self.count(key)) for key, category in CATEGORY_COUNTS.items()}
         counts = {str(category): n for category, n in counts.items() if n is not None}
         if counts:
             data["category_counts"] = counts
+
+    def count(self, key):
+        """The parser of a count column, within its range (lib/clean.py RANGES, as in the forms)."""
+        limit = RANGES.get(COUNT_COLUMNS.get(key, key), HEADCOUNT)
+        return lambda value: parse_count(value, limit, label(self.kind, key))
 
     def date(self, value):
         """Dates repeat across thousands of rows: each distinct cell is parsed once."""
         cache_key = (type(value), value)
         if cache_key not in self.dates:
             try:
-                self.dates[cache_key] = parse_date(value, today=self.today)
+                self.dates[cache_key] = parse_date(value, today=self.today, earliest=LAW_IN_FORCE)
             except CellProblem as problem:
                 self.dates[cache_key] = problem
         result = self.dates[cache_key]
@@ -370,8 +379,8 @@ class RowReader:
         industry = attempt("industry", self.lookups.industry, soft=True)
         fields["industry_text"] = str(values.get("industry") or "")[:100]
         fields["industry_code"] = industry.code if industry else ""
-        fields["workers"] = attempt("workers", parse_count)
-        fields["exposed_workers"] = attempt("exposed", parse_count)
+        fields["workers"] = attempt("workers", self.count("workers"))
+        fields["exposed_workers"] = attempt("exposed", self.count("exposed"))
         if fields["workers"] is not None and (fields["exposed_workers"] or 0) > fields["workers"]:
             warnings.append(("exposed", f"接害人数 {fields['exposed_workers']} 大于职工人数 {fields['workers']}"))
         status = attempt("status", parse_status)

@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from employers.choices import DEPARTMENTS, DeclarationType, OperatingStatus, ReviewStatus, SourceKind
 from employers.codes import make_uscc
 from employers.models import Industry, Township
+from hezuo_shenbao.lib.clean import HEADCOUNT, LAW_IN_FORCE, RANGES
 from hezuo_shenbao.lib.xlsx import write_sheet
 
 from . import rows
@@ -144,6 +145,7 @@ def template_workbook(kind):
     sheet.auto_filter.ref = None
     _notes_sheet(workbook, kind)
     _drop_downs(workbook, sheet, kind, fields)
+    _ranges(sheet, kind, fields)
     return workbook
 
 
@@ -182,6 +184,34 @@ def _note(kind, key):
     if key == "date":
         return f"{label(kind, key)}：{NOTES['date']}"
     return NOTES.get(key, "")
+
+
+def _ranges(sheet, kind, fields):
+    """Counts and dates checked as they are typed, against the ranges the import checks (lib/clean.py)."""
+    for key in fields:
+        if key == "date":
+            validation = DataValidation(
+                type="date",
+                operator="between",
+                formula1=f"DATE({LAW_IN_FORCE.year},{LAW_IN_FORCE.month},{LAW_IN_FORCE.day})",
+                formula2="TODAY()",
+                error=f"日期应在 {LAW_IN_FORCE:%Y-%m-%d}（《职业病防治法》施行）到今天之间。",
+            )
+        elif key in rows.COUNT_KEYS:
+            limit = RANGES.get(rows.COUNT_COLUMNS.get(key, key), HEADCOUNT)
+            validation = DataValidation(
+                type="whole",
+                operator="between",
+                formula1=str(limit.low),
+                formula2=str(limit.high),
+                error=f"应为 {limit.low} 到 {limit.high:,} 之间的整数。",
+            )
+        else:
+            continue
+        validation.errorStyle, validation.errorTitle, validation.allow_blank = "warning", label(kind, key), True
+        column = sheet.cell(row=1, column=fields.index(key) + 1).column_letter
+        validation.add(f"{column}2:{column}{LAST_ROW}")
+        sheet.add_data_validation(validation)
 
 
 def _drop_downs(workbook, sheet, kind, fields):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from employers.choices import DEPARTMENTS, DeclarationType, OperatingStatus, ReviewStatus
 from employers.models import Industry, Township
+from hezuo_shenbao.lib.clean import EARLIEST_DATE, HEADCOUNT, date_problem
 
 from .normalize import fold_text
 
@@ -48,7 +49,8 @@ def blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_date(value, allow_future=False, today=None):
+def parse_date(value, allow_future=False, today=None, earliest=EARLIEST_DATE):
+    """A date within the plausible years (lib/clean.py), not after today unless allowed."""
     if blank(value):
         return None
     if isinstance(value, datetime.datetime):
@@ -62,7 +64,7 @@ def parse_date(value, allow_future=False, today=None):
     else:
         text = fold_text(value)
         if re.fullmatch(r"\d{5}(\.0+)?", text):
-            return parse_date(float(text), allow_future, today)
+            return parse_date(float(text), allow_future, today, earliest)
         match = DATE_PATTERN.match(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
         if not match:
             raise CellProblem(f"日期「{value}」无法识别（可写 2025-03-01、2025/3/1 或 2025年3月1日）")
@@ -72,25 +74,32 @@ def parse_date(value, allow_future=False, today=None):
             raise CellProblem(f"日期「{value}」不存在") from error
     if not allow_future and result > (today or timezone.localdate()):
         raise CellProblem(f"日期 {result:%Y-%m-%d} 晚于今天")
+    if problem := date_problem("日期", result, earliest):
+        raise CellProblem(problem.rstrip("。"))
     return result
 
 
-def parse_count(value):
+def parse_count(value, limit=HEADCOUNT, label="人数"):
+    """A whole number within the column's range (lib/clean.py RANGES, the forms' too)."""
     if blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise CellProblem(f"人数「{value}」不能为负数")
-        return value
-    text = fold_text(value)
-    match = COUNT_PATTERN.match(text)
-    if not match:
-        if text.startswith("-"):
-            raise CellProblem(f"人数「{value}」不能为负数")
-        raise CellProblem(f"「{value}」不是整数")
-    return int(match.group(1))
+        number = value
+    else:
+        text = fold_text(value)
+        match = COUNT_PATTERN.match(text)
+        if not match:
+            if text.startswith("-"):
+                raise CellProblem(f"{label}「{value}」不能为负数")
+            raise CellProblem(f"「{value}」不是整数")
+        number = int(match.group(1))
+    if number < 0:
+        raise CellProblem(f"{label}「{value}」不能为负数")
+    if problem := limit.problem(label, number):
+        raise CellProblem(problem.rstrip("。"))
+    return number
 
 
 def parse_status(value):

@@ -242,3 +242,70 @@ def test_the_admin_offers_no_import(cast, as_user):
     assert "/import/" not in changelist
     with pytest.raises(NoReverseMatch):
         reverse("admin:employers_employer_import")
+
+
+# Numbers and dates in range for their column: one definition (lib/clean.py RANGES) for forms and imports.
+
+TOO_MANY = "职工总人数 250000 超过上限 100,000（一家用人单位的人数不会这么多），请核对。"
+
+
+def test_a_headcount_beyond_any_employer_is_refused_by_the_form_in_its_words(cast, as_user):
+    data = {"name": "合水县甲建材有限公司", "township": township().pk, "operating_status": "在业", "version": 0}
+    client = as_user(cast.cdc)
+    page = client.post(reverse("employers:create"), {**data, "workers": 250000, "exposed_workers": 8})
+    assert page.status_code == 200 and TOO_MANY in page.content.decode()
+    page = client.post(reverse("employers:create"), {**data, "workers": 25, "exposed_workers": -2})
+    assert "接害人数 -2 不能小于 0。" in page.content.decode()
+    assert not Employer.objects.exists()
+    assert client.post(reverse("employers:create"), {**data, "workers": 100000}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("found_workers", 150000, "核实职工总人数 150000 超过上限 100,000（一家用人单位的人数不会这么多），请核对。"),
+        ("date", "1999-05-01", "检查日期 1999-05-01 早于 2002-05-01（《职业病防治法》施行之日），请核对年份。"),
+        ("follow_up_on", "2205-05-01", "复查日期 2205-05-01 晚于 20"),
+    ],
+)
+def test_a_visit_with_a_number_or_date_out_of_range_is_refused(cast, as_user, field, value, message):
+    employer = make_employer()
+    data = {
+        "employer": employer.pk,
+        "idempotency_key": str(uuid.uuid4()),
+        "date": "2025-05-01",
+        "visit_type": "入户指导",
+        "outcome": "承诺限期申报",
+        "inspectors": [cast.cdc.pk],
+        field: value,
+    }
+    response = as_user(cast.cdc).post(reverse("inspections:visit_create") + f"?employer={employer.pk}", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_an_import_refuses_the_same_numbers_and_dates_in_the_same_words(
+    cast, as_user, tmp_path, eager_tasks, django_capture_on_commit_callbacks
+):
+    from matching.models import ImportBatch
+    from tests.matching.files import write
+
+    headers = ["单位名称", "职工总人数", "接害人数", "申报日期", "检测点数"]
+    rows = [
+        ["合水县甲建材有限公司", 250000, 8, "2025-03-01", ""],
+        ["合水县乙建材有限公司", 25, 8, "1999-03-01", ""],
+        ["合水县丙建材有限公司", 100000, 100000, "2002-05-01", ""],
+    ]
+    client = as_user(cast.cdc)
+    with (
+        write(tmp_path / "申报.xlsx", headers, rows).open("rb") as handle,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("matching:imports"), {"kind": "declaration", "file": handle})
+    page = client.get(response.url).content.decode()
+    batch = ImportBatch.objects.get()
+    assert list(batch.issues.filter(level="error").values_list("row_number", "column", "message")) == [
+        (3, "B 列（劳动者总人数）", "劳动者总人数 250000 超过上限 100,000（一家用人单位的人数不会这么多），请核对"),
+        (4, "D 列（申报日期）", "日期 1999-03-01 早于 2002-05-01（《职业病防治法》施行之日），请核对年份"),
+    ]
+    assert "超过上限 100,000（一家用人单位的人数不会这么多）" in page and batch.summary["error"] == 2

@@ -184,7 +184,7 @@ def test_every_row_error_is_reported_with_row_and_column_and_nothing_written(db,
     path = write(tmp_path / "bad.xlsx", ["单位名称", "职工人数", "发现日期"], rows)
     out = run_import("enforcement", path, "--dry-run")
     for expected in [
-        "第 3 行 B 列（职工人数）：人数「-3」不能为负数",
+        "第 3 行 B 列（职工人数）：职工人数「-3」不能为负数",
         "第 4 行 A 列（单位名称）：单位名称为空",
         "第 5 行 B 列（职工人数）：「五十」不是整数",
         "第 5 行 C 列（发现日期）：日期「2025-13-01」不存在",
@@ -350,7 +350,7 @@ def test_a_template_explains_itself_offers_its_vocabularies_and_imports_as_fille
     # Every closed vocabulary is a drop-down over the hidden 选项 sheet.
     options = workbook["选项"]
     lists = {}
-    for validation in sheet.data_validations.dataValidation:
+    for validation in (v for v in sheet.data_validations.dataValidation if v.type == "list"):
         column = str(validation.sqref).split(":")[0].rstrip("0123456789")
         source = validation.formula1.split("!")[1].replace("$", "")
         lists[headers[openpyxl.utils.column_index_from_string(column) - 1]] = [c.value for (c,) in options[source]]
