@@ -16,6 +16,11 @@ class EventKind(models.TextChoices):
     SUPERVISION_LETTER = "监督意见书", "监督意见书"
     PUBLICITY_WEEK = "宣传周", "《职业病防治法》宣传周"
     TRAINING = "专题培训", "专题培训"
+    # Plan 三、工作要求 “三要加强宣传”: the ways of publicity it names besides the notices above.
+    MEDIA = "媒体宣传", "媒体宣传（网络、电视、多媒体、移动终端）"
+    ANKANG_CUP = "安康杯竞赛", "“安康杯”竞赛"
+    HEALTHY_ENTERPRISE = "健康企业建设", "“健康企业”建设"
+    FIVE_INTO = "五进活动", "职业健康知识“五进”活动"
     OTHER = "其他", "其他"
 
 
