@@ -54,8 +54,12 @@ def _build(report, label, target):
     stats = quarter_figures(QUARTER, with_lists=True)
     stats_time = time.perf_counter() - started
     today = timezone.localdate()
-    docx = documents.bulletin_docx(stats, analysis.quarter_analysis(stats, today), today)
+    stats["analysis"] = analysis.quarter_analysis(stats, today)
+    lists = stats.pop("lists")
+    frame = {"number": "", "date": today, "recipients": "各乡镇人民政府", "copies": "", "next_steps": []}
+    docx = documents.bulletin_docx(stats, {**frame, "problems": analysis.draft_problems(stats)})
     documents.bulletin_xlsx(stats)
+    documents.annex_xlsx(stats, lists)
     build_time = time.perf_counter() - started
     report("bulletin", f"{label}: statistics", stats_time, "s")
     report("bulletin", f"{label}: statistics + Word + Excel", build_time, "s", target)

@@ -47,6 +47,7 @@ ROLE_PERMISSIONS = {
         "reports.view_dashboard",
         "reports.view_bulletin",
         "reports.add_bulletin",
+        "reports.change_problem",
         "reports.view_submission",
         "reports.add_submission",
         "reports.build_dossier",
@@ -76,6 +77,9 @@ ROLE_PERMISSIONS = {
         "reports.view_dashboard",
         "reports.view_bulletin",
         "reports.add_bulletin",
+        # The bureau signs the bulletin: it edits the draft's text and issues it (印发).
+        "reports.issue_bulletin",
+        "reports.change_problem",
         "reports.view_submission",
         "reports.build_dossier",
     ],

@@ -53,6 +53,12 @@ def visit_figures(start: datetime.date, end: datetime.date) -> dict:
     in the period (the declaration itself may fall after `end`)."""
     visits = Visit.objects.between(start, end)
     undeclared = visits.filter(declared=False)
+    by_type = {
+        row["visit_type"]: (row["n"], row["employers"])
+        for row in visits.order_by()
+        .values("visit_type")
+        .annotate(n=Count("pk"), employers=Count("employer_id", distinct=True))
+    }
     first_visit = undeclared.filter(employer_id=OuterRef("employer_id")).order_by("date").values("date")[:1]
     declared_after = Declaration.objects.filter(
         employer_id__in=undeclared.values("employer_id"), declared_on__gte=Subquery(first_visit)
@@ -62,6 +68,8 @@ def visit_figures(start: datetime.date, end: datetime.date) -> dict:
         "employers_visited": visits.values("employer_id").distinct().count(),
         "undeclared_visited": undeclared.values("employer_id").distinct().count(),
         "declared_after": declared_after.values("employer_id").distinct().count(),
+        # Visits by joint-work type (plan 二(三)): [label, visits, employers], every type listed.
+        "by_type": [[label, *by_type.get(value, (0, 0))] for value, label in VisitType.choices],
     }
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from employers.choices import OpenReason
@@ -14,7 +14,7 @@ from employers.codes import normalize_code
 from employers.models import Employer, EmployerAlias
 from matching.readers import FileProblem, open_table
 
-from .models import OutreachEvent, OutreachTarget, Training, TrainingAttendance
+from .models import EventKind, OutreachEvent, OutreachTarget, Training, TrainingAttendance
 
 # A notice only explains an open case that had no better explanation yet: it must not hide a
 # refusal or a promise an inspector recorded.
@@ -31,6 +31,7 @@ def outreach_figures(start: datetime.date, end: datetime.date) -> dict:
     trainings = Training.objects.filter(date__gte=start, date__lte=end)
     attendance = TrainingAttendance.objects.filter(training__in=trainings)
     reached = set(targets.values_list("employer_id", flat=True)) | set(attendance.values_list("employer_id", flat=True))
+    kinds = dict(events.order_by().values_list("kind").annotate(n=Count("pk")))
     return {
         "events": events.count(),
         "notices": targets.filter(delivered=True).count(),
@@ -38,6 +39,8 @@ def outreach_figures(start: datetime.date, end: datetime.date) -> dict:
         "trainings": trainings.count(),
         "attendees": attendance.aggregate(n=Sum("persons"))["n"] or 0,
         "employers_reached": len(reached),
+        # Events by form (plan 二(二)1 and 三、工作要求 “三要加强宣传”), every form listed.
+        "by_kind": [[label, kinds.get(value, 0)] for value, label in EventKind.choices],
     }
 
 

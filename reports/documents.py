@@ -7,6 +7,7 @@ Excel charts.
 
 import datetime
 import io
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +27,8 @@ from openpyxl.styles import Font
 from hezuo_shenbao.lib.clean import clean_text
 from hezuo_shenbao.lib.xlsx import write_sheet
 
-from .stats import TARGETS, gap_employers, pct
+from .models import CAMPAIGN_START, NUMBER_PREFIX
+from .stats import TARGETS, pct
 
 ISSUER = "合水县卫生健康局"
 # 公文 fonts where Word has them; LibreOffice falls back to an installed CJK font (Noto CJK).
@@ -71,7 +73,13 @@ def _para(document, text="", *, font=BODY_FONT, size=14, bold=False, align=None,
 
 
 def _heading(document, text):
-    return _para(document, text, font=HEADING_FONT, size=15)
+    return _lead(_para(document, text, font=HEADING_FONT, size=15))
+
+
+def _lead(paragraph):
+    """A heading or a line introducing a table stays on the page of what it introduces."""
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
 
 
 def cn_date(value, *, year: bool = True) -> str:
@@ -103,6 +111,11 @@ def _table(document, headers, rows, widths=None, size=10.5):
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # The header row repeats on every page a long table runs over.
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
     for cell, text in zip(table.rows[0].cells, headers):
         _shade(cell, HEADER_FILL)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -150,8 +163,6 @@ def _share_rows(shares):
 
 SHARE_HEADERS = ["类别", "纳入数", "已申报", "未申报", "申报率"]
 SHARE_WIDTHS = [5.6, 2.4, 2.4, 2.4, 2.6]
-# 存在问题's quality figures: these count filings (份), the others employers (家).
-FILING_FLAGS = {"no_receipt", "no_exposed", "industry_mismatch"}
 
 
 def _change_text(value, first) -> str:
@@ -173,16 +184,18 @@ def _target_text(t) -> str:
     return f"期限{deadline}，距期限还有{t['days_left']}天"
 
 
-def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
+def bulletin_docx(stats: dict, frame: dict) -> bytes:
     """The county bulletin (通报): 总体进展, 各乡镇进展 with ranking, 存在问题, 下一步工作.
 
-    analysis: analysis.quarter_analysis(stats, today); today: the day it is written (its 成文日期)."""
+    stats: a bulletin's stored figures (quarter_figures with its "analysis" and "followup");
+    frame: services.frame() — 文号, 成文日期, 主送, 抄送 and the bureau's edited text."""
     d = new_document()
-    overall, targets, change = stats["overall"], stats["targets"], stats["change"]
-    first = analysis["first"]
-    as_of = f"截至{cn_date(today, year=False)}" if stats["provisional"] else f"截至{cn_date(stats['end'])}"
+    overall, targets, change, analysis = stats["overall"], stats["targets"], stats["change"], stats["analysis"]
+    first, day = analysis["first"], frame["date"]
+    as_of = f"截至{cn_date(stats['as_of'], year=False)}" if stats["provisional"] else f"截至{cn_date(stats['end'])}"
     _para(d, ISSUER, font=TITLE_FONT, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _para(d, f"合卫职健发〔{stats['year']}〕　　号", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    number = frame["number"] or f"{NUMBER_PREFIX}〔{day.year}〕　　号"
+    _para(d, number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _para(
         d,
         f"关于{stats['label']}职业病危害项目申报扩面行动进展情况的通报",
@@ -193,7 +206,7 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
     )
     if stats["provisional"]:
         _para(d, f"（本季度尚未结束，以下为{as_of}的阶段数据）", size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(d, "各乡镇人民政府，县直有关部门，各有关用人单位：", indent=False)
+    _para(d, f"{frame['recipients']}：", indent=False)
     _para(
         d,
         f"根据《职业病危害项目申报扩面行动（2024-2025年）》工作安排，现将{stats['label']}"
@@ -215,7 +228,7 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
             f"申报率变化{change['rate']:+.1f}个百分点。"
         )
     _para(d, text)
-    _para(d, "（一）行动目标进展。", bold=True)
+    _lead(_para(d, "（一）行动目标进展。", bold=True))
     _table(
         d,
         ["目标", "应申报", "已申报", "未申报", "申报率", "较上季度", "期限与完成情况"],
@@ -235,10 +248,14 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
     )
     # Two bars: narrower, so the chart still fits under the targets' table on page 1.
     _rate_figure(d, "行动目标申报进度", list(targets.values()), width=11)
-    _para(d, "（二）分类申报情况。", bold=True)
+    unplaced = _unplaced_text(targets)
+    if unplaced:
+        _para(d, unplaced)
+    _lead(_para(d, "（二）分类申报情况。", bold=True))
     _table(d, SHARE_HEADERS, _share_rows(stats["by_risk"] + stats["by_size"] + stats["by_scale"]), SHARE_WIDTHS)
     _table(d, ["行业门类", *SHARE_HEADERS[1:]], _share_rows(stats["by_section"]), SHARE_WIDTHS)
-    _para(d, "（三）名单来源成效。", bold=True)
+    _reasons(d, stats)
+    _lead(_para(d, "（三）名单来源成效。", bold=True))
     _table(
         d,
         ["来源", "出现单位", "首次发现单位", "本季度新发现", "其中须申报", "须申报中已申报"],
@@ -255,16 +272,21 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
         f"名单内有检查或检测记录但尚未申报的单位{evidence['undeclared_with_evidence']}家，应作为督促申报的重点。",
     )
     _para(d, "（五）告知动员与入户指导。" + _activity_text(stats))
+    _activity_tables(d, stats)
     _para(d, "（六）监督执法。" + _enforcement_text(analysis["enforcement"]))
+    _quality_trend(d, analysis.get("quality_trend"))
 
     _heading(d, "二、各乡镇进展")
     ranked = [t for t in stats["by_township"] if t["rank"]]
-    if ranked:
+    named = [t for t in ranked if t["key"] is not None]  # 未定乡镇 is no township to name first or last
+    if named:
         _para(
             d,
-            f"按申报率排名，{ranked[0]['label']}（{pct(ranked[0]['rate'])}）位列第一，"
-            f"{ranked[-1]['label']}（{pct(ranked[-1]['rate'])}）排名最后。各乡镇情况如下：",
+            f"按申报率排名，{named[0]['label']}（{pct(named[0]['rate'])}）位列第一，"
+            f"{named[-1]['label']}（{pct(named[-1]['rate'])}）排名最后。各乡镇情况如下：",
         )
+    # The chart before the table: it fills the page the quality table leaves; the table may run on.
+    _rate_figure(d, "各乡镇申报率（按排名）", ranked, width=12, reference=overall["rate"])
     _table(
         d,
         ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度"],
@@ -284,44 +306,146 @@ def bulletin_docx(stats: dict, analysis: dict, today: datetime.date) -> bytes:
         ],
         [1.4, 3.4, 2.0, 2.0, 2.0, 2.2, 2.4],
     )
-    _rate_figure(d, "各乡镇申报率（按排名）", ranked, reference=overall["rate"])
+    _townships_by_target(d, stats)
 
     _heading(d, "三、存在问题")
-    gaps = [
-        f"{t['title']}的目标尚有{t['undeclared']}家单位未申报（申报率{pct(t['rate'])}）"
-        for t in targets.values()
-        if t["undeclared"]
-    ]
-    problems = ["目标差距仍然较大。" + "；".join(gaps) + "，名单见附表。"] if gaps else []
-    behind = [t["label"] for t in ranked if t["rate"] < overall["rate"]]
-    if behind:
-        problems.append(f"乡镇进展不均衡。{'、'.join(behind)}申报率低于全县平均水平（{pct(overall['rate'])}）。")
-    flags = [
-        f"{q['label']}{q['count']}{'份' if q['key'] in FILING_FLAGS else '家'}" for q in stats["quality"] if q["count"]
-    ]
-    if flags:
-        problems.append("申报和名单数据质量有待提高：" + "；".join(flags) + "。")
-    for n, text in enumerate(problems):
-        _para(d, f"{ORDINALS[n]}是{text}")
-    if not problems:
+    if stats.get("followup"):
+        _followup(d, stats["followup"])
+    for n, text in enumerate(frame["problems"], start=1):
+        _para(d, f"{ordinal(n)}是{text}")
+    if not frame["problems"]:
         _para(d, "本季度未发现突出问题。")
 
     _heading(d, "四、下一步工作")
-    for text in NEXT_STEPS:
-        _para(d, text)
-    _para(d, f"附件：{stats['label']}职业病危害项目申报扩面统计附表（Excel）", indent=False)
-    _para(d, ISSUER, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    _para(d, cn_date(today), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    steps = [_para(d, f"（{ordinal(n)}）{text}") for n, text in enumerate(frame["next_steps"], start=1)]
+    # The sign-off never stands alone on a last page (GB/T 9704-2012 7.3.5): the last step and the
+    # 附件 lines go with it.
+    for paragraph in steps[-1:]:
+        _lead(paragraph)
+    _lead(_para(d, f"附件：{stats['label']}职业病危害项目申报扩面统计附表（Excel）", indent=False))
+    # The named list of undeclared units is a working paper for the townships, not for 各有关用人单位.
+    _lead(_para(d, "未申报单位名单作为内部工作材料另行发送各乡镇人民政府，不对外公开。", size=12))
+    _lead(_para(d, ISSUER, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False))
+    _para(d, cn_date(day), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    if frame["copies"]:
+        _para(d, f"抄送：{frame['copies']}。", size=14, indent=False)
     return _save(d)
 
 
-ORDINALS = "一二三四五六七八九十"
-NEXT_STEPS = [
-    "（一）紧盯目标抓落实。各乡镇要对照附表中的未申报名单逐一落实责任人，对工业领域严重行业和10人及以上严重行业单位实行销号管理。",
-    "（二）持续开展数据比对。县疾控中心每季度将职业健康检查、工作场所监测和放射卫生检测数据与申报系统比对，及时将新发现单位纳入名单。",
-    "（三）加强告知动员和入户指导。对已告知仍未申报的单位开展入户指导，对拒不申报的移交监督执法。",
-    "（四）提高申报质量。督促已申报单位按期年度更新，核准行业、人数和危害因素等关键信息。",
-]
+def _reasons(d, stats):
+    reasons = stats.get("reasons") or []
+    if not reasons:
+        return
+    total = sum(r["count"] for r in reasons)
+    top = max(reasons, key=lambda r: r["count"])
+    _lead(_para(d, f"未申报的{total}家单位中，{top['label']}的最多，{top['count']}家。未申报原因如下："))
+    _table(
+        d,
+        ["未申报原因", "单位数", "占未申报单位"],
+        [(r["label"], r["count"], pct(100 * r["count"] / total)) for r in reasons],
+        [6.0, 3.0, 3.4],
+    )
+
+
+def _activity_tables(d, stats):
+    """Outreach by form and visits by joint-work type, the forms and types used this quarter only."""
+    kinds = [(label, n) for label, n in (stats["outreach"] or {}).get("by_kind", []) if n]
+    if kinds:
+        _table(d, ["告知动员形式", "次数"], kinds, [9.0, 3.0])
+    types = [(label, n, employers) for label, n, employers in (stats["visits"] or {}).get("by_type", []) if n]
+    if types:
+        _table(d, ["入户和联合工作类型", "次数", "涉及单位"], types, [7.0, 2.6, 2.6])
+
+
+def _quality_trend(d, trend):
+    if not trend or not trend["rows"]:
+        return
+    headers = ["申报质量指标"]
+    columns = []
+    if trend["start_label"]:
+        headers.append(f"{trend['start_label']}末")
+        columns.append("start")
+    if trend["previous_label"]:
+        headers.append("上季度末")
+        columns.append("previous")
+    headers += ["本季度末", "较上季度"]
+    rows = [
+        (
+            r["label"],
+            *(r[c] for c in columns),
+            r["now"],
+            "—" if r["change"] is None else f"{r['change']:+d}" if r["change"] else "0",
+        )
+        for r in trend["rows"]
+    ]
+    fewer = sum(1 for r in trend["rows"] if r["change"] is not None and r["change"] < 0)
+    more = sum(1 for r in trend["rows"] if r["change"] is not None and r["change"] > 0)
+    text = "（七）申报质量。"
+    text += f"与上季度相比，{fewer}项问题减少，{more}项增加。" if trend["previous_label"] else "本季度为首次统计。"
+    _lead(_para(d, text))
+    widths = [7.4] + [2.4] * (len(headers) - 1)
+    _table(d, headers, rows, widths, size=10)
+
+
+def _townships_by_target(d, stats):
+    """Plan 一、工作目标: townships ranked by each target, not only by the overall rate."""
+    for key, towns in stats.get("by_township_targets", {}).items():
+        ranked = [t for t in towns if t["rank"]]
+        if not ranked:
+            continue
+        _lead(_para(d, f"按“{stats['targets'][key]['short']}”目标排名："))
+        _table(
+            d,
+            ["排名", "乡镇", "应申报", "已申报", "未申报", "申报率"],
+            [(t["rank"], t["label"], t["included"], t["declared"], t["undeclared"], pct(t["rate"])) for t in ranked],
+            [1.4, 3.6, 2.2, 2.2, 2.2, 2.4],
+        )
+
+
+def _unplaced_text(targets) -> str:
+    """The 2025 target's gap to close besides its undeclared units: units it cannot place yet."""
+    lines = {u["key"]: u for u in targets["t2025"]["unplaced"] if u["included"]}
+    parts = []
+    if "headcount_unknown" in lines:
+        u = lines["headcount_unknown"]
+        parts.append(f"人数不详{u['included']}家（未申报{u['undeclared']}家）")
+    if "judge" in lines:
+        parts.append(f"行业需判断{lines['judge']['included']}家")
+    if not parts:
+        return ""
+    total = sum(u["included"] for u in lines.values())
+    return (
+        f"“{targets['t2025']['short']}”目标另有{total}家单位待核实，未计入上表应申报数，"
+        f"其中{'、'.join(parts)}，是需要补齐的缺口。"
+    )
+
+
+def _followup(document, followup):
+    items = followup["items"]
+    done = [i for i in items if i["resolved_on"]]
+    number = f"（{followup['number']}）" if followup["number"] else ""
+    open_count = len(items) - len(done)
+    _para(
+        document,
+        f"{followup['label']}通报{number}指出的{len(items)}个问题，已整改{len(done)}个，尚未整改{open_count}个：",
+    )
+    for n, item in enumerate(items, start=1):
+        head = re.split("[。：；]", item["text"], maxsplit=1)[0]
+        if item["resolved_on"]:
+            state = f"已于{cn_date(item['resolved_on'])}整改，{item['resolution'].rstrip('。')}。"
+        else:
+            state = "尚未整改，本期继续督办。"
+        _para(document, f"{n}.{head}——{state}")
+    _para(document, "本季度存在以下问题：")
+
+
+DIGITS = "一二三四五六七八九"
+
+
+def ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三 (the bureau may list more than ten items)."""
+    tens, ones = divmod(n, 10)
+    return (DIGITS[tens - 1] if tens > 1 else "") + ("十" if tens else "") + (DIGITS[ones - 1] if ones else "")
 
 
 def _activity_text(stats):
@@ -384,7 +508,8 @@ def _share_sheet(workbook, title, shares, chart_title=None):
 
 
 def bulletin_xlsx(stats: dict) -> bytes:
-    """The annex: the bulletin's tables, native Excel charts, the undeclared list and per-township detail."""
+    """The annex (附表): the bulletin's tables, native Excel charts and per-township detail; aggregates only,
+    the named list goes in the internal annex (annex_xlsx)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     overall = stats["overall"]
@@ -402,7 +527,8 @@ def bulletin_xlsx(stats: dict) -> bytes:
     ]
     for key, label in (("outreach", "告知动员"), ("visits", "入户指导")):
         for name, value in (stats[key] or {}).items():
-            summary.append((f"{label}：{ACTIVITY_LABELS.get(name, name)}", value))
+            if name in ACTIVITY_LABELS:  # the breakdowns by form and type have sheets of their own
+                summary.append((f"{label}：{ACTIVITY_LABELS[name]}", value))
     write_sheet(workbook, "总体进展", ["项目", "数值"], summary, widths=[36, 40])
 
     targets = write_sheet(
@@ -453,7 +579,67 @@ def bulletin_xlsx(stats: dict) -> bytes:
         workbook, "质量问题", ["问题", "数量"], [(q["label"], q["count"]) for q in stats["quality"]], widths=[40, 10]
     )
 
-    lists = stats["lists"]
+    write_sheet(
+        workbook,
+        "未申报原因",
+        ["未申报原因", "单位数"],
+        [(r["label"], r["count"]) for r in stats["reasons"]],
+        widths=[20, 10],
+    )
+    write_sheet(
+        workbook, "告知动员形式", ["形式", "次数"], (stats["outreach"] or {}).get("by_kind", []), widths=[40, 10]
+    )
+    write_sheet(
+        workbook,
+        "入户类型",
+        ["入户和联合工作类型", "次数", "涉及单位"],
+        (stats["visits"] or {}).get("by_type", []),
+        widths=[24, 10, 10],
+    )
+    trend = stats.get("analysis", {}).get("quality_trend")
+    if trend:
+        write_sheet(
+            workbook,
+            "申报质量趋势",
+            ["指标", f"{CAMPAIGN_START.label}末", "上季度末", "本季度末", "较上季度"],
+            [(r["label"], r["start"], r["previous"], r["now"], r["change"]) for r in trend["rows"]],
+            widths=[40, 18, 12, 12, 12],
+        )
+    for key, towns in stats["by_township_targets"].items():
+        write_sheet(
+            workbook,
+            f"乡镇排名_{TARGETS[key]['short']}",
+            ["乡镇", "排名", "应申报", "已申报", "未申报", "申报率（%）"],
+            [(t["label"], t["rank"], t["included"], t["declared"], t["undeclared"], t["rate"]) for t in towns],
+            widths=[14, 8, 10, 10, 10, 12],
+        )
+    by_target = {key: {t["key"]: t for t in towns} for key, towns in stats["by_township_targets"].items()}
+    write_sheet(
+        workbook,
+        "乡镇明细",
+        ["乡镇", "纳入数", "已申报", "申报率（%）", "2024目标未申报", "2025目标未申报"],
+        [
+            (
+                t["label"],
+                t["included"],
+                t["declared"],
+                t["rate"],
+                # 未定乡镇 is a line only where a target has such units.
+                by_target["t2024"].get(t["key"], {}).get("undeclared", 0),
+                by_target["t2025"].get(t["key"], {}).get("undeclared", 0),
+            )
+            for t in stats["by_township"]
+        ],
+        widths=[14, 10, 10, 12, 16, 16],
+    )
+    return _workbook_bytes(workbook)
+
+
+def annex_xlsx(stats: dict, lists: dict) -> bytes:
+    """内部附件: the named list of undeclared units, for the townships' follow-up; it goes with the bulletin
+    to the townships only, not to 各有关用人单位."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
     evidence = set(lists["undeclared_with_evidence"])
     write_sheet(
         workbook,
@@ -466,35 +652,19 @@ def bulletin_xlsx(stats: dict) -> bytes:
                 e["code"],
                 e["township"],
                 e["industry"],
-                e["workers"],
+                "人数不详" if e["workers"] is None else e["workers"],
                 *(_yes(e[k]) for k in ("serious", "industrial", "ten_plus", "t2024", "t2025")),
                 _yes(e["id"] in evidence),
                 e["open_reason"],
             )
             for e in lists["undeclared"]
         ),
-        widths=[8, 36, 22, 10, 30, 8, 8, 8, 10, 9, 9, 12, 14],
+        widths=[8, 36, 22, 10, 30, 10, 8, 8, 10, 9, 9, 12, 14],
     )
-    detail = []
-    gaps = {key: gap_employers(stats, key) for key in TARGETS}
-    for t in stats["by_township"]:
-        detail.append(
-            (
-                t["label"],
-                t["included"],
-                t["declared"],
-                t["rate"],
-                sum(1 for e in gaps["t2024"] if e["township"] == t["label"]),
-                sum(1 for e in gaps["t2025"] if e["township"] == t["label"]),
-            )
-        )
-    write_sheet(
-        workbook,
-        "乡镇明细",
-        ["乡镇", "纳入数", "已申报", "申报率（%）", "2024目标未申报", "2025目标未申报"],
-        detail,
-        widths=[14, 10, 10, 12, 16, 16],
-    )
+    return _workbook_bytes(workbook)
+
+
+def _workbook_bytes(workbook) -> bytes:
     for sheet in workbook.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

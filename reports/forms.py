@@ -3,11 +3,8 @@ from django.utils import timezone
 
 from hezuo_shenbao.lib.forms import BootstrapMixin
 
-from .models import Quarter
+from .models import CAMPAIGN_START, Quarter
 from .services import MAX_SAMPLE
-
-# The campaign's first quarter: its first target is for 2024 (plan 一、工作目标).
-CAMPAIGN_START = Quarter(2024, 1)
 
 
 def campaign_quarters():
@@ -36,6 +33,41 @@ class QuarterField(forms.ChoiceField):
 
 class BulletinForm(BootstrapMixin, forms.Form):
     quarter = QuarterField()
+
+
+class DraftForm(BootstrapMixin, forms.Form):
+    """The bureau's edits of a draft bulletin: 主送, 抄送, 存在问题 and 下一步工作, one item a line."""
+
+    recipients = forms.CharField(label="主送", max_length=300)
+    copies = forms.CharField(label="抄送", max_length=300, required=False)
+    problems = forms.CharField(
+        label="存在问题",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="每行一条，文中自动编号（一是、二是……）",
+    )
+    next_steps = forms.CharField(
+        label="下一步工作",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="每行一项，文中自动编号（（一）、（二）……）",
+    )
+
+    def clean_problems(self):
+        return [line.strip() for line in self.cleaned_data["problems"].splitlines() if line.strip()]
+
+    def clean_next_steps(self):
+        return "\n".join(line.strip() for line in self.cleaned_data["next_steps"].splitlines() if line.strip())
+
+
+class IssueForm(BootstrapMixin, forms.Form):
+    number = forms.CharField(label="文号", max_length=50, help_text="如 合卫职健发〔2025〕3号")
+    issued_on = forms.DateField(label="成文日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ResolveForm(BootstrapMixin, forms.Form):
+    resolved_on = forms.DateField(label="整改日期", widget=forms.DateInput(attrs={"type": "date"}))
+    resolution = forms.CharField(label="整改情况", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SubmissionForm(BootstrapMixin, forms.Form):

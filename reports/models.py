@@ -57,12 +57,34 @@ class Quarter:
         return hash((self.year, self.quarter))
 
 
+# The plan's first quarter (一、工作目标: 2024–2025): quarter pickers, the course and quality trend start here.
+CAMPAIGN_START = Quarter(2024, 1)
+
+
 def _bulletin_path(bulletin, filename):
     return f"bulletins/{bulletin.year}Q{bulletin.quarter}/v{bulletin.version}/{filename}"
 
 
+# 主送 and 抄送 of a first bulletin; the bureau edits them on a draft and later drafts take its last choice.
+RECIPIENTS = "各乡镇人民政府，县直有关部门，各有关用人单位"
+COPIES = "市卫生健康委员会，县人民政府办公室，县疾病预防控制中心"
+# 发文字号: the bureau's 机关代字 for occupational health; a draft shows it with the serial left blank.
+NUMBER_PREFIX = "合卫职健发"
+# GB/T 9704-2012 7.2.4: 机关代字, the year in full in 〔〕, the serial number without 第 or leading zeros, 号.
+NUMBER_PATTERN = r"^\S+〔(?P<year>\d{4})〕(?P<serial>[1-9]\d*)号$"
+
+
+class BulletinQuerySet(models.QuerySet):
+    def issued(self):
+        return self.filter(state=Bulletin.State.ISSUED)
+
+
 class Bulletin(models.Model):
-    """季度调度通报: one generated version of a quarter's bulletin with its Word, Excel and PDF files."""
+    """季度调度通报: one version of a quarter's bulletin, a draft the bureau edits and then issues (印发).
+
+    A version's figures are computed once, when it is first built; its files are written from them, so
+    what the bureau read in the draft is what it issues. Issuing fixes the 文号 and 成文日期 and freezes
+    the version: neither its figures nor its files are built again."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "排队中"
@@ -70,17 +92,34 @@ class Bulletin(models.Model):
         DONE = "done", "已生成"
         FAILED = "failed", "失败"
 
+    class State(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        ISSUED = "issued", "已印发"
+
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     version = models.PositiveSmallIntegerField("版本", default=1)
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    message = models.CharField("说明", max_length=500, blank=True)
+    message = models.CharField("说明", max_length=2000, blank=True)
+    state = models.CharField("印发状态", max_length=8, choices=State.choices, default=State.DRAFT)
+    recipients = models.CharField("主送", max_length=300, default=RECIPIENTS)
+    copies = models.CharField("抄送", max_length=300, blank=True, default=COPIES)
+    next_steps = models.TextField("下一步工作", blank=True, help_text="每行一项")
+    number = models.CharField("文号", max_length=50, blank=True)
+    issued_on = models.DateField("成文日期", null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="印发人"
+    )
+    issued_at = models.DateTimeField("印发时间", null=True, blank=True)
     docx = models.FileField("通报（Word）", upload_to=_bulletin_path, blank=True)
     xlsx = models.FileField("附表（Excel）", upload_to=_bulletin_path, blank=True)
     pdf = models.FileField("通报（PDF）", upload_to=_bulletin_path, blank=True)
+    annex = models.FileField("内部附件：未申报单位名单（Excel）", upload_to=_bulletin_path, blank=True)
     # The figures the files were written from, so a later look can compare without rebuilding.
     figures = models.JSONField("统计数据", default=dict, blank=True)
+    # The named lists behind the figures (the internal annex), apart so pages reading figures skip them.
+    lists = models.JSONField("名单数据", default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="生成人"
     )
@@ -89,13 +128,20 @@ class Bulletin(models.Model):
     # Deliveries of the build task that have not finished (hezuo_shenbao/lib/deliveries.py).
     attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
+    objects = BulletinQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "通报"
         ordering = ["-year", "-quarter", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["year", "quarter", "version"], name="bulletin_unique_version"),
+            models.UniqueConstraint(fields=["number"], condition=~models.Q(number=""), name="bulletin_unique_number"),
         ]
-        permissions = [("view_dashboard", "查看调度看板"), ("build_dossier", "生成抽查档案")]
+        permissions = [
+            ("view_dashboard", "查看调度看板"),
+            ("build_dossier", "生成抽查档案"),
+            ("issue_bulletin", "修改并印发通报"),
+        ]
 
     def __str__(self):
         return f"{self.period.label}调度通报（第{self.version}版）"
@@ -103,6 +149,43 @@ class Bulletin(models.Model):
     @property
     def period(self) -> Quarter:
         return Quarter(self.year, self.quarter)
+
+    @property
+    def is_issued(self) -> bool:
+        return self.state == self.State.ISSUED
+
+    @property
+    def editable(self) -> bool:
+        """A draft whose figures are in: the bureau may edit its text and issue it."""
+        return not self.is_issued and self.status == self.Status.DONE
+
+    def next_step_lines(self) -> list[str]:
+        return [line.strip() for line in self.next_steps.splitlines() if line.strip()]
+
+
+class Problem(models.Model):
+    """存在问题: one item of a bulletin's problems, drafted from the figures and edited by the bureau; once
+    issued it can be marked resolved with a note, and the next quarter's bulletin reports on it."""
+
+    bulletin = models.ForeignKey(Bulletin, models.CASCADE, related_name="problems", verbose_name="通报")
+    position = models.PositiveSmallIntegerField("序号")
+    text = models.TextField("问题")
+    resolved_on = models.DateField("整改日期", null=True, blank=True)
+    resolution = models.TextField("整改情况", blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="登记人"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "通报存在问题"
+        ordering = ["bulletin", "position"]
+
+    def __str__(self):
+        return self.text[:40]
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_on is not None
 
 
 def _submission_path(submission, filename):

@@ -5,12 +5,13 @@ import datetime
 import io
 import logging
 import random
+import re
 import subprocess
 import zipfile
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -23,13 +24,11 @@ from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
 from . import analysis, documents
-from .models import Bulletin, Dossier, Quarter, Submission
+from .models import CAMPAIGN_START, NUMBER_PATTERN, Bulletin, Dossier, Problem, Quarter, Submission
 from .stats import differences, quarter_figures
 
 log = logging.getLogger(__name__)
 MAX_SAMPLE = 200
-# The plan's first quarter: the dashboard's course of the campaign starts here.
-CAMPAIGN_START = Quarter(2024, 1)
 
 
 class ReportError(Exception):
@@ -37,13 +36,15 @@ class ReportError(Exception):
 
 
 def create_bulletin(quarter: Quarter, user=None) -> Bulletin:
-    """A new version of the quarter's bulletin, queued; earlier versions are kept."""
+    """A new draft version of the quarter's bulletin, queued; earlier versions are kept. 主送 and 抄送 are
+    the bureau's last choice (the latest bulletin's), the defaults on a first one."""
+    frame = Bulletin.objects.order_by("-created_at", "-id").values("recipients", "copies").first() or {}
     for _ in range(3):
         latest = Bulletin.objects.filter(year=quarter.year, quarter=quarter.quarter).aggregate(v=Max("version"))["v"]
         try:
             with transaction.atomic():
                 return Bulletin.objects.create(
-                    year=quarter.year, quarter=quarter.quarter, version=(latest or 0) + 1, created_by=user
+                    year=quarter.year, quarter=quarter.quarter, version=(latest or 0) + 1, created_by=user, **frame
                 )
         except IntegrityError:
             # Someone else took this version number at the same moment: take the next one.
@@ -56,17 +57,44 @@ def _progress(job, percent, message):
 
 
 def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
-    """Write the Word document, the Excel annex and (where LibreOffice exists) the PDF for one version."""
-    period = bulletin.period
-    _progress(bulletin, 10, "正在统计……")
-    stats = quarter_figures(period, with_lists=True)
-    base = f"{period}调度通报v{bulletin.version}"
+    """Compute a new version's figures and draft its text (once), then write its files from them."""
+    if not bulletin.figures:
+        _progress(bulletin, 10, "正在统计……")
+        _compute(bulletin)
+    return _render(bulletin, pdf=pdf)
+
+
+def _compute(bulletin: Bulletin):
+    stats = quarter_figures(bulletin.period, with_lists=True)
+    stats["analysis"] = analysis.quarter_analysis(stats, timezone.localdate())
+    bulletin.lists = stats.pop("lists")
+    stats["against_issued"] = _against_issued(bulletin, stats)
+    bulletin.figures = stats
+    bulletin.next_steps = "\n".join(analysis.draft_next_steps(stats))
+    with transaction.atomic():
+        bulletin.save(update_fields=["figures", "lists", "next_steps"])
+        _replace_problems(bulletin, analysis.draft_problems(stats))
+
+
+def _replace_problems(bulletin: Bulletin, texts: list[str]):
+    bulletin.problems.all().delete()
+    Problem.objects.bulk_create(
+        Problem(bulletin=bulletin, position=n, text=text) for n, text in enumerate(texts, start=1)
+    )
+
+
+def _render(bulletin: Bulletin, *, pdf: bool) -> Bulletin:
+    """Write the Word document, the Excel annex, the internal annex and (where LibreOffice exists) the
+    PDF from the version's stored figures. A draft reports on the previous problems as they stand now;
+    an issued version as they stood when it was issued."""
+    period, stats = bulletin.period, bulletin.figures
+    if not bulletin.is_issued:
+        stats["followup"] = followup(bulletin)
     _progress(bulletin, 40, "正在生成 Word 通报……")
-    today = timezone.localdate()
-    stats["analysis"] = analysis.quarter_analysis(stats, today)
-    docx = documents.bulletin_docx(stats, stats["analysis"], today)
+    docx = documents.bulletin_docx(stats, frame(bulletin))
     _progress(bulletin, 60, "正在生成 Excel 附表……")
     xlsx = documents.bulletin_xlsx(stats)
+    annex = documents.annex_xlsx(stats, bulletin.lists)
     pdf_bytes, pdf_note = None, "（未安装 LibreOffice，未生成 PDF）" if pdf else ""
     if pdf and documents.soffice():
         _progress(bulletin, 80, "正在转换 PDF……")
@@ -78,33 +106,145 @@ def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
         except (subprocess.CalledProcessError, OSError):
             log.exception("PDF conversion of bulletin %s failed", bulletin.pk)
             pdf_note = "（LibreOffice 转换出错，未生成 PDF）"
-    bulletin.docx.save(f"{base}.docx", ContentFile(docx), save=False)
-    bulletin.xlsx.save(f"{base}附表.xlsx", ContentFile(xlsx), save=False)
-    if pdf_bytes:
-        bulletin.pdf.save(f"{base}.pdf", ContentFile(pdf_bytes), save=False)
-    stats.pop("lists")
-    bulletin.figures = stats
+    base = f"{period}调度通报v{bulletin.version}" + ("（印发）" if bulletin.is_issued else "")
+    files = [(bulletin.docx, f"{base}.docx", docx), (bulletin.xlsx, f"{base}附表.xlsx", xlsx)]
+    files += [(bulletin.annex, f"{base}内部附件_未申报单位名单.xlsx", annex), (bulletin.pdf, f"{base}.pdf", pdf_bytes)]
+    for field, name, content in files:
+        if field:
+            field.delete(save=False)  # a draft's files are replaced by the edited ones
+        if content:
+            field.save(name, ContentFile(content), save=False)
     bulletin.status = Bulletin.Status.DONE
     bulletin.progress = 100
-    bulletin.message = "已生成" + ("" if pdf_bytes else pdf_note) + _against_issued(bulletin, stats)
+    bulletin.message = ("已印发" if bulletin.is_issued else "已生成") + ("" if pdf_bytes else pdf_note)
+    bulletin.message += _against_text(stats.get("against_issued"))
     bulletin.finished_at = timezone.now()
     bulletin.save()
     return bulletin
 
 
-def _against_issued(bulletin: Bulletin, stats: dict) -> str:
+def frame(bulletin: Bulletin) -> dict:
+    """What the bureau sets around the figures: 文号, 成文日期, 主送, 抄送 and the edited text."""
+    return {
+        "issued": bulletin.is_issued,
+        "number": bulletin.number,
+        "date": bulletin.issued_on or timezone.localdate(),
+        "recipients": bulletin.recipients,
+        "copies": bulletin.copies,
+        "problems": [p.text for p in bulletin.problems.all()],
+        "next_steps": bulletin.next_step_lines(),
+    }
+
+
+def followup(bulletin: Bulletin) -> dict | None:
+    """The problems of the latest bulletin issued for an earlier quarter, and how each was resolved."""
+    earlier = (
+        Bulletin.objects.issued()
+        .filter(Q(year__lt=bulletin.year) | Q(year=bulletin.year, quarter__lt=bulletin.quarter))
+        .order_by("-year", "-quarter", "-version")
+        .first()
+    )
+    if earlier is None:
+        return None
+    return {
+        "label": earlier.period.label,
+        "number": earlier.number,
+        "items": [
+            {
+                "text": p.text,
+                "resolved_on": p.resolved_on.isoformat() if p.resolved_on else None,
+                "resolution": p.resolution,
+            }
+            for p in earlier.problems.all()
+        ],
+    }
+
+
+def _against_issued(bulletin: Bulletin, stats: dict) -> dict | None:
     """Issued versions keep their figures; a recomputation that now differs says where (data loaded or
     corrected since, e.g. a township or industry put right)."""
     issued = (
-        Bulletin.objects.filter(year=bulletin.year, quarter=bulletin.quarter, status=Bulletin.Status.DONE)
+        Bulletin.objects.issued()
+        .filter(year=bulletin.year, quarter=bulletin.quarter)
         .exclude(pk=bulletin.pk)
         .order_by("-version")
         .first()
     )
-    changed = differences(issued.figures, stats) if issued and issued.figures else []
+    changed = differences(issued.figures, stats) if issued else []
     if not changed:
+        return None
+    return {"version": issued.version, "number": issued.number, "changes": changed}
+
+
+def _against_text(against: dict | None) -> str:
+    if not against:
         return ""
-    return f"。按现有数据重算，与已印发版本（第{issued.version}版）不同：" + "；".join(changed)
+    text = f"。按现有数据重算，与已印发版本（第{against['version']}版，{against['number']}）不同："
+    text += "；".join(against["changes"])
+    limit = Bulletin._meta.get_field("message").max_length - 40
+    return text if len(text) <= limit else text[:limit] + "……（详见统计数据）"
+
+
+def save_draft(bulletin_id: int, *, recipients: str, copies: str, problems: list[str], next_steps: str, user):
+    """The bureau's edits of a draft (主送, 抄送, 存在问题 one per item, 下一步工作); its files are then
+    written again from the same figures (the caller queues build_bulletin_task)."""
+    with transaction.atomic():
+        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin_id)
+        if not bulletin.editable:
+            raise ReportError(f"{bulletin}{'已印发' if bulletin.is_issued else '尚未生成完成'}，不能修改。")
+        bulletin.recipients, bulletin.copies, bulletin.next_steps = recipients, copies, next_steps
+        bulletin.status, bulletin.progress, bulletin.message = Bulletin.Status.PENDING, 0, "正在按修改重新生成文件……"
+        bulletin.save()
+        _replace_problems(bulletin, problems)
+    return bulletin
+
+
+def issue_bulletin(bulletin_id: int, *, number: str, issued_on: datetime.date, user) -> Bulletin:
+    """印发: fix a draft's 文号 and 成文日期 and freeze it. Its files are then written once more with them
+    (the caller runs run_bulletin(id) or queues build_bulletin_task), and never again."""
+    number = number.strip()
+    match = re.match(NUMBER_PATTERN, number)
+    if not match:
+        raise ReportError(
+            f"文号“{number}”格式不对：应写作“合卫职健发〔{issued_on.year}〕3号”"
+            "（年份写全称并用六角括号，序号不加“第”字、不编虚位）。"
+        )
+    if int(match["year"]) != issued_on.year:
+        raise ReportError(f"文号年份{match['year']}与成文日期{issued_on.year}年不一致。")
+    if issued_on > timezone.localdate():
+        raise ReportError("成文日期不能晚于今天。")
+    with transaction.atomic():
+        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin_id)
+        if bulletin.is_issued:
+            raise ReportError(f"{bulletin}已以{bulletin.number}印发，不能再次印发。")
+        if bulletin.status != Bulletin.Status.DONE:
+            raise ReportError(f"{bulletin}尚未生成完成，不能印发。")
+        as_of = datetime.date.fromisoformat(bulletin.figures["as_of"])
+        if issued_on < as_of:
+            raise ReportError(f"成文日期不能早于统计截止日期（{as_of.year}年{as_of.month}月{as_of.day}日）。")
+        taken = Bulletin.objects.filter(number=number).first()
+        if taken:
+            raise ReportError(f"文号“{number}”已用于{taken}。")
+        bulletin.figures["followup"] = followup(bulletin)
+        bulletin.state, bulletin.number, bulletin.issued_on = Bulletin.State.ISSUED, number, issued_on
+        bulletin.issued_by, bulletin.issued_at = user, timezone.now()
+        bulletin.status, bulletin.progress, bulletin.message = Bulletin.Status.PENDING, 0, "正在生成印发文件……"
+        bulletin.save()
+    return bulletin
+
+
+def resolve_problem(problem_id: int, *, resolved_on: datetime.date, resolution: str, user) -> Problem:
+    """Mark an issued bulletin's problem resolved (整改) with a note; the next quarter's bulletin reports it."""
+    problem = Problem.objects.select_related("bulletin").get(pk=problem_id)
+    if not problem.bulletin.is_issued:
+        raise ReportError("草稿中的问题请直接修改文字；印发后才能登记整改情况。")
+    if not resolution.strip():
+        raise ReportError("请填写整改情况。")
+    if resolved_on > timezone.localdate():
+        raise ReportError("整改日期不能晚于今天。")
+    problem.resolved_on, problem.resolution, problem.resolved_by = resolved_on, resolution.strip(), user
+    problem.save(update_fields=["resolved_on", "resolution", "resolved_by"])
+    return problem
 
 
 def run_job(model, pk: int, build):
@@ -163,8 +303,10 @@ def campaign_course(until: Quarter, current: dict) -> list[dict]:
     `until` itself from its figures now (`current`, quarter_figures). Reading the bulletins keeps the page
     from recomputing every quarter's register."""
     stated = {}
-    for bulletin in Bulletin.objects.filter(status=Bulletin.Status.DONE).order_by("year", "quarter", "version"):
-        stated[bulletin.period] = bulletin.figures
+    # An issued version states its quarter; a quarter never issued, its latest draft.
+    done = Bulletin.objects.filter(status=Bulletin.Status.DONE).order_by("year", "quarter", "state", "version")
+    for year, quarter, figures in done.values_list("year", "quarter", "figures"):
+        stated[Quarter(year, quarter)] = figures
     course, quarter = [], CAMPAIGN_START
     while quarter != until.next() and quarter.start <= until.start:
         figures = current if quarter == until else stated.get(quarter)

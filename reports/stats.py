@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from django.utils import timezone
 
 from employers import rules
-from employers.choices import DeclaredBasis, RegisterStatus, Scale, SourceKind
+from employers.choices import DeclaredBasis, OpenReason, RegisterStatus, Scale, SourceKind
 from employers.models import Declaration, Employer, EmployerSource, Industry, KeyIndustry, Township, flag
 from inspections import quality as declaration_quality
 from inspections.services import visit_figures
@@ -169,13 +169,15 @@ def _targets(included):
     return out
 
 
-def _townships(included, previous=None):
+def _townships(included, previous=None, query=None):
     groups = _grouped(included, lambda r: r["township_id"])
     rows = []
     for t in Township.objects.values("id", "name"):
-        rows.append(_share(t["name"], groups.get(t["id"], []), {"township": str(t["id"])}, key=t["id"]))
+        rows.append(
+            _share(t["name"], groups.get(t["id"], []), {**(query or {}), "township": str(t["id"])}, key=t["id"])
+        )
     if groups.get(None):
-        rows.append(_share("未定乡镇", groups[None], {}, key=None))
+        rows.append(_share("未定乡镇", groups[None], {**(query or {})}, key=None))
     ranked = sorted((r for r in rows if r["included"]), key=lambda r: (-r["rate"], -r["included"], str(r["label"])))
     for place, r in enumerate(ranked, start=1):
         r["rank"] = place
@@ -328,6 +330,20 @@ def _quality(included, quarter):
     ]
 
 
+def _reasons(included) -> list[dict]:
+    """未申报原因: the undeclared employers by the reason recorded on each (plan 二(二): find out why)."""
+    counts = Counter(r["open_reason"] for r in included if not r["declared"])
+    lines = [{"key": value, "label": label, "count": counts[value]} for value, label in OpenReason.choices]
+    lines.append({"key": "", "label": "未登记原因", "count": counts[""]})
+    return [line for line in lines if line["count"]]
+
+
+def quality_at(period: Quarter) -> list[dict]:
+    """The quality flags as they stood at a quarter's end (for the trend against earlier quarters)."""
+    _, rows = _snapshot(period)
+    return _quality([r for r in rows if r["counted"]], period)
+
+
 def _employer_line(r, townships):
     return {
         "id": r["id"],
@@ -394,10 +410,18 @@ def quarter_figures(period: Quarter, *, with_lists: bool = False, compare: bool 
         },
         "targets": _targets(included),
         "by_township": _townships(included, previous["by_township"] if previous else None),
+        # Townships ranked by each target (plan 二(一): the targets, not the overall rate, are what is judged).
+        "by_township_targets": {
+            key: _townships(
+                [r for r in included if r[key]], previous["by_township_targets"][key] if previous else None, query
+            )
+            for key, query in ((k, t["query"]) for k, t in TARGETS.items())
+        },
         "by_section": sections,
         "by_division": divisions,
         **_flag_breakdowns(included),
         "evidence": evidence,
+        "reasons": _reasons(included),
         # A previous quarter is read only for the changes against it, which leave quality out (it costs seconds).
         "quality": _quality(included, period) if compare else None,
         "outreach": outreach_figures(period.start, period.end),
@@ -465,8 +489,3 @@ def differences(old: dict, new: dict) -> list[str]:
     for township in new["by_township"]:
         compare(township["label"], before.get(township["label"], {}), township)
     return out
-
-
-def gap_employers(stats: dict, target: str) -> list[dict]:
-    """The undeclared employers that keep a target from being met (needs with_lists=True)."""
-    return [e for e in stats["lists"]["undeclared"] if e[target]]

@@ -11,12 +11,12 @@ from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
 
 from . import services
-from .forms import BulletinForm, QuarterField, SampleForm, SubmissionForm
-from .models import Bulletin, Dossier, Quarter, Submission
+from .forms import BulletinForm, DraftForm, IssueForm, QuarterField, ResolveForm, SampleForm, SubmissionForm
+from .models import CAMPAIGN_START, NUMBER_PREFIX, Bulletin, Dossier, Problem, Quarter, Submission
 from .stats import quarter_figures
 from .tasks import build_bulletin_task, build_dossier_task
 
-BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf"}
+BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf", "annex": "annex"}
 
 
 def _quarter_from(request):
@@ -47,7 +47,7 @@ def dashboard(request):
         "deadlines": [{"quarter": str(Quarter.containing(t["deadline_date"])), "name": t["short"]} for t in targets],
     }
     recent = [Quarter.containing(timezone.localdate())]
-    while recent[-1] != services.CAMPAIGN_START and len(recent) < 16:
+    while recent[-1] != CAMPAIGN_START and len(recent) < 16:
         recent.append(recent[-1].previous())
     if quarter not in recent:
         recent.append(quarter)
@@ -60,7 +60,7 @@ def dashboard(request):
 
 @require_perm("reports.view_bulletin")
 def bulletin_list(request):
-    bulletins = Bulletin.objects.select_related("created_by")[:200]
+    bulletins = Bulletin.objects.select_related("created_by").defer("figures", "lists")[:200]
     form = BulletinForm(initial={"quarter": str(services.last_quarter())})
     running = any(b.status in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING) for b in bulletins)
     return render(request, "reports/bulletins.html", {"bulletins": bulletins, "form": form, "running": running})
@@ -78,6 +78,87 @@ def bulletin_create(request):
     build_bulletin_task.delay(bulletin.pk)
     messages.success(request, f"已开始生成{bulletin}，完成后可在下方下载。")
     return redirect("reports:bulletins")
+
+
+@require_perm("reports.view_bulletin")
+def bulletin_detail(request, pk, draft_form=None, issue_form=None):
+    """One version: its files; a draft's text to edit and the form to issue it; an issued one's problems
+    with how each was resolved."""
+    bulletin = get_object_or_404(Bulletin.objects.select_related("created_by", "issued_by").defer("lists"), pk=pk)
+    problems = list(bulletin.problems.select_related("resolved_by"))
+    if draft_form is None:
+        draft_form = DraftForm(
+            initial={
+                "recipients": bulletin.recipients,
+                "copies": bulletin.copies,
+                "problems": "\n".join(p.text for p in problems),
+                "next_steps": bulletin.next_steps,
+            }
+        )
+    today = timezone.localdate()
+    issue_form = issue_form or IssueForm(initial={"number": f"{NUMBER_PREFIX}〔{today.year}〕号", "issued_on": today})
+    return render(
+        request,
+        "reports/bulletin_detail.html",
+        {
+            "b": bulletin,
+            "problems": problems,
+            "draft_form": draft_form,
+            "issue_form": issue_form,
+            "resolve_form": ResolveForm(initial={"resolved_on": today}),
+            "running": bulletin.status in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING),
+        },
+    )
+
+
+@require_POST
+@require_perm("reports.issue_bulletin")
+def bulletin_edit(request, pk):
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return bulletin_detail(request, pk, draft_form=form)
+    try:
+        bulletin = services.save_draft(pk, user=request.user, **form.cleaned_data)
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+    else:
+        build_bulletin_task.delay(bulletin.pk)
+        messages.success(request, "已保存修改，正在重新生成文件。")
+    return redirect("reports:bulletin_detail", pk)
+
+
+@require_POST
+@require_perm("reports.issue_bulletin")
+def bulletin_issue(request, pk):
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        return bulletin_detail(request, pk, issue_form=form)
+    try:
+        bulletin = services.issue_bulletin(pk, user=request.user, **form.cleaned_data)
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+        return bulletin_detail(request, pk, issue_form=form)
+    build_bulletin_task.delay(bulletin.pk)
+    messages.success(request, f"{bulletin}已以{bulletin.number}印发，正在生成正式文件。")
+    return redirect("reports:bulletin_detail", pk)
+
+
+@require_POST
+@require_perm("reports.change_problem")
+def problem_resolve(request, pk):
+    problem = get_object_or_404(Problem, pk=pk)
+    form = ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.resolve_problem(pk, user=request.user, **form.cleaned_data)
+        except services.ReportError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "已登记整改情况，下一季度通报将予以通报。")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, "；".join(errors))
+    return redirect("reports:bulletin_detail", problem.bulletin_id)
 
 
 @require_perm("reports.view_bulletin")

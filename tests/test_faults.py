@@ -287,7 +287,8 @@ def test_a_bulletin_killed_mid_build_leaves_no_files_and_is_built_once(worker):
         log=worker.log,
     )
     files = sorted(media.glob("bulletins/**/*.*"))
-    assert sorted(p.suffix for p in files) == [".docx", ".pdf", ".xlsx"], files  # one of each, no leftovers
+    # One of each (the 附表 and the internal annex are both .xlsx), no leftovers.
+    assert sorted(p.suffix for p in files) == [".docx", ".pdf", ".xlsx", ".xlsx"], files
 
     assert build_bulletin_task.delay(bulletin.pk).get(timeout=20) == "done"  # a duplicate delivery builds nothing
     assert sorted(media.glob("bulletins/**/*.*")) == files

@@ -32,12 +32,16 @@ def test_it_counts_visit_figures_for_a_period(db):
     make_declaration(guided, declared_on=D(2025, 4, 20))
     make_declaration(ignored, declared_on=D(2025, 1, 1))
 
-    assert visit_figures(D(2025, 1, 1), D(2025, 6, 30)) == {
-        "visits": 4,
+    make_visit(already, date=D(2025, 5, 12), declared=True, visit_type="三同时")
+    figures = visit_figures(D(2025, 1, 1), D(2025, 6, 30))
+    by_type = {label: (n, employers) for label, n, employers in figures.pop("by_type")}
+    assert figures == {
+        "visits": 5,
         "employers_visited": 3,
         "undeclared_visited": 2,
         "declared_after": 1,
     }
+    assert by_type["入户指导"] == (4, 3) and by_type["三同时"] == (1, 1) and by_type["双随机检查"] == (0, 0)
 
 
 def visit(user, employer, **overrides):

@@ -26,14 +26,19 @@ def test_it_counts_outreach_figures_for_a_period(db):
     TrainingAttendance.objects.create(training=training, employer=c, persons=3)
     TrainingAttendance.objects.create(training=training, employer=a, persons=2)
 
-    assert outreach_figures(D(2025, 1, 1), D(2025, 6, 30)) == {
-        "events": 1,
+    make_event([], kind="安康杯竞赛", date=D(2025, 5, 1))
+    figures = outreach_figures(D(2025, 1, 1), D(2025, 6, 30))
+    by_kind = dict(figures.pop("by_kind"))
+    assert figures == {
+        "events": 2,
         "notices": 2,
         "signoffs": 1,
         "trainings": 1,
         "attendees": 5,
         "employers_reached": 3,
     }
+    # Every form is listed, in the order of the event form, the plan's publicity kinds among them.
+    assert by_kind["告知单发放"] == 1 and by_kind["“安康杯”竞赛"] == 1 and by_kind["职业健康知识“五进”活动"] == 0
     assert outreach_figures(D(2023, 1, 1), D(2023, 12, 31))["attendees"] == 0
 
 

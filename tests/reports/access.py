@@ -1,6 +1,6 @@
 from django.core.files.base import ContentFile
 
-from reports.models import Bulletin, Dossier, Submission
+from reports.models import Bulletin, Dossier, Problem, Submission
 from tests.access_rules import BUREAU_AND_CDC, CDC_ONLY, Rule
 from tests.builders import make_employer
 
@@ -9,6 +9,17 @@ def bulletin(cast):
     b = Bulletin.objects.create(year=2025, quarter=3, version=Bulletin.objects.count() + 1, status="done")
     b.docx.save("通报.docx", ContentFile(b"docx"))
     return [b.pk, "docx"]
+
+
+def issued_problem(cast):
+    b = Bulletin.objects.create(
+        year=2025, quarter=3, version=Bulletin.objects.count() + 1, status="done", state="issued"
+    )
+    return [Problem.objects.create(bulletin=b, position=1, text="目标差距仍然较大。").pk]
+
+
+# The bureau signs the bulletin: only it edits a draft and issues it.
+BUREAU_ONLY = frozenset({"bureau", "admin"})
 
 
 def submission(cast):
@@ -34,6 +45,11 @@ ACCESS = {
     "reports:bulletin_create": Rule(BUREAU_AND_CDC, method="post"),
     "reports:bulletin_download": Rule(BUREAU_AND_CDC, bulletin),
     "reports:bulletin_progress": Rule(BUREAU_AND_CDC, lambda cast: bulletin(cast)[:1]),
+    "reports:bulletin_detail": Rule(BUREAU_AND_CDC, lambda cast: bulletin(cast)[:1]),
+    # Empty forms: the page again with the errors, or a message and a redirect.
+    "reports:bulletin_edit": Rule(BUREAU_ONLY, lambda cast: bulletin(cast)[:1], method="post"),
+    "reports:bulletin_issue": Rule(BUREAU_ONLY, lambda cast: bulletin(cast)[:1], method="post"),
+    "reports:problem_resolve": Rule(BUREAU_AND_CDC, issued_problem, method="post"),
     "reports:submissions": Rule(BUREAU_AND_CDC),
     "reports:submission_create": Rule(CDC_ONLY, method="post"),
     "reports:submission_download": Rule(BUREAU_AND_CDC, submission),

@@ -53,18 +53,25 @@ def test_it_builds_the_word_bulletin_from_the_quarter_figures(county, cast, run_
     assert bulletin.figures["overall"]["declared"] == 2
 
 
-def test_it_writes_the_excel_annex_with_tables_charts_and_the_undeclared_list(county, cast, run_tasks, no_pdf):
+def test_the_annex_carries_the_tables_and_the_internal_annex_names_the_undeclared(county, cast, run_tasks, no_pdf):
     bulletin = _build(cast)
 
     workbook = load_workbook(bulletin.xlsx.open("rb"))
-    assert {"总体进展", "目标进展", "乡镇排名", "来源成效", "未申报名单", "乡镇明细"} <= set(workbook.sheetnames)
+    assert {"总体进展", "目标进展", "乡镇排名", "来源成效", "乡镇明细"} <= set(workbook.sheetnames)
     targets = list(workbook["目标进展"].iter_rows(min_row=2, values_only=True))
     assert targets == [("工业领域严重行业", 2, 1, 1, 50.0), ("严重行业10人及以上", 2, 1, 1, 50.0)]
-    names = [row[1] for row in workbook["未申报名单"].iter_rows(min_row=2, values_only=True)]
-    assert sorted(names) == ["丙公路工程有限公司", "乙井下作业有限公司"]
     assert workbook["乡镇排名"]._charts and workbook["目标进展"]._charts
     detail = {row[0]: row for row in workbook["乡镇明细"].iter_rows(min_row=2, values_only=True)}
     assert detail["西华池镇"][4:] == (1, 0) and detail["老城镇"][4:] == (0, 1)
+    # The 附表 goes to 各有关用人单位 with the bulletin: no unit is named in it.
+    cells = {str(c) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for c in row}
+    assert not cells & {"丙公路工程有限公司", "乙井下作业有限公司"}
+    annex = load_workbook(bulletin.annex.open("rb"))
+    names = [row[1] for row in annex["未申报名单"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["丙公路工程有限公司", "乙井下作业有限公司"]
+    text = _text(bulletin.docx.open("rb"))
+    assert "未申报单位名单作为内部工作材料另行发送各乡镇人民政府，不对外公开。" in text
+    assert "丙公路工程有限公司" not in text
 
 
 def test_a_figure_in_the_bulletin_equals_the_dashboards(county, cast, as_user, run_tasks, no_pdf):
@@ -90,17 +97,156 @@ def test_regenerating_keeps_earlier_versions_and_gives_the_same_figures(county, 
     assert "不同" not in second.message
 
 
+def _issue(client, bulletin, number="合卫职健发〔2025〕3号", day="2025-04-10"):
+    return client.post(
+        reverse("reports:bulletin_issue", args=[bulletin.pk]), {"number": number, "issued_on": day}, follow=True
+    )
+
+
 def test_a_recomputed_issued_quarter_that_differs_says_so(county, cast, as_user, run_tasks, no_pdf):
     first = _build(cast)
+    _issue(as_user(cast.bureau), first)
     county["B"].township = county["C"].township
     county["B"].save()  # a township put right: undated facts are read as they are now
     second = _build(cast)
 
     first.refresh_from_db()
     assert first.figures["by_township"] != second.figures["by_township"]
-    assert "按现有数据重算，与已印发版本（第1版）不同：西华池镇应申报 2 → 1 家" in second.message
+    said = "按现有数据重算，与已印发版本（第1版，合卫职健发〔2025〕3号）不同：西华池镇应申报 2 → 1 家"
+    assert said in second.message
     page = as_user(cast.bureau).get(reverse("reports:bulletins")).content.decode()
-    assert "与已印发版本（第1版）不同" in page
+    assert "与已印发版本（第1版，合卫职健发〔2025〕3号）不同" in page
+
+
+def test_the_bureau_edits_the_draft_then_issues_it_and_it_stays_frozen(county, cast, as_user, run_tasks, no_pdf):
+    client = as_user(cast.bureau)
+    draft = _build(cast)
+    page = client.get(reverse("reports:bulletin_detail", args=[draft.pk])).content.decode()
+    assert "目标差距仍然较大。" in page and "保存修改" in page and "印发" in page  # the system's draft
+
+    client.post(
+        reverse("reports:bulletin_edit", args=[draft.pk]),
+        {
+            "recipients": "各乡镇人民政府，县直有关部门",
+            "copies": "市卫生健康委员会",
+            "problems": "老城镇进展缓慢。\n\n  部分单位人数不详。  ",
+            "next_steps": "老城镇限期完成。",
+        },
+    )
+    draft.refresh_from_db()
+    text = _text(draft.docx.open("rb"))
+    assert "各乡镇人民政府，县直有关部门：" in text and "各有关用人单位" not in text
+    assert "一是老城镇进展缓慢。\n二是部分单位人数不详。" in text and "（一）老城镇限期完成。" in text
+    assert "合卫职健发〔" in text and "抄送：市卫生健康委员会。" in text
+    assert draft.state == Bulletin.State.DRAFT and draft.figures["overall"]["declared"] == 2
+
+    response = _issue(client, draft)
+    assert "已以合卫职健发〔2025〕3号印发" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.is_issued and draft.issued_by == cast.bureau and draft.status == Bulletin.Status.DONE
+    text = _text(draft.docx.open("rb"))
+    assert "\n合卫职健发〔2025〕3号\n" in text and "\n合水县卫生健康局\n2025年4月10日\n" in text
+    assert "一是老城镇进展缓慢。" in text
+    frozen = (draft.docx.name, draft.docx.open("rb").read(), draft.figures)
+
+    county["B"].township = county["C"].township
+    county["B"].save()
+    build_bulletin_task.delay(draft.pk)  # a stray rebuild does nothing
+    edit = client.post(
+        reverse("reports:bulletin_edit", args=[draft.pk]),
+        {"recipients": "x", "problems": "改", "next_steps": ""},
+        follow=True,
+    )
+    assert "已印发，不能修改" in edit.content.decode()
+    again = _issue(client, draft, "合卫职健发〔2025〕4号")
+    assert "已以合卫职健发〔2025〕3号印发，不能再次印发" in again.content.decode()
+    draft.refresh_from_db()
+    assert (draft.docx.name, draft.docx.open("rb").read(), draft.figures) == frozen
+    page = client.get(reverse("reports:bulletin_detail", args=[draft.pk])).content.decode()
+    assert "保存修改" not in page and "已冻结" in page
+
+
+@pytest.mark.parametrize(
+    "number, day, error",
+    [
+        ("合卫职健发〔2025〕第3号", "2025-04-10", "格式不对"),
+        ("合卫职健发〔2025〕03号", "2025-04-10", "格式不对"),
+        ("合卫职健发[2025]3号", "2025-04-10", "格式不对"),
+        ("合卫职健发〔2024〕3号", "2025-04-10", "文号年份2024与成文日期2025年不一致"),
+        ("合卫职健发〔2025〕3号", "2025-03-20", "成文日期不能早于统计截止日期（2025年3月31日）"),
+    ],
+)
+def test_a_bad_number_or_date_is_refused_and_the_draft_stays_a_draft(
+    county, cast, as_user, run_tasks, no_pdf, number, day, error
+):
+    draft = _build(cast)
+    response = _issue(as_user(cast.bureau), draft, number, day)
+
+    assert error in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == Bulletin.State.DRAFT and not draft.number
+
+
+def test_a_number_is_used_once(county, cast, as_user, run_tasks, no_pdf):
+    client = as_user(cast.bureau)
+    _issue(client, _build(cast))
+    response = _issue(client, _build(cast, "2025Q2"), day="2025-07-10")
+
+    assert "文号“合卫职健发〔2025〕3号”已用于2025年第一季度调度通报（第1版）" in response.content.decode()
+
+
+def test_cdc_staff_read_the_draft_but_only_the_bureau_issues_it(county, cast, as_user, run_tasks, no_pdf):
+    draft = _build(cast)
+    client = as_user(cast.cdc)
+    page = client.get(reverse("reports:bulletin_detail", args=[draft.pk])).content.decode()
+
+    assert "目标差距仍然较大。" in page and "保存修改" not in page
+    assert _issue(client, draft).status_code == 403
+
+
+def test_resolved_problems_are_reported_in_the_next_quarters_bulletin(county, cast, as_user, run_tasks, no_pdf):
+    client = as_user(cast.bureau)
+    first = _build(cast)
+    _issue(client, first)
+    problems = list(first.problems.all())
+    assert len(problems) >= 2
+    response = as_user(cast.cdc).post(
+        reverse("reports:problem_resolve", args=[problems[0].pk]),
+        {"resolved_on": "2025-05-20", "resolution": "老城镇逐户上门督促，丙公路工程有限公司已申报。"},
+        follow=True,
+    )
+    assert "已登记整改情况" in response.content.decode()
+
+    text = _text(_build(cast, "2025Q2").docx.open("rb"))
+    assert f"2025年第一季度通报（合卫职健发〔2025〕3号）指出的{len(problems)}个问题，已整改1个" in text
+    assert "1.目标差距仍然较大——已于2025年5月20日整改，老城镇逐户上门督促，丙公路工程有限公司已申报。" in text
+    assert "2." in text and "尚未整改，本期继续督办。" in text
+
+
+def test_a_draft_problem_cannot_be_marked_resolved(county, cast, as_user, run_tasks, no_pdf):
+    problem = _build(cast).problems.first()
+    response = as_user(cast.bureau).post(
+        reverse("reports:problem_resolve", args=[problem.pk]),
+        {"resolved_on": "2025-05-20", "resolution": "已整改"},
+        follow=True,
+    )
+    assert "印发后才能登记整改情况" in response.content.decode()
+    problem.refresh_from_db()
+    assert not problem.resolved
+
+
+def test_the_2025_target_names_its_units_of_unknown_headcount(county, cast, run_tasks, no_pdf):
+    county["C"].workers = None  # headcount is read as it is now
+    county["C"].save()
+    bulletin = _build(cast)
+
+    text = _text(bulletin.docx.open("rb"))
+    unknown = next(u for u in bulletin.figures["targets"]["t2025"]["unplaced"] if u["key"] == "headcount_unknown")
+    assert unknown["included"] == 1
+    assert "“严重行业10人及以上”目标另有1家单位待核实，未计入上表应申报数，其中人数不详1家（未申报1家）" in text
+    assert "部分单位尚无法归入目标。严重行业中人数不详的单位1家（其中未申报1家）" in text
+    annex = load_workbook(bulletin.annex.open("rb"))
+    assert ("丙公路工程有限公司", "人数不详") in [(r[1], r[5]) for r in annex["未申报名单"].iter_rows(values_only=True)]
 
 
 def test_building_twice_does_nothing_the_second_time(county, cast, run_tasks, no_pdf):
@@ -287,3 +433,47 @@ def test_the_bulletin_reports_enforcement(county, cast, run_tasks, no_pdf):
     text = _text(_build(cast, "2025Q1").docx.open("rb"))
     assert "（六）监督执法。本季度对1家单位采取执法措施：责令限期改正1件、罚款1件，罚款合计5000.00元。" in text
     assert "期末仍有1件责令限期改正未整改，其中1件已过改正期限。" in text
+
+
+def test_the_bulletin_analyses_what_the_plan_asks_with_the_dashboards_figures(county, cast, run_tasks, no_pdf):
+    from outreach.models import EventKind
+    from reports.stats import quarter_figures
+    from tests.builders import make_event, make_visit
+
+    county["B"].open_reason = "拒不申报"
+    county["B"].save()
+    make_event([county["B"]], kind=EventKind.ANKANG_CUP, date=datetime.date(2025, 2, 1))
+    make_event([county["C"]], kind=EventKind.FIVE_INTO, date=datetime.date(2025, 2, 2))
+    make_event([county["C"]], kind=EventKind.FIVE_INTO, date=datetime.date(2025, 2, 3))
+    make_visit(county["C"], cast.inspector, date=datetime.date(2025, 3, 1), visit_type="三同时")
+    make_visit(county["B"], cast.inspector, date=datetime.date(2025, 3, 2), visit_type="双随机检查")
+    bulletin = _build(cast)
+    figures = quarter_figures(Quarter(2025, 1))
+
+    text = _text(bulletin.docx.open("rb"))
+    # 未申报原因: B refused, C has no reason recorded.
+    assert figures["reasons"] == [
+        {"key": "拒不申报", "label": "拒不申报", "count": 1},
+        {"key": "", "label": "未登记原因", "count": 1},
+    ]
+    assert "未申报原因|单位数|占未申报单位\n拒不申报|1|50.0%\n未登记原因|1|50.0%" in text
+    # Outreach by form, the plan's publicity kinds among them; visits by joint-work type.
+    assert "告知动员形式|次数\n“安康杯”竞赛|1\n职业健康知识“五进”活动|2" in text
+    assert "入户和联合工作类型|次数|涉及单位\n三同时|1|1\n双随机检查|1|1" in text
+    # Townships ranked by each target: 西华池镇 alone in the 2024 target; in the 2025 one 老城镇 comes last.
+    assert "按“工业领域严重行业”目标排名：" in text and "\n1|西华池镇|2|1|1|50.0%\n" in text
+    assert "按“严重行业10人及以上”目标排名：" in text and "\n1|西华池镇|1|1|0|100.0%\n2|老城镇|1|0|1|0.0%" in text
+    assert [t["label"] for t in figures["by_township_targets"]["t2025"] if t["rank"]] == ["西华池镇", "老城镇"]
+    # Quality against the previous quarter and the campaign's first quarter.
+    trend = bulletin.figures["analysis"]["quality_trend"]
+    assert trend["start_label"] == "2024年第一季度" and trend["previous_label"] == "2024年第四季度"
+    assert [r["now"] for r in trend["rows"]] == [q["count"] for q in figures["quality"]]
+    assert "（七）申报质量。与上季度相比" in text and "2024年第一季度末|上季度末|本季度末|较上季度" in text
+    for key in ("overall", "targets", "by_township", "by_township_targets", "reasons", "outreach", "visits"):
+        assert bulletin.figures[key] == json_round_trip(figures[key]), key
+
+
+def json_round_trip(value):
+    import json
+
+    return json.loads(json.dumps(value))
