@@ -7,9 +7,9 @@ from .models import Bulletin, Submission
 
 @admin.register(Bulletin)
 class BulletinAdmin(ModelAdmin):
-    list_display = ["__str__", "status", "progress", "created_by", "created_at", "finished_at"]
-    list_filter = ["year", "quarter", "status"]
-    readonly_fields = ["figures"]
+    list_display = ["__str__", "state", "number", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["year", "quarter", "state", "status"]
+    readonly_fields = ["figures", "lists"]
 
 
 @admin.register(Submission)

@@ -304,8 +304,10 @@ def test_the_command_writes_the_files_into_the_out_folder(county, tmp_path, no_p
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [
         "2025Q1调度通报v1.docx",
+        "2025Q1调度通报v1内部附件_未申报单位名单.xlsx",
         "2025Q1调度通报v1附表.xlsx",
         "2025Q1调度通报v2.docx",
+        "2025Q1调度通报v2内部附件_未申报单位名单.xlsx",
         "2025Q1调度通报v2附表.xlsx",
     ]
     assert "申报率50.0%" in _text(tmp_path / "out" / "2025Q1调度通报v2.docx")

@@ -10,7 +10,10 @@ from reports.models import Bulletin
 
 
 class Command(BaseCommand):
-    help = "生成某季度的调度通报（新增一个版本，旧版本保留），并把 .docx/.xlsx（及 PDF）写入 --out 目录。"
+    help = (
+        "生成某季度的调度通报草稿（新增一个版本，旧版本保留），并把 .docx/.xlsx（及 PDF）写入 --out 目录；"
+        "印发在通报页面进行。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("quarter", nargs="?", help="季度，如 2025Q3；默认上一季度")
@@ -30,7 +33,7 @@ class Command(BaseCommand):
         if out:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
-            for field in (bulletin.docx, bulletin.xlsx, bulletin.pdf):
+            for field in (bulletin.docx, bulletin.xlsx, bulletin.annex, bulletin.pdf):
                 if field:
                     target = folder / Path(field.name).name
                     with field.open("rb") as source, open(target, "wb") as dest:
