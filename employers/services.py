@@ -6,7 +6,8 @@ from pathlib import Path
 from django.db import transaction
 
 from .choices import IndustryRisk
-from .models import HazardFactor, Industry, Township
+from .filters import EmployerFilter
+from .models import Employer, HazardFactor, Industry, Township
 from .rules import STAR_NOTE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -107,3 +108,10 @@ def export_rows(queryset):
             e.registered_address,
             e.workplace_address,
         ]
+
+
+def register_export(user, data):
+    """用人单位名单 as the list page filters it (`data`, its query), for reports' export task:
+    (filename, sheets, rows). Every role that may export sees the whole register."""
+    employers = EmployerFilter(data, queryset=Employer.objects.select_related("township", "industry")).qs
+    return "用人单位名单.xlsx", [("用人单位名单", EXPORT_HEADERS, export_rows(employers))], employers.count()

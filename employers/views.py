@@ -8,13 +8,11 @@ from django.views.decorators.http import require_POST
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.concurrency import StaleEdit, expect_version
 from hezuo_shenbao.lib.history import change_log
-from hezuo_shenbao.lib.xlsx import xlsx_response
 
 from .choices import RegisterStatus
 from .filters import EmployerFilter
 from .forms import CityFilingForm, EmployerForm, RegisterDecisionForm, RiskDecisionForm
 from .models import Declaration, Employer
-from .services import EXPORT_HEADERS, export_rows
 
 PAGE_SIZE = 50
 
@@ -69,12 +67,6 @@ def employer_list(request):
         "employers/list.html",
         {"filter": employer_filter, "page": page, "total": paginator.count, "query": query.urlencode()},
     )
-
-
-@require_perm("employers.view_employer", "employers.export_employer")
-def employer_export(request):
-    employer_filter = _filtered(request)
-    return xlsx_response("用人单位名单.xlsx", [("用人单位名单", EXPORT_HEADERS, export_rows(employer_filter.qs))])
 
 
 @require_perm("employers.view_employer")

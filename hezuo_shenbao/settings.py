@@ -185,9 +185,11 @@ IMPORT_PARSE_SECONDS = envint("IMPORT_PARSE_SECONDS", 300)
 # A task (import, 数据比对, bulletin) whose worker dies this many times is given up (失败) instead of
 # being delivered again forever: its input is probably what kills the worker (lib/deliveries.py).
 TASK_MAX_ATTEMPTS = envint("TASK_MAX_ATTEMPTS", 3)
-# An import whose task has written no heartbeat for this long while busy is marked 失败 (its worker
-# died), checked every 2 minutes by beat and when its page is open. Longer than the longest silent step:
-# reading a sheet before its first row (IMPORT_PARSE_SECONDS of CPU at most) and waiting in the queue.
+# Background work (an import, a 数据比对 run, a bulletin, dossier, submission or export) whose task has
+# written no heartbeat for this long while queued or running is marked 失败 (its worker died), checked
+# every 2 minutes by beat and when its page is open (lib/jobs.py). Longer than the longest silent step:
+# reading a sheet before its first row (IMPORT_PARSE_SECONDS of CPU at most), a bulletin's PDF
+# conversion, and waiting in the queue behind other work.
 TASK_STALE_MINUTES = envint("TASK_STALE_MINUTES", 10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -240,7 +242,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables when beat starts: the first night of each quarter builds
 # the bulletin for the quarter just ended.
 CELERY_BEAT_SCHEDULE = {
-    "stalled-imports": {"task": "matching.tasks.fail_stalled_imports_task", "schedule": 120.0},
+    # Imports, 数据比对 runs, bulletins, dossiers, submissions and exports whose worker died.
+    "stalled-tasks": {"task": "reports.tasks.fail_stalled_task", "schedule": 120.0},
     "quarter-end-bulletin": {
         "task": "reports.tasks.build_quarter_end_bulletin_task",
         "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,4,7,10"),

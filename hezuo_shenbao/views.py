@@ -71,23 +71,32 @@ def _run(check):
     return "ok"
 
 
-def _stalled_imports():
-    """Imports whose worker died (no heartbeat for TASK_STALE_MINUTES) and that beat has not yet marked
-    failed: a worker that keeps dying, or beat not running, shows here."""
-    from matching.models import ImportBatch
+# Background work whose worker can die, as /healthz names it.
+TASK_KINDS = ("imports", "crossref", "bulletins", "dossiers", "submissions", "exports")
 
-    stalled = ImportBatch.objects.stalled().count()
-    return f"error: {stalled} stalled (no progress for {settings.TASK_STALE_MINUTES} min)" if stalled else "ok"
+
+def _stalled():
+    """Background work of every kind whose worker died (no heartbeat for TASK_STALE_MINUTES) and that beat
+    has not yet marked failed: a worker that keeps dying, or beat not running, shows here."""
+    from matching.models import CrossrefRun, ImportBatch
+    from reports.models import Bulletin, Dossier, Export, Submission
+
+    minutes = settings.TASK_STALE_MINUTES
+    result = {}
+    for kind, model in zip(TASK_KINDS, (ImportBatch, CrossrefRun, Bulletin, Dossier, Submission, Export)):
+        stalled = model.objects.stalled().count()
+        result[kind] = f"error: {stalled} stalled (no progress for {minutes} min)" if stalled else "ok"
+    return result
 
 
 def healthz(request):
-    """Health for the load balancer and monitoring: the database and stalled imports, and with a broker
-    Redis and a worker.
+    """Health for the load balancer and monitoring: the database and stalled background work of each kind
+    (imports, crossref, bulletins, dossiers, submissions, exports), and with a broker Redis and a worker.
 
     Each component is "ok", "skipped" (no broker: tasks run eagerly in the web process) or "error: …";
     any error makes the answer 503."""
     result = {"database": _run(_check_database), "redis": "skipped", "worker": "skipped"}
-    result["imports"] = "skipped" if result["database"].startswith("error") else _stalled_imports()
+    result.update(dict.fromkeys(TASK_KINDS, "skipped") if result["database"].startswith("error") else _stalled())
     broker = settings.CELERY_BROKER_URL
     if broker.startswith(("redis://", "rediss://")):
         result["redis"] = _run(_check_redis)

@@ -13,19 +13,15 @@ from employers.models import Employer, find_subclass
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.docx import docx_response
 from hezuo_shenbao.lib.history import change_log
-from hezuo_shenbao.lib.people import display_name
-from hezuo_shenbao.lib.xlsx import xlsx_response
 from outreach.documents import notice_document
 
-from . import quality, services, supervision
+from . import exports, quality, services, supervision
 from .documents import visit_record_document
-from .filters import VisitFilter
 from .forms import (
     AssignmentForm,
     CorrectionForm,
     EnforcementFilterForm,
     EnforcementForm,
-    QualityFilterForm,
     SampleForm,
     SupervisionFilterForm,
     TownshipFilterForm,
@@ -87,53 +83,15 @@ def route_sheet(request):
     )
 
 
-def _visit_filter(request):
-    visits = Visit.objects.filter(employer__in=services.scope(request.user))
-    return VisitFilter(request.GET, queryset=visits.select_related("employer__township", "created_by"))
-
-
 @require_perm("inspections.view_visit")
 def visit_list(request):
-    visit_filter = _visit_filter(request)
+    visit_filter = exports.visit_filter(request.user, request.GET)
     page = Paginator(visit_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "inspections/visit_list.html",
         {"filter": visit_filter, "page": page, "query": _query_without_page(request)},
     )
-
-
-VISIT_HEADERS = [
-    "检查日期", "单位编号", "单位名称", "乡镇", "类型", "检查人员", "结果", "检查时已申报",
-    "发现的问题", "指导内容", "复查日期", "待复查", "登记人", "登记时间",
-]  # fmt: skip
-
-
-@require_perm("inspections.view_visit")
-def visit_export(request):
-    """The 现场记录 as filtered on the page, for the county's own tables and reports."""
-    visits = _visit_filter(request).qs.prefetch_related("inspectors")
-
-    def rows():
-        for v in visits.iterator(chunk_size=2000):
-            yield [
-                v.date,
-                v.employer_id,
-                v.employer.name,
-                v.employer.township.name if v.employer.township else "",
-                v.get_visit_type_display(),
-                "、".join(map(display_name, v.inspectors.all())),
-                v.get_outcome_display(),
-                "是" if v.declared else "否",
-                v.problems,
-                v.guidance,
-                v.follow_up_on,
-                "是" if v.follow_up_open else "否",
-                display_name(v.created_by),
-                v.created_at,
-            ]
-
-    return xlsx_response(f"现场记录_{timezone.localdate():%Y%m%d}.xlsx", [("现场记录", VISIT_HEADERS, rows())])
 
 
 def _wants_json(request):
@@ -340,39 +298,13 @@ def _query_without_page(request, *drop):
     return query.urlencode()
 
 
-def _quality_filter(request):
-    """The form, its date, the chosen check and the township chosen."""
-    form = QualityFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    return form, data.get("as_of") or quality.default_as_of(), data.get("check") or "", data.get("township")
-
-
-def _population(request, township):
-    """Employers in scope under supervision: the population the stored results cover."""
-    employers = services.under_supervision(services.scope(request.user))
-    return employers.filter(township=township) if township else employers
-
-
-def _quality_results(employers, as_of, check):
-    """Judged live as of a past date: the county-wide figures take seconds (docs/fieldwork.md)."""
-    with quality.collector_paused():
-        ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
-        results = quality.evaluate(as_of, employers)
-        flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
-    return results, flagged
-
-
-def _shown_findings(findings, check):
-    return [f for f in findings if not check or f.key == check]
-
-
 @require_perm("inspections.view_visit")
 def quality_overview(request):
     """申报质量: employers failing each check, with the list behind a chosen check.
 
     As of today the counts and the list come from the stored results; only the page's rows are judged
     again, for their texts. A past date is judged live."""
-    form, as_of, check, township = _quality_filter(request)
+    form, as_of, check, township = exports.quality_filter(request.GET)
     if as_of == timezone.localdate():
         rows = supervision.statuses(request.user, township)
         summary, declared = supervision.quality_summary(rows)
@@ -385,7 +317,7 @@ def quality_overview(request):
         page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
         results = quality.evaluate(as_of, ids=set(page))
     else:
-        results, flagged = _quality_results(_population(request, township), as_of, check)
+        results, flagged = exports.quality_results(exports.population(request.user, township), as_of, check)
         summary, declared = quality.summary(results=results), len(results)
         page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
     found = Employer.objects.select_related("township").in_bulk(list(page))
@@ -400,35 +332,10 @@ def quality_overview(request):
             "declared": declared,
             "flagged": page.paginator.count,
             "page": page,
-            "rows": [(found[pk], _shown_findings(results.get(pk, ()), check)) for pk in page],
+            "rows": [(found[pk], exports.shown_findings(results.get(pk, ()), check)) for pk in page],
             "query": _query_without_page(request),
             "base_query": _query_without_page(request, "check"),
         },
-    )
-
-
-QUALITY_HEADERS = ["单位编号", "单位名称", "统一社会信用代码", "乡镇", "最近申报日期", "问题", "说明"]
-
-
-@require_perm("inspections.view_visit")
-def quality_export(request):
-    form, as_of, check, township = _quality_filter(request)
-    results, flagged = _quality_results(_population(request, township), as_of, check)
-
-    def rows():
-        for start in range(0, len(flagged), 2000):
-            part = flagged[start : start + 2000]
-            found = Employer.objects.select_related("township").in_bulk(part)
-            for pk in part:
-                e = found[pk]
-                township = e.township.name if e.township else ""
-                for f in _shown_findings(results[pk], check):
-                    yield [pk, e.name, e.code, township, e.declared_on, f.check.label, f.text]
-
-    summary = [(row["label"], row["count"]) for row in quality.summary(results=results)]
-    return xlsx_response(
-        f"申报质量_{as_of:%Y%m%d}.xlsx",
-        [("申报质量问题", QUALITY_HEADERS, rows()), ("汇总", ["检查项", "单位数"], summary)],
     )
 
 

@@ -9,6 +9,7 @@ employer (待确认), and every record is linked; declaration records become fil
 from collections import Counter
 from dataclasses import make_dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
@@ -438,23 +439,29 @@ def score_partition(run_id, record_ids):
 
 
 def _done(run_id, count):
-    CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + count)
+    CrossrefRun.objects.filter(pk=run_id).update(records_done=F("records_done") + count, heartbeat=timezone.now())
 
 
 def finish_run(run_id, verdicts, records=None):
-    run = CrossrefRun.objects.get(pk=run_id)
-    if run.status == CrossrefRun.Status.DONE:
-        return run
+    """Apply the run's verdicts, once, and only while it runs: a run failed as stalled, or cancelled,
+    while its partitions were scored is left alone (a new run scores the records again).
+
+    The run's row stays locked while the verdicts are written (one transaction, no heartbeat): fail_stalled
+    skips it, however long the writing takes."""
     try:
-        summary = apply_verdicts(verdicts, user=run.started_by, records=records)
+        with transaction.atomic():
+            run = CrossrefRun.objects.select_for_update().get(pk=run_id)
+            if run.status != CrossrefRun.Status.RUNNING:
+                return run
+            summary = apply_verdicts(verdicts, user=run.started_by, records=records)
+            run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
+            run.records_done = run.records_total
+            run.save()
     except Exception as error:
-        CrossrefRun.objects.filter(pk=run_id).update(
+        CrossrefRun.objects.filter(pk=run_id, status=CrossrefRun.Status.RUNNING).update(
             status=CrossrefRun.Status.FAILED, message=f"比对失败，未写入任何结果：{error}", finished_at=timezone.now()
         )
         raise
-    run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
-    run.records_done = run.records_total
-    run.save()
     duplicates.find()
     if summary["new_records"] + summary["linked"] >= ANALYZE_FROM:
         refresh_statistics()
@@ -482,6 +489,25 @@ def give_up(run, deaths):
         status=CrossrefRun.Status.FAILED,
         message=f"比对多次中断（处理进程异常退出 {deaths} 次），未写入任何结果。请联系管理员。",
         finished_at=timezone.now(),
+    )
+
+
+def fail_stalled():
+    """Runs whose worker died (no heartbeat for TASK_STALE_MINUTES); beat, the run's page and /healthz."""
+    return CrossrefRun.objects.fail_stalled(
+        f"比对的后台进程已超过 {settings.TASK_STALE_MINUTES} 分钟没有进展（进程可能被中断或重启），"
+        "未写入任何结果。可以点“重新比对”再次比对待比对的记录。",
+        finished_at=timezone.now(),
+    )
+
+
+def cancel(run_id, user):
+    """Stop a run before its verdicts are written (its apply step then leaves it alone); False once written."""
+    name = user.get_full_name() or user.get_username()
+    return bool(
+        CrossrefRun.objects.filter(pk=run_id, status=CrossrefRun.Status.RUNNING).update(
+            status=CrossrefRun.Status.FAILED, message=f"已由{name}取消，未写入任何结果。", finished_at=timezone.now()
+        )
     )
 
 

@@ -1,7 +1,5 @@
 """Imported rows (SourceRecord) from every list and export, and how each is linked to an employer."""
 
-import datetime
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -9,19 +7,10 @@ from django.utils import timezone
 
 from employers.choices import SourceKind
 from employers.models import Employer
+from hezuo_shenbao.lib.jobs import Heartbeat
 
 
-class ImportBatchQuerySet(models.QuerySet):
-    def busy(self):
-        return self.filter(status__in=[ImportBatch.Status.CHECKING, ImportBatch.Status.RUNNING])
-
-    def stalled(self):
-        """Busy batches whose task has shown no sign of life for TASK_STALE_MINUTES: its worker died."""
-        cutoff = timezone.now() - datetime.timedelta(minutes=settings.TASK_STALE_MINUTES)
-        return self.busy().filter(heartbeat__lt=cutoff)
-
-
-class ImportBatch(models.Model):
+class ImportBatch(Heartbeat):
     """One imported file."""
 
     class Status(models.TextChoices):
@@ -30,6 +19,9 @@ class ImportBatch(models.Model):
         RUNNING = "running", "导入中"
         DONE = "done", "已导入"
         FAILED = "failed", "失败"
+
+    BUSY = (Status.CHECKING, Status.RUNNING)
+    FAILED = Status.FAILED
 
     kind = models.CharField("来源类型", max_length=12, choices=SourceKind.choices)
     department = models.CharField("来源部门", max_length=20, blank=True)
@@ -52,13 +44,6 @@ class ImportBatch(models.Model):
     rows_done = models.PositiveIntegerField("已处理行数", default=0)
     summary = models.JSONField("汇总", default=dict, blank=True)
     message = models.TextField("说明", blank=True)
-    # Deliveries of the current task that have not finished (hezuo_shenbao/lib/deliveries.py).
-    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
-    # Written when the batch is queued and as its task makes progress, outside any transaction: a busy
-    # batch whose heartbeat is old has lost its worker (services.fail_stalled).
-    heartbeat = models.DateTimeField("最近进展", null=True, blank=True)
-
-    objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "导入批次"
@@ -80,8 +65,7 @@ class ImportBatch(models.Model):
 
     def set_progress(self, done, total=None):
         """Progress is written outside any transaction, so the progress bar sees it at once."""
-        fields = {"rows_done": done} if total is None else {"rows_done": done, "rows_total": total}
-        ImportBatch.objects.filter(pk=self.pk).update(**fields, heartbeat=timezone.now())
+        self.beat(rows_done=done, **({} if total is None else {"rows_total": total}))
 
     @property
     def can_retry(self):
@@ -336,13 +320,16 @@ class DuplicatePair(models.Model):
         return (self.first, self.second)
 
 
-class CrossrefRun(models.Model):
+class CrossrefRun(Heartbeat):
     """One run of 数据比对, with its progress and what it did."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "比对中"
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
+
+    BUSY = (Status.RUNNING,)
+    FAILED = Status.FAILED
 
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_by = models.ForeignKey(
@@ -354,8 +341,7 @@ class CrossrefRun(models.Model):
     records_done = models.PositiveIntegerField("已比对记录", default=0)
     summary = models.JSONField("结果", default=dict, blank=True)
     message = models.TextField("说明", blank=True)
-    # Deliveries of the apply task that have not finished (hezuo_shenbao/lib/deliveries.py).
-    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
+    heartbeat = models.DateTimeField("最近进展", null=True, blank=True, default=timezone.now)
 
     class Meta:
         verbose_name = verbose_name_plural = "比对运行"

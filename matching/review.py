@@ -11,6 +11,7 @@ from django.db.models import Case, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from employers.choices import IndustryRisk, RegisterStatus, SourceKind
+from employers.filters import EmployerFilter
 from employers.models import (
     EVIDENCE_KINDS,
     Declaration,
@@ -503,6 +504,22 @@ UNDECLARED_HEADERS = [
     # Filled for 疑似已申报 only: the declared employer this one may well be (confirm or dismiss on the page).
     "疑似已申报单位编号",
 ]
+
+
+# People open the web export; export_undeclared's file is read by scripts and keeps its "employer_id".
+UNDECLARED_WEB_HEADERS = ["单位编号", *UNDECLARED_HEADERS[1:]]
+
+
+def undeclared_export(user, data):
+    """The undeclared employers with evidence as the page filters them, then the 疑似已申报 alike, for
+    reports' export task: (filename, sheets, rows)."""
+    employers = EmployerFilter(data, queryset=undeclared()).qs
+    suspected = EmployerFilter(data, queryset=Employer.objects.suspected_declared()).qs
+    return (
+        "有体检监测记录未申报单位.xlsx",
+        [("未申报单位", UNDECLARED_WEB_HEADERS, undeclared_rows(employers, suspected))],
+        employers.count() + suspected.count(),
+    )
 
 
 def undeclared_rows(queryset, suspected=None, chunk=2000):

@@ -216,16 +216,10 @@ def fail_stalled():
     An import inside its one long transaction (writing and linking) writes no heartbeat but holds its
     batch row locked (commit_batch's first statement): on PostgreSQL SKIP LOCKED leaves it alone, however
     long it takes. SQLite runs imports in the web process itself, where no worker can die alone."""
-    minutes = settings.TASK_STALE_MINUTES
-    with transaction.atomic():
-        stalled = list(ImportBatch.objects.stalled().select_for_update(skip_locked=True).values_list("pk", flat=True))
-        ImportBatch.objects.filter(pk__in=stalled).update(
-            status=ImportBatch.Status.FAILED,
-            attempts=0,
-            message=f"处理此文件的后台进程已超过 {minutes} 分钟没有进展（进程可能被中断或重启），导入未完成，"
-            "未写入任何数据。可以点“重试”重新检查此文件，或取消。",
-        )
-    return len(stalled)
+    return ImportBatch.objects.fail_stalled(
+        f"处理此文件的后台进程已超过 {settings.TASK_STALE_MINUTES} 分钟没有进展（进程可能被中断或重启），导入未完成，"
+        "未写入任何数据。可以点“重试”重新检查此文件，或取消。"
+    )
 
 
 def retry_batch(batch):

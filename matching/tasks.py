@@ -28,11 +28,6 @@ def commit_batch_task(batch_id, accept_rejected=False, accept_repeat=False):
             )
 
 
-@shared_task
-def fail_stalled_imports_task():
-    return services.fail_stalled()
-
-
 @shared_task(acks_late=True)
 def score_partition_task(run_id, record_ids):
     return crossref.score_partition(run_id, record_ids)

@@ -253,6 +253,7 @@ def crossref_start(request):
 
 @require_perm("matching.view_sourcerecord")
 def crossref_run(request, pk):
+    crossref.fail_stalled()
     run = get_object_or_404(CrossrefRun, pk=pk)
     template = "matching/_run_progress.html" if request.headers.get("HX-Request") else "matching/run.html"
     response = render(request, template, {"run": run})
@@ -261,8 +262,14 @@ def crossref_run(request, pk):
     return response
 
 
-# People open the web export; export_undeclared's file is read by scripts and keeps its "employer_id".
-UNDECLARED_WEB_HEADERS = ["单位编号", *review.UNDECLARED_HEADERS[1:]]
+@require_POST
+@require_perm("matching.change_sourcerecord")
+def crossref_cancel(request, pk):
+    if crossref.cancel(get_object_or_404(CrossrefRun, pk=pk).pk, request.user):
+        messages.info(request, "已取消此次比对，未写入任何结果。")
+    else:
+        messages.error(request, "此次比对已结束，不能取消。")
+    return redirect("matching:run", pk=pk)
 
 
 def _undeclared_filter(request, queryset=None):
@@ -286,12 +293,6 @@ def undeclared(request):
         "matching/undeclared.html",
         {"filter": employer_filter, "page": page, "rows": rows, "query": _query(request), "suspected": suspected},
     )
-
-
-@require_perm("matching.view_sourcerecord", "employers.export_employer")
-def undeclared_export(request):
-    rows = review.undeclared_rows(_undeclared_filter(request).qs, _suspected_filter(request).qs)
-    return xlsx_response("有体检监测记录未申报单位.xlsx", [("未申报单位", UNDECLARED_WEB_HEADERS, rows)])
 
 
 @require_POST

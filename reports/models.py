@@ -1,11 +1,14 @@
 """Quarterly bulletins (通报) and the quarterly register submissions (季度名单报送)."""
 
 import datetime
+import urllib.parse
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from employers.models import Employer
+from hezuo_shenbao.lib.jobs import Job, JobQuerySet
 
 
 class Quarter:
@@ -74,23 +77,19 @@ NUMBER_PREFIX = "合卫职健发"
 NUMBER_PATTERN = r"^\S+〔(?P<year>\d{4})〕(?P<serial>[1-9]\d*)号$"
 
 
-class BulletinQuerySet(models.QuerySet):
+class BulletinQuerySet(JobQuerySet):
     def issued(self):
         return self.filter(state=Bulletin.State.ISSUED)
 
 
-class Bulletin(models.Model):
+class Bulletin(Job):
     """季度调度通报: one version of a quarter's bulletin, a draft the bureau edits and then issues (印发).
 
     A version's figures are computed once, when it is first built; its files are written from them, so
     what the bureau read in the draft is what it issues. Issuing fixes the 文号 and 成文日期 and freezes
     the version: neither its figures nor its files are built again."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "排队中"
-        RUNNING = "running", "生成中"
-        DONE = "done", "已生成"
-        FAILED = "failed", "失败"
+    WHAT = "通报"
 
     class State(models.TextChoices):
         DRAFT = "draft", "草稿"
@@ -99,8 +98,6 @@ class Bulletin(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
     version = models.PositiveSmallIntegerField("版本", default=1)
-    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
     message = models.CharField("说明", max_length=2000, blank=True)
     state = models.CharField("印发状态", max_length=8, choices=State.choices, default=State.DRAFT)
     recipients = models.CharField("主送", max_length=300, default=RECIPIENTS)
@@ -124,9 +121,6 @@ class Bulletin(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="生成人"
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    # Deliveries of the build task that have not finished (hezuo_shenbao/lib/deliveries.py).
-    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
     objects = BulletinQuerySet.as_manager()
 
@@ -192,14 +186,17 @@ def _submission_path(submission, filename):
     return f"submissions/{submission.year}Q{submission.quarter}/{filename}"
 
 
-class Submission(models.Model):
-    """季度名单报送: the confirmed register as it stood when the CDC submitted it, frozen as .xlsx."""
+class Submission(Job):
+    """季度名单报送: the confirmed register as it stood when the CDC submitted it, frozen as .xlsx in the
+    background (build_submission_task: 100,000 employers take the web worker's seconds otherwise)."""
+
+    WHAT = "报送名单"
 
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")
-    file = models.FileField("名单文件", upload_to=_submission_path)
-    employer_count = models.PositiveIntegerField("单位数")
-    declared_count = models.PositiveIntegerField("已申报数")
+    file = models.FileField("名单文件", upload_to=_submission_path, blank=True)
+    employer_count = models.PositiveIntegerField("单位数", default=0)
+    declared_count = models.PositiveIntegerField("已申报数", default=0)
     note = models.CharField("备注", max_length=300, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name="报送人"
@@ -218,10 +215,10 @@ def _dossier_path(dossier, filename):
     return f"dossiers/{dossier.created_at:%Y%m}/{dossier.pk}/{filename}"
 
 
-class Dossier(models.Model):
+class Dossier(Job):
     """抽查档案: one employer's Word dossier or a sample's zip, built in the background (build_dossier_task)."""
 
-    Status = Bulletin.Status
+    WHAT = "档案"
 
     employer = models.ForeignKey(
         Employer, models.CASCADE, null=True, blank=True, related_name="+", verbose_name="单位（单家档案）"
@@ -229,16 +226,11 @@ class Dossier(models.Model):
     count = models.PositiveSmallIntegerField("抽查数量", null=True, blank=True)
     seed = models.BigIntegerField("随机种子", null=True, blank=True)
     chosen = models.JSONField("抽中单位", default=list, blank=True)
-    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
-    message = models.CharField("说明", max_length=500, blank=True)
     file = models.FileField("文件", upload_to=_dossier_path, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="生成人"
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField("处理次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "抽查档案"
@@ -248,3 +240,40 @@ class Dossier(models.Model):
         if self.employer_id:
             return f"{self.employer}抽查档案"
         return f"省级抽查档案（{self.count} 家，种子 {self.seed}）"
+
+
+def _export_path(export, filename):
+    return f"exports/{export.created_at:%Y%m}/{export.pk}/{filename}"
+
+
+class Export(Job):
+    """One export of a list as its page filtered it (名单, 未申报单位, 现场记录, 申报质量), written to .xlsx by
+    build_export_task: a county's list takes seconds, which no role may hold a web worker for."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", "用人单位名单"
+        UNDECLARED = "undeclared", "有体检监测记录未申报单位"
+        VISITS = "visits", "现场记录"
+        QUALITY = "quality", "申报质量问题"
+
+    WHAT = "导出"
+
+    kind = models.CharField("内容", max_length=12, choices=Kind.choices)
+    # The list page's query string: its filters, applied again in the task, to what the user may see.
+    query = models.CharField("筛选条件", max_length=2000, blank=True)
+    file = models.FileField("文件", upload_to=_export_path, blank=True)
+    rows = models.PositiveIntegerField("行数", default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+", verbose_name="导出人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导出"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}（{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}）"
+
+    @property
+    def filters(self) -> str:
+        """The page's filters as the person typed them, for the list of exports."""
+        return urllib.parse.unquote_plus(self.query)

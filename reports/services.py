@@ -13,12 +13,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from openpyxl import Workbook
 
 from employers.models import Declaration, Employer
 from employers.services import EXPORT_HEADERS, export_rows
 from hezuo_shenbao.lib.history import change_log
-from hezuo_shenbao.lib.xlsx import write_sheet
+from hezuo_shenbao.lib.jobs import JobError, Progress, run_job
+from hezuo_shenbao.lib.xlsx import xlsx_bytes
 from inspections.models import Visit
 from inspections.services import employer_timeline
 from matching.models import SourceRecord
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_SAMPLE = 200
 
 
-class ReportError(Exception):
+class ReportError(JobError):
     """A bulletin, submission or dossier request that cannot be carried out; the message is for the user."""
 
 
@@ -52,14 +52,10 @@ def create_bulletin(quarter: Quarter, user=None) -> Bulletin:
     raise ReportError("同时生成的通报太多，请稍后重试。")
 
 
-def _progress(job, percent, message):
-    type(job).objects.filter(pk=job.pk).update(progress=percent, message=message)
-
-
 def build_bulletin(bulletin: Bulletin, *, pdf: bool = True) -> Bulletin:
     """Compute a new version's figures and draft its text (once), then write its files from them."""
     if not bulletin.figures:
-        _progress(bulletin, 10, "正在统计……")
+        bulletin.set_progress(10, "正在统计……")
         _compute(bulletin)
     return _render(bulletin, pdf=pdf)
 
@@ -90,14 +86,14 @@ def _render(bulletin: Bulletin, *, pdf: bool) -> Bulletin:
     period, stats = bulletin.period, bulletin.figures
     if not bulletin.is_issued:
         stats["followup"] = followup(bulletin)
-    _progress(bulletin, 40, "正在生成 Word 通报……")
+    bulletin.set_progress(40, "正在生成 Word 通报……")
     docx = documents.bulletin_docx(stats, frame(bulletin))
-    _progress(bulletin, 60, "正在生成 Excel 附表……")
+    bulletin.set_progress(60, "正在生成 Excel 附表……")
     xlsx = documents.bulletin_xlsx(stats)
     annex = documents.annex_xlsx(stats, bulletin.lists)
     pdf_bytes, pdf_note = None, "（未安装 LibreOffice，未生成 PDF）" if pdf else ""
     if pdf and documents.soffice():
-        _progress(bulletin, 80, "正在转换 PDF……")
+        bulletin.set_progress(80, "正在转换 PDF……")
         # The Word and Excel files are what officials forward: a failed conversion only loses the PDF.
         try:
             pdf_bytes = documents.to_pdf(docx)
@@ -114,12 +110,11 @@ def _render(bulletin: Bulletin, *, pdf: bool) -> Bulletin:
             field.delete(save=False)  # a draft's files are replaced by the edited ones
         if content:
             field.save(name, ContentFile(content), save=False)
-    bulletin.status = Bulletin.Status.DONE
-    bulletin.progress = 100
-    bulletin.message = ("已印发" if bulletin.is_issued else "已生成") + ("" if pdf_bytes else pdf_note)
-    bulletin.message += _against_text(stats.get("against_issued"))
-    bulletin.finished_at = timezone.now()
-    bulletin.save()
+    message = ("已印发" if bulletin.is_issued else "已生成") + ("" if pdf_bytes else pdf_note)
+    message += _against_text(stats.get("against_issued"))
+    bulletin.finish(
+        message, figures=stats, docx=bulletin.docx, xlsx=bulletin.xlsx, annex=bulletin.annex, pdf=bulletin.pdf
+    )
     return bulletin
 
 
@@ -194,6 +189,7 @@ def save_draft(bulletin_id: int, *, recipients: str, copies: str, problems: list
             raise ReportError(f"{bulletin}{'已印发' if bulletin.is_issued else '尚未生成完成'}，不能修改。")
         bulletin.recipients, bulletin.copies, bulletin.next_steps = recipients, copies, next_steps
         bulletin.status, bulletin.progress, bulletin.message = Bulletin.Status.PENDING, 0, "正在按修改重新生成文件……"
+        bulletin.heartbeat = timezone.now()  # queued anew: not a stalled build
         bulletin.save()
         _replace_problems(bulletin, problems)
     return bulletin
@@ -229,6 +225,7 @@ def issue_bulletin(bulletin_id: int, *, number: str, issued_on: datetime.date, u
         bulletin.state, bulletin.number, bulletin.issued_on = Bulletin.State.ISSUED, number, issued_on
         bulletin.issued_by, bulletin.issued_at = user, timezone.now()
         bulletin.status, bulletin.progress, bulletin.message = Bulletin.Status.PENDING, 0, "正在生成印发文件……"
+        bulletin.heartbeat = timezone.now()  # queued anew: not a stalled build
         bulletin.save()
     return bulletin
 
@@ -247,39 +244,8 @@ def resolve_problem(problem_id: int, *, resolved_on: datetime.date, resolution: 
     return problem
 
 
-def run_job(model, pk: int, build):
-    """A task body for a Bulletin or a Dossier: build once (a finished one is left alone); a failure is
-    recorded on the row in Chinese, not raised."""
-    claimed = model.objects.filter(pk=pk).exclude(status=model.Status.DONE)
-    if not claimed.update(status=model.Status.RUNNING, progress=0, message="开始生成"):
-        return model.objects.filter(pk=pk).first()
-    job = model.objects.get(pk=pk)
-    try:
-        return build(job)
-    except Exception as exc:  # noqa: BLE001 - any failure is shown on the list page, in Chinese
-        log.exception("%s %s failed", model.__name__, pk)
-        model.objects.filter(pk=pk).update(
-            status=model.Status.FAILED, message=f"生成失败：{_reason(exc)}。请联系管理员后重新生成。"
-        )
-        return model.objects.get(pk=pk)
-
-
 def run_bulletin(bulletin_id: int, *, pdf: bool = True) -> Bulletin | None:
     return run_job(Bulletin, bulletin_id, lambda bulletin: build_bulletin(bulletin, pdf=pdf))
-
-
-def give_up(job, deaths):
-    """The build task's worker died `deaths` times in a row (hezuo_shenbao/lib/deliveries.py)."""
-    type(job).objects.filter(pk=job.pk).exclude(status=job.Status.DONE).update(
-        status=job.Status.FAILED,
-        message=f"生成多次中断（处理进程异常退出 {deaths} 次）。请联系管理员后重新生成。",
-    )
-
-
-def _reason(exc):
-    if isinstance(exc, OSError):
-        return "写入文件出错（磁盘空间或权限）"
-    return f"程序错误（{exc.__class__.__name__}）"
 
 
 def last_quarter(today=None) -> Quarter:
@@ -324,29 +290,36 @@ def campaign_course(until: Quarter, current: dict) -> list[dict]:
     return course
 
 
-@transaction.atomic
-def submit_register(quarter: Quarter, user, note: str = "") -> Submission:
-    """季度名单报送: freeze the confirmed register as it stands now into an .xlsx, with who and when."""
-    included = Employer.objects.included()
-    count = included.count()
-    if not count:
+def request_submission(quarter: Quarter, user, note: str = "") -> Submission:
+    """季度名单报送, queued: build_submission_task freezes the register as it stands when it runs."""
+    if not Employer.objects.included().exists():
         raise ReportError("名单中还没有已纳入的用人单位，无法报送。")
-    workbook = Workbook(write_only=True)
-    write_sheet(workbook, f"{quarter.label}名单", EXPORT_HEADERS, export_rows(included.order_by("township", "name")))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    submission = Submission(
-        year=quarter.year,
-        quarter=quarter.quarter,
-        employer_count=count,
-        declared_count=included.declared().count(),
-        note=note.strip(),
-        submitted_by=user,
-    )
+    return Submission.objects.create(year=quarter.year, quarter=quarter.quarter, note=note.strip(), submitted_by=user)
+
+
+def build_submission(submission: Submission) -> Submission:
+    """Freeze the confirmed register into an .xlsx; the count is of the rows written."""
+    quarter = Quarter(submission.year, submission.quarter)
+    included = Employer.objects.included()
+    declared = included.declared().count()
+    written = Progress(submission, included.count())
+    rows = written.of(export_rows(included.order_by("township", "name")))
+    content = xlsx_bytes([(f"{quarter.label}名单", EXPORT_HEADERS, rows)])
+    if not written.count:
+        raise ReportError("名单中还没有已纳入的用人单位，无法报送。")
     stamp = timezone.localtime().strftime("%Y%m%d%H%M%S")
-    submission.file.save(f"{quarter}确认名单_{stamp}.xlsx", ContentFile(buffer.getvalue()), save=False)
-    submission.save()
+    submission.file.save(f"{quarter}确认名单_{stamp}.xlsx", ContentFile(content), save=False)
+    submission.finish("已报送", file=submission.file, employer_count=written.count, declared_count=declared)
     return submission
+
+
+def run_submission(submission_id: int) -> Submission | None:
+    return run_job(Submission, submission_id, build_submission)
+
+
+def submit_register(quarter: Quarter, user, note: str = "") -> Submission:
+    """季度名单报送 here and now (the demo, commands): queued and built in this process."""
+    return run_submission(request_submission(quarter, user, note).pk)
 
 
 def _date(value):
@@ -480,14 +453,13 @@ def _check_register_holds(count: int, size: int | None = None) -> None:
 
 def build_dossier(job: Dossier) -> Dossier:
     if job.employer_id:
-        _progress(job, 30, "正在生成档案……")
+        job.set_progress(30, "正在生成档案……")
         content, name = dossier(job.employer), f"抽查档案_{job.employer_id}_{_safe_name(job.employer.name)}.docx"
     else:
         job.chosen = draw_dossier_sample(job.count, job.seed)
         content, name = _sample_zip(job), f"省级抽查档案_{job.count}家_种子{job.seed}.zip"
     job.file.save(name, ContentFile(content), save=False)
-    job.status, job.progress, job.message, job.finished_at = job.Status.DONE, 100, "已生成", timezone.now()
-    job.save()
+    job.finish(file=job.file, chosen=job.chosen)
     return job
 
 
@@ -502,7 +474,7 @@ def _sample_zip(job: Dossier) -> bytes:
             employer = employers[pk]
             archive.writestr(f"{n:03d}_{pk}_{_safe_name(employer.name)}.docx", dossier(employer))
             writer.writerow([n, pk, employer.name, employer.township.name if employer.township else ""])
-            _progress(job, 5 + 90 * n // len(job.chosen), f"已生成 {n}/{len(job.chosen)} 份档案……")
+            job.set_progress(5 + 90 * n // len(job.chosen), f"已生成 {n}/{len(job.chosen)} 份档案……")
         # With a BOM so Excel and WPS read the Chinese names.
         archive.writestr("抽查名单.csv", "\ufeff" + listing.getvalue())
     return buffer.getvalue()

@@ -1,16 +1,16 @@
 from celery import shared_task
 
-from hezuo_shenbao.lib.deliveries import capped
+from hezuo_shenbao.lib.jobs import deliver
+from matching import crossref
+from matching import services as imports
 
-from . import services
-from .models import Bulletin, Dossier
+from . import exports, services
+from .models import Bulletin, Dossier, Export, Submission
 
 
 @shared_task
 def build_bulletin_task(bulletin_id: int) -> str:
-    with capped(Bulletin.objects.filter(pk=bulletin_id), services.give_up) as go:
-        bulletin = services.run_bulletin(bulletin_id) if go else Bulletin.objects.filter(pk=bulletin_id).first()
-    return bulletin.status if bulletin else "missing"
+    return deliver(Bulletin, bulletin_id, services.run_bulletin)
 
 
 @shared_task
@@ -23,6 +23,31 @@ def build_quarter_end_bulletin_task() -> int:
 
 @shared_task
 def build_dossier_task(dossier_id: int) -> str:
-    with capped(Dossier.objects.filter(pk=dossier_id), services.give_up) as go:
-        dossier = services.run_dossier(dossier_id) if go else Dossier.objects.filter(pk=dossier_id).first()
-    return dossier.status if dossier else "missing"
+    return deliver(Dossier, dossier_id, services.run_dossier)
+
+
+@shared_task
+def build_submission_task(submission_id: int) -> str:
+    return deliver(Submission, submission_id, services.run_submission)
+
+
+@shared_task
+def build_export_task(export_id: int) -> str:
+    return deliver(Export, export_id, exports.run_export)
+
+
+# Every kind of background work whose worker can die, and how its stalled rows are marked failed.
+STALLED = {
+    "imports": imports.fail_stalled,
+    "crossref": crossref.fail_stalled,
+    "bulletins": Bulletin.fail_stalled,
+    "dossiers": Dossier.fail_stalled,
+    "submissions": Submission.fail_stalled,
+    "exports": Export.fail_stalled,
+}
+
+
+@shared_task
+def fail_stalled_task() -> int:
+    """Celery beat, every 2 minutes: mark failed the work of every kind whose worker died."""
+    return sum(fail() for fail in STALLED.values())

@@ -19,4 +19,9 @@ urlpatterns = [
     path("dossiers/", views.dossier_sample, name="dossier_sample"),
     path("dossiers/<int:pk>/", views.dossier, name="dossier"),
     path("dossiers/files/<int:pk>/", views.dossier_download, name="dossier_download"),
+    path("exports/", views.export_list, name="exports"),
+    path("exports/new/", views.export_create, name="export_create"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+    path("jobs/<str:kind>/<int:pk>/retry/", views.job_retry, name="job_retry"),
+    path("jobs/<str:kind>/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
 ]

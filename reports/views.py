@@ -1,7 +1,8 @@
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -9,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
+from hezuo_shenbao.lib.jobs import Job
 
-from . import services
+from . import exports, services
 from .forms import BulletinForm, DraftForm, IssueForm, QuarterField, ResolveForm, SampleForm, SubmissionForm
-from .models import CAMPAIGN_START, NUMBER_PREFIX, Bulletin, Dossier, Problem, Quarter, Submission
+from .models import CAMPAIGN_START, NUMBER_PREFIX, Bulletin, Dossier, Export, Problem, Quarter, Submission
 from .stats import quarter_figures
-from .tasks import build_bulletin_task, build_dossier_task
+from .tasks import build_bulletin_task, build_dossier_task, build_export_task, build_submission_task
 
 BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf", "annex": "annex"}
 
@@ -60,9 +62,10 @@ def dashboard(request):
 
 @require_perm("reports.view_bulletin")
 def bulletin_list(request):
+    Bulletin.fail_stalled()
     bulletins = Bulletin.objects.select_related("created_by").defer("figures", "lists")[:200]
     form = BulletinForm(initial={"quarter": str(services.last_quarter())})
-    running = any(b.status in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING) for b in bulletins)
+    running = any(b.is_busy for b in bulletins)
     return render(request, "reports/bulletins.html", {"bulletins": bulletins, "form": form, "running": running})
 
 
@@ -163,6 +166,7 @@ def problem_resolve(request, pk):
 
 @require_perm("reports.view_bulletin")
 def bulletin_progress(request, pk):
+    Bulletin.fail_stalled()
     bulletin = get_object_or_404(Bulletin, pk=pk)
     response = render(request, "reports/_bulletin_progress.html", {"b": bulletin})
     if bulletin.status not in (Bulletin.Status.PENDING, Bulletin.Status.RUNNING):
@@ -183,9 +187,11 @@ def bulletin_download(request, pk, kind):
 
 @require_perm("reports.view_submission")
 def submission_list(request):
+    Submission.fail_stalled()
     form = SubmissionForm(initial={"quarter": str(services.last_quarter())})
     submissions = Submission.objects.select_related("submitted_by")[:200]
-    return render(request, "reports/submissions.html", {"submissions": submissions, "form": form})
+    running = any(s.is_busy for s in submissions)
+    return render(request, "reports/submissions.html", {"submissions": submissions, "form": form, "running": running})
 
 
 @require_POST
@@ -197,17 +203,18 @@ def submission_create(request):
             messages.error(request, "；".join(errors))
         return redirect("reports:submissions")
     try:
-        submission = services.submit_register(form.cleaned_data["quarter"], request.user, form.cleaned_data["note"])
+        submission = services.request_submission(form.cleaned_data["quarter"], request.user, form.cleaned_data["note"])
     except services.ReportError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"已报送{submission}：{submission.employer_count}家单位。")
+        build_submission_task.delay(submission.pk)
+        messages.success(request, f"正在后台冻结{submission}的名单文件，完成后在下表下载。")
     return redirect("reports:submissions")
 
 
 @require_perm("reports.view_submission")
 def submission_download(request, pk):
-    submission = get_object_or_404(Submission, pk=pk)
+    submission = get_object_or_404(Submission, pk=pk, status=Submission.Status.DONE)
     return FileResponse(
         submission.file.open("rb"), as_attachment=True, filename=submission.file.name.rsplit("/", 1)[-1]
     )
@@ -238,8 +245,9 @@ def dossier_sample(request):
             build_dossier_task.delay(job.pk)
             messages.success(request, "正在后台抽取并生成档案，完成后在下表下载。")
             return redirect("reports:dossier_sample")
+    Dossier.fail_stalled()
     jobs = Dossier.objects.select_related("employer", "created_by")[:50]
-    running = any(j.status in (Dossier.Status.PENDING, Dossier.Status.RUNNING) for j in jobs)
+    running = any(j.is_busy for j in jobs)
     return render(request, "reports/dossier_sample.html", {"form": form, "jobs": jobs, "running": running})
 
 
@@ -247,3 +255,85 @@ def dossier_sample(request):
 def dossier_download(request, pk):
     job = get_object_or_404(Dossier, pk=pk, status=Dossier.Status.DONE)
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])
+
+
+@require_POST
+@login_required
+def export_create(request):
+    """Queue the export of a list page as it is filtered (its query string); 我的导出 shows its progress."""
+    kind = request.POST.get("kind", "")
+    if not exports.may_export(request.user, kind):
+        raise PermissionDenied
+    export = exports.request_export(request.user, kind, request.POST.get("query", ""))
+    build_export_task.delay(export.pk)
+    messages.success(request, f"正在后台导出“{export.get_kind_display()}”，完成后在下表下载。")
+    return redirect("reports:exports")
+
+
+@login_required
+def export_list(request):
+    """我的导出: the user's own exports (each holds what that user may see)."""
+    Export.fail_stalled()
+    jobs = Export.objects.filter(created_by=request.user)[:50]
+    return render(request, "reports/exports.html", {"jobs": jobs, "running": any(j.is_busy for j in jobs)})
+
+
+def _own_export(request, pk, **lookups):
+    """One of the user's own exports: it holds what they may see, which another's may not."""
+    export = get_object_or_404(Export, pk=pk, **lookups)
+    if export.created_by_id != request.user.pk or not exports.may_export(request.user, export.kind):
+        raise PermissionDenied
+    return export
+
+
+@login_required
+def export_download(request, pk):
+    export = _own_export(request, pk, status=Export.Status.DONE)
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1])
+
+
+# The background jobs a page may retry or cancel: kind in the address → (model, its task, who may, its page).
+JOBS = {
+    "bulletin": (Bulletin, build_bulletin_task, "reports.add_bulletin", "reports:bulletins"),
+    "dossier": (Dossier, build_dossier_task, "reports.build_dossier", "reports:dossier_sample"),
+    "submission": (Submission, build_submission_task, "reports.add_submission", "reports:submissions"),
+    "export": (Export, build_export_task, None, "reports:exports"),
+}
+
+
+def _job(request, kind, pk):
+    if kind not in JOBS:
+        raise Http404
+    model, task, permission, page = JOBS[kind]
+    if kind == "export":
+        job = _own_export(request, pk)
+    elif request.user.has_perm(permission):
+        job = get_object_or_404(model, pk=pk)
+    else:
+        raise PermissionDenied
+    return job, task, page
+
+
+@require_POST
+@login_required
+def job_retry(request, kind, pk):
+    """Build a failed job again from the start (its worker died, or it failed and the cause is fixed)."""
+    job, task, page = _job(request, kind, pk)
+    if type(job).retry(job.pk):
+        task.delay(job.pk)
+        messages.info(request, f"已重新开始生成“{job}”。")
+    else:
+        messages.error(request, "只有失败的任务可以重试。")
+    return redirect(page)
+
+
+@require_POST
+@login_required
+def job_cancel(request, kind, pk):
+    """Drop a queued, running or failed job; a running build stops at its next step and writes nothing."""
+    job, _, page = _job(request, kind, pk)
+    if type(job).objects.filter(pk=job.pk).exclude(status=Job.Status.DONE).delete()[0]:
+        messages.info(request, f"已取消“{job}”。")
+    else:
+        messages.error(request, "已生成的文件不能取消。")
+    return redirect(page)

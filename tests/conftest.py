@@ -1,10 +1,12 @@
 import os
 import uuid
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.urls import reverse
 
 from employers.models import Township
 from employers.services import load_reference
@@ -109,6 +111,25 @@ def eager_tasks():
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def exported(eager_tasks):
+    """exported(client, kind, {filters}): a list exported as its page's button does, queued, built by the
+    task and downloaded from 我的导出; the download."""
+    from reports.models import Export
+
+    def export(client, kind, filters=None):
+        query = urlencode(filters or {}, doseq=True)
+        response = client.post(reverse("reports:export_create"), {"kind": kind, "query": query})
+        assert response.status_code == 302, response.status_code
+        job = Export.objects.filter(kind=kind).latest("pk")
+        assert job.status == Export.Status.DONE, job.message
+        download = client.get(reverse("reports:export_download", args=[job.pk]))
+        assert download.status_code == 200
+        return download
+
+    return export
 
 
 @pytest.fixture(scope="session")

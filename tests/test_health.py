@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from hezuo_shenbao.celery import app
+from hezuo_shenbao.views import TASK_KINDS
 from tests.builders import make_employer
 
 
@@ -32,7 +33,7 @@ def test_it_is_healthy_without_a_broker(client, db, settings):
     assert response.json() == {
         "status": "ok",
         "database": "ok",
-        "imports": "ok",
+        **dict.fromkeys(TASK_KINDS, "ok"),
         "redis": "skipped",
         "worker": "skipped",
     }
@@ -66,7 +67,7 @@ def test_it_reports_a_missing_worker(client, db, settings):
     assert response.json() == {
         "status": "error",
         "database": "ok",
-        "imports": "ok",
+        **dict.fromkeys(TASK_KINDS, "ok"),
         "redis": "ok",
         "worker": "error: NoWorker",
     }

@@ -17,7 +17,7 @@ from hezuo_shenbao.lib.clean import INT_MAX, TEXT_MAX_LENGTH, CleanInputMixin, c
 from hezuo_shenbao.lib.xlsx import safe_cell
 from inspections.models import Visit
 from outreach.models import Training
-from reports.models import Dossier
+from reports.models import Dossier, Submission
 from tests.builders import admin_change_data, make_employer, make_visit, township
 
 APPS = ("employers", "matching", "outreach", "inspections", "reports")
@@ -35,7 +35,7 @@ def test_clean_text_keeps_tabs_and_line_breaks_only():
     assert clean_text(12) == 12
 
 
-def test_an_employer_name_with_a_control_character_exports_and_submits(cast, as_user):
+def test_an_employer_name_with_a_control_character_exports_and_submits(cast, as_user, exported):
     client = as_user(cast.cdc)
     data = {
         "name": "控制\x01字符公司",
@@ -54,14 +54,14 @@ def test_an_employer_name_with_a_control_character_exports_and_submits(cast, as_
     assert employer.registered_address == "合水县西华池镇"
     Employer.objects.filter(pk=employer.pk).update(register_status="已纳入")
 
-    export = client.get(reverse("employers:export"))
-    assert export.status_code == 200
+    export = exported(client, "register")
     names = [row[1].value for row in load_workbook(io.BytesIO(export.getvalue())).active.iter_rows(min_row=2)]
     assert "控制字符公司" in names
 
     response = client.post(reverse("reports:submission_create"), {"quarter": "2025Q1"}, follow=True)
     assert response.status_code == 200
-    assert "已报送" in response.content.decode()
+    submission = Submission.objects.get()
+    assert submission.status == Submission.Status.DONE and submission.employer_count == 1
 
 
 def _dossier_text(client, employer):
@@ -108,14 +108,14 @@ def test_a_visit_text_with_control_characters_gives_its_word_record(cast, as_use
     assert "发现的问题：未申报" in _docx_text(record.getvalue())
 
 
-def test_stored_control_characters_cannot_break_the_writers(cast, as_user, eager_tasks):
+def test_stored_control_characters_cannot_break_the_writers(cast, as_user, exported):
     """Rows written before the sanitiser (or by a bulk load) still export: the writers drop them."""
     employer = make_employer(name="旧数据\x01公司")
     Employer.objects.filter(pk=employer.pk).update(name="旧数据\x01公司")
     visit = make_visit(employer, cast.cdc, problems="旧\x08记录")
     assert safe_cell("旧\x01") == "旧"
     client = as_user(cast.cdc)
-    assert client.get(reverse("employers:export")).status_code == 200
+    assert exported(client, "register").status_code == 200
     assert "旧记录" in _docx_text(client.get(reverse("inspections:visit_docx", args=[visit.pk])).getvalue())
     assert "旧数据公司" in _docx_text(client.get(reverse("inspections:notice_docx", args=[employer.pk])).getvalue())
     assert "旧数据公司" in _dossier_text(as_user(cast.bureau), employer)

@@ -100,16 +100,24 @@ def write_workbook(path, sheets):
     return count
 
 
+def _saved(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_bytes(sheets) -> bytes:
+    """The same workbook as bytes, for a file a task stores (exports, submissions)."""
+    return _saved(_workbook(sheets)[0])
+
+
 def xlsx_response(filename, sheets):
     return workbook_response(filename, _workbook(sheets)[0])
 
 
 def workbook_response(filename, workbook):
     """A workbook built by the caller (e.g. with drop-down lists), as a download."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+    return FileResponse(io.BytesIO(_saved(workbook)), as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
 class _Echo:

@@ -1,4 +1,4 @@
-from tests.access_rules import BUREAU_AND_CDC, CDC_ONLY, EVERYONE, Rule
+from tests.access_rules import CDC_ONLY, EVERYONE, Rule
 from tests.builders import make_employer
 
 
@@ -8,7 +8,6 @@ def employer(cast):
 
 ACCESS = {
     "employers:list": Rule(EVERYONE),
-    "employers:export": Rule(BUREAU_AND_CDC),
     "employers:create": Rule(CDC_ONLY),
     "employers:detail": Rule(EVERYONE, employer),
     "employers:edit": Rule(CDC_ONLY, employer),

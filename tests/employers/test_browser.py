@@ -20,8 +20,10 @@ def test_staff_finds_an_employer_opens_it_and_exports_the_list(cast, browser_log
     assert "老城镇" in page.inner_text("main")
 
     page.go_back()
+    page.click("#export-link")  # queued as a job; 我的导出 shows it with its download when done
+    page.wait_for_selector("h1:has-text('我的导出')")
     with page.expect_download() as download_info:
-        page.click("#export-link")
+        page.click("#export-jobs >> text=下载")
     path = tmp_path / "export.xlsx"
     download_info.value.save_as(path)
     rows = list(load_workbook(path).active.values)

@@ -65,7 +65,6 @@ ACCESS = {
     "inspections:work_list": Rule(FIELD),
     "inspections:route_sheet": Rule(FIELD),
     "inspections:visit_list": Rule(EVERYONE),
-    "inspections:visit_export": Rule(EVERYONE),
     "inspections:visit_create": Rule(FIELD),
     "inspections:visit_detail": Rule(EVERYONE, visit),
     "inspections:visit_confirm": Rule(CDC_ONLY, visit, method="post"),
@@ -78,7 +77,6 @@ ACCESS = {
     # Everyone with field-work access; an inspector's lists hold only the assigned employers.
     "inspections:supervision": Rule(EVERYONE),
     "inspections:quality": Rule(EVERYONE),
-    "inspections:quality_export": Rule(EVERYONE),
     "inspections:enforcement_list": Rule(EVERYONE),
     "inspections:enforcement_create": Rule(FIELD),
     "inspections:enforcement_detail": Rule(EVERYONE, enforcement),

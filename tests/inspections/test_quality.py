@@ -232,10 +232,10 @@ def test_a_bad_date_is_refused_with_a_message(as_user, cast):
     assert "日期" in response.content.decode() and response.context["form"].errors
 
 
-def test_it_exports_the_flagged_employers_as_xlsx(as_user, cast, tmp_path):
+def test_it_exports_the_flagged_employers_as_xlsx(as_user, cast, tmp_path, exported):
     bad = make_employer(name="=HYPERLINK(1)")
     make_declaration(bad, declared_on=D(2025, 3, 1), workers=1, exposed_workers=2)
-    response = as_user(cast.cdc).get(reverse("inspections:quality_export"), {"as_of": "2025-06-30"})
+    response = exported(as_user(cast.cdc), "quality", {"as_of": "2025-06-30"})
     path = tmp_path / "q.xlsx"
     path.write_bytes(response.getvalue())
     rows = list(load_workbook(path).active.values)

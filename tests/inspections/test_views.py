@@ -251,7 +251,7 @@ def test_the_employer_page_shows_field_work_to_those_who_may_see_it(cast, as_use
     assert "工作时间线" in inspector_page and "登记现场指导" in inspector_page
 
 
-def test_field_records_filter_by_township_type_date_and_inspector_and_export(cast, as_user):
+def test_field_records_filter_by_township_type_date_and_inspector_and_export(cast, as_user, exported):
     here = make_employer(name="合水县甲公司")
     there = make_employer(name="合水县乙公司", township=township("老城镇"))
     make_visit(here, cast.inspector, date=D(2025, 5, 1), visit_type="入户指导")
@@ -270,7 +270,7 @@ def test_field_records_filter_by_township_type_date_and_inspector_and_export(cas
     assert shown(inspector=cast.inspector2.pk) == {there.name}
     assert "赵刚" in client.get(url).content.decode()  # the inspector picker names people
 
-    export = client.get(reverse("inspections:visit_export"), {"inspector": cast.inspector.pk})
+    export = exported(client, "visits", {"inspector": cast.inspector.pk})
     sheet = openpyxl.load_workbook(io.BytesIO(export.getvalue())).active
     rows = list(sheet.values)
     assert rows[0][:3] == ("检查日期", "单位编号", "单位名称")

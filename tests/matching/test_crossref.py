@@ -339,7 +339,7 @@ def test_a_declaration_of_an_unknown_employer_creates_it_declared_with_one_histo
     assert employer.declaration_type == "变更申报"
 
 
-def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_path):
+def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_path, exported):
     declared = make_employer(name="合水县已申报建材有限公司", code=valid_code(21))
     silent = make_employer(name="合水县未申报砖瓦有限公司", code=valid_code(22))
     write_rows = [["合水县已申报建材有限公司", valid_code(21), "年度更新", "2025-04-01"]]
@@ -358,7 +358,7 @@ def test_declarations_set_the_status_and_the_undeclared_list(cast, as_user, tmp_
     client = as_user(cast.bureau)
     page = client.get(reverse("matching:undeclared")).content.decode()
     assert "合水县未申报砖瓦有限公司" in page and "合水县已申报建材有限公司" not in page
-    export = client.get(reverse("matching:undeclared_export"))
+    export = exported(client, "undeclared")
     sheet = openpyxl.load_workbook(io.BytesIO(export.getvalue())).active
     assert sheet["A1"].value == "单位编号"
     row = [c.value for c in sheet[2]]

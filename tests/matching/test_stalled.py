@@ -11,8 +11,9 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from matching import services, tasks
+from matching import services
 from matching.models import ImportBatch, SourceRecord
+from reports.tasks import fail_stalled_task
 
 from .files import write
 
@@ -66,9 +67,9 @@ def test_an_import_with_a_recent_heartbeat_is_left_running(staff, confirmed):
 
 
 def test_beat_marks_dead_imports_failed(confirmed):
-    assert settings.CELERY_BEAT_SCHEDULE["stalled-imports"]["task"] == "matching.tasks.fail_stalled_imports_task"
+    assert settings.CELERY_BEAT_SCHEDULE["stalled-tasks"]["task"] == "reports.tasks.fail_stalled_task"
     stopped(confirmed, settings.TASK_STALE_MINUTES + 1)
-    assert tasks.fail_stalled_imports_task() == 1
+    assert fail_stalled_task() == 1
     confirmed.refresh_from_db()
     assert confirmed.status == ImportBatch.Status.FAILED and confirmed.can_retry
 

@@ -45,7 +45,7 @@ def _export(tmp_path):
     return list(csv.DictReader(out.open(encoding="utf-8-sig")))
 
 
-def test_a_near_miss_waits_apart_from_the_list_its_figure_and_its_export(cast, as_user, tmp_path):
+def test_a_near_miss_waits_apart_from_the_list_its_figure_and_its_export(cast, as_user, tmp_path, exported):
     declared, twin = _pair()
     other = _with_exam(make_employer(name="合水县兴盛砖瓦有限公司", code=valid_code(42)))
     call_command("crossref", stdout=io.StringIO())
@@ -62,7 +62,7 @@ def test_a_near_miss_waits_apart_from_the_list_its_figure_and_its_export(cast, a
     lines = _export(tmp_path)
     assert [line["employer_id"] for line in lines] == [str(other.pk), str(twin.pk)]
     assert [line["疑似已申报单位编号"] for line in lines] == ["", str(declared.pk)]
-    sheet = openpyxl.load_workbook(io.BytesIO(as_user(cast.cdc).get(reverse("matching:undeclared_export")).getvalue()))
+    sheet = openpyxl.load_workbook(io.BytesIO(exported(as_user(cast.cdc), "undeclared").getvalue()))
     assert [row[-1] for row in sheet.active.iter_rows(min_row=2, values_only=True)] == [None, declared.pk]
 
 
