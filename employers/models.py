@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
-from django.db.models import BooleanField, Case, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import BooleanField, Case, Exists, Max, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -195,6 +195,19 @@ class EmployerQuerySet(models.QuerySet):
         operating = OperatingChange.objects.filter(employer=OuterRef("pk"), effective_on__lte=on).order_by(
             "-effective_on", "-precedence"
         )
+        # A stop runs from its first day: a later visit or list that finds the unit still stopped does
+        # not restart the six months (rules.counts_q).
+        resumed = OperatingChange.objects.filter(
+            employer=OuterRef("employer"), effective_on__gt=OuterRef("effective_on"), effective_on__lte=on
+        ).exclude(status=OperatingStatus.SUSPENDED)
+        stop_began = (
+            OperatingChange.objects.filter(
+                employer=OuterRef("pk"), status=OperatingStatus.SUSPENDED, effective_on__lte=on
+            )
+            .exclude(Exists(resumed))
+            .order_by("effective_on")
+            .values("effective_on")[:1]
+        )
         filings = Declaration.objects.counting().filter(employer=OuterRef("pk"), declared_on__lte=on)
         standing = self.filter(listed_on__lte=on).annotate(
             register_then=Coalesce(
@@ -202,7 +215,7 @@ class EmployerQuerySet(models.QuerySet):
                 Value(RegisterStatus.PENDING),
             ),
             operating_then=Coalesce(Subquery(operating.values("status")[:1]), Value(OperatingStatus.ACTIVE)),
-            operating_since_then=Subquery(operating.values("effective_on")[:1]),
+            operating_since_then=Subquery(stop_began),
             first_filed=Subquery(filings.order_by("declared_on").values("declared_on")[:1]),
             last_filed=Subquery(filings.order_by("-declared_on").values("declared_on")[:1]),
         )
@@ -494,13 +507,16 @@ class Employer(models.Model):
 
     def apply_operating_changes(self, today=None) -> list[str]:
         """Set the stored 经营状态 to the dated change in effect today; returns the fields that moved."""
-        latest = (
-            self.operating_changes.filter(effective_on__lte=today or timezone.localdate())
-            .order_by("-effective_on", "-precedence")
-            .first()
+        changes = self.operating_changes.filter(effective_on__lte=today or timezone.localdate()).order_by(
+            "-effective_on", "-precedence"
         )
-        status = latest.status if latest else OperatingStatus.ACTIVE
-        since = latest.effective_on if latest and status == OperatingStatus.SUSPENDED else None
+        status, since = OperatingStatus.ACTIVE, None
+        for number, change in enumerate(changes.values_list("status", "effective_on")):
+            if number == 0:
+                status = change[0]
+            if status != OperatingStatus.SUSPENDED or change[0] != OperatingStatus.SUSPENDED:
+                break
+            since = change[1]  # a stop runs from the first day of an unbroken run of stops
         changed = [f for f, v in (("operating_status", status), ("suspended_since", since)) if getattr(self, f) != v]
         self.operating_status, self.suspended_since = status, since
         return changed

@@ -112,6 +112,9 @@ def label(kind, key):
     return TEMPLATES[kind][1].get(key, readers.HEADER_LABELS.get(key, key))
 
 
+MESSAGE_CHARS = ImportIssue._meta.get_field("message").max_length
+
+
 @dataclass
 class Outcome:
     """What a pass over a file found: the records it would write and every problem."""
@@ -123,6 +126,9 @@ class Outcome:
     totals: list = field(default_factory=list)  # row numbers of totals rows, skipped
 
     def problem(self, row, column, level, message, values=None):
+        if len(message) > MESSAGE_CHARS:  # a huge cell quoted: keep the start and what is wrong with it
+            half = MESSAGE_CHARS // 2 - 1
+            message = f"{message[:half]}……{message[-half:]}"
         self.issues.append(
             ImportIssue(row_number=row, column=column, level=level, message=message, values=values or {})
         )

@@ -60,7 +60,7 @@ from outreach import services as outreach
 from outreach.models import EventKind, TrainingTopic
 
 from . import services as reports
-from .models import Quarter
+from .models import NUMBER_PREFIX, Quarter
 
 START = datetime.date(2024, 1, 1)
 # The plan is drawn up to here; only what lies before the present is carried out.
@@ -360,6 +360,7 @@ class Campaign:
         self.duplicates = []  # (unit number, employer id): a unit's second employer, to be merged
         self.timings = defaultdict(float)
         self.counts = defaultdict(int)
+        self.numbers = defaultdict(int)  # 文号 serials the bureau has used, by year
         self._plan()
 
     def at(self, day, hour, label, action, *args):
@@ -529,7 +530,7 @@ class Campaign:
                 supervision.refresh()
                 self.timings["分级分类"] += time.perf_counter() - started
                 # A draft of the quarter under way, generated now, as an officer would before issuing.
-                self.bulletin(Quarter.containing(timezone.localdate(until)))
+                self.bulletin(Quarter.containing(timezone.localdate(until)), issue=False)
         return len(steps)
 
     def summary(self):
@@ -1046,10 +1047,18 @@ class Campaign:
     def submit(self, quarter):
         reports.submit_register(quarter, self.users["cdc"], note=f"{quarter.label}确认名单")
 
-    def bulletin(self, quarter):
+    def bulletin(self, quarter, issue=True):
+        """The quarter's bulletin, drafted by the CDC and issued by the bureau the same day as drafted (the
+        demo's bureau edits nothing); the files are written again with the 文号, as on the page."""
         bulletin = reports.create_bulletin(quarter, self.users["cdc"])
         reports.run_bulletin(bulletin.pk, pdf=False)
         self.counts["bulletins"] += 1
+        if issue:
+            today = timezone.localdate()
+            self.numbers[today.year] += 1
+            number = f"{NUMBER_PREFIX}〔{today.year}〕{self.numbers[today.year]}号"
+            reports.issue_bulletin(bulletin.pk, number=number, issued_on=today, user=self.users["bureau"])
+            reports.run_bulletin(bulletin.pk, pdf=False)
 
 
 def seed(size=3000, seed=2024, progress=None):

@@ -655,3 +655,17 @@ def test_every_kind_names_the_columns_it_does_not_read_and_never_reads_them(db, 
     )
     assert batch.summary["error"] == 0 and SourceRecord.objects.count() == 1
     assert "status" not in SourceRecord.objects.get().data or kind in ("register", "department")
+
+
+def test_a_huge_cell_is_named_in_a_message_that_fits(db, tmp_path):
+    """A cell of thousands of characters is quoted in its row's message, cut to what a message holds, so the
+    dry run reports it instead of failing on PostgreSQL's column length."""
+    from matching import services
+
+    path = write(tmp_path / "long.xlsx", ["单位名称", "职工人数"], [["甲公司", "五" * 3000]])
+    batch = services.create_batch(path, path.name, "enforcement")
+    services.check_batch(batch.pk)
+    (issue,) = ImportIssue.objects.filter(batch=batch, level=ImportIssue.Level.ERROR)
+    assert issue.row_number == 3 and issue.column.startswith("B")
+    assert issue.message.startswith("「五五") and issue.message.endswith("」不是整数")
+    assert "……" in issue.message and len(issue.message) <= 500

@@ -59,6 +59,20 @@ def test_a_visit_that_finds_a_stop_dates_it_and_the_work_list_follows(cast):
     assert employer.pk not in [e.pk for e in work_list(cast.cdc)]
 
 
+def test_a_second_visit_finding_the_unit_still_stopped_does_not_restart_its_six_months(cast):
+    employer = serious("戊停产公司")
+    record_visit(employer_id=employer.pk, user=cast.cdc, date=D(2025, 1, 5), outcome="停产停业")
+    record_visit(employer_id=employer.pk, user=cast.cdc, date=D(2025, 5, 20), outcome="停产停业")
+
+    employer.refresh_from_db()
+    assert (employer.operating_status, employer.suspended_since) == ("停产停业", D(2025, 1, 5))
+    assert figures("2025Q2")["overall"]["included"] == 1
+    assert figures("2025Q3")["overall"]["included"] == 0  # six months from 1 January, not from 20 May
+    OperatingChange.record(employer.pk, "在业", D(2025, 10, 1), "走访")
+    OperatingChange.record(employer.pk, "停产停业", D(2025, 11, 1), "走访")
+    assert figures("2025Q4")["overall"]["included"] == 1  # a new stop after resuming starts anew
+
+
 def test_a_filing_counts_only_once_reviewed_and_stays_current_for_13_months(db):
     pending = serious("戊待审核公司")
     returned = serious("己退回公司")
