@@ -13,7 +13,7 @@ def test_staff_finds_an_employer_opens_it_and_exports_the_list(cast, browser_log
 
     page.goto(page.base + "/employers/")
     page.fill("input[name=q]", "陇原")
-    page.click('button:has-text("筛选")')
+    page.click("form.filter-bar button[type=submit]")
     page.wait_for_selector("text=共 1 家")
     page.click("text=合水县陇原油田技术服务有限公司")
     page.wait_for_selector("h1:has-text('合水县陇原油田技术服务有限公司')")
