@@ -146,7 +146,9 @@ def link_records(record_ids, user=None, partitions=None):
     for chunk in [*(partitions or [record_ids]), waiting_ids(record_ids)]:
         if chunk:
             verdicts.extend(score_records(read_rows(chunk), **shared))
-    return apply_verdicts(verdicts, user=user, records=shared["loaded"], counted=set(record_ids))
+    summary = apply_verdicts(verdicts, user=user, records=shared["loaded"], counted=set(record_ids))
+    twins.refresh()
+    return summary
 
 
 @transaction.atomic
@@ -183,7 +185,6 @@ def apply_verdicts(verdicts, user=None, records=None, counted=None):
     Employer.objects.refresh_declarations({r.employer_id for r in filings} - created_ids)
     date_linked([record.pk for record in linked])
     merged = _merge_bridged(verdicts, user)
-    twins.refresh()
     counts = Counter(v.status for v in verdicts if counted is None or v.record_id in counted)
     return {
         "linked": counts[Status.LINKED],
@@ -454,6 +455,7 @@ def finish_run(run_id, verdicts, records=None):
             if run.status != CrossrefRun.Status.RUNNING:
                 return run
             summary = apply_verdicts(verdicts, user=run.started_by, records=records)
+            twins.refresh()
             run.summary, run.status, run.finished_at = summary, CrossrefRun.Status.DONE, timezone.now()
             run.records_done = run.records_total
             run.save()

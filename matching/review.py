@@ -159,7 +159,8 @@ def link_to(record, employer_id, user):
 def reject(record, user):
     """Not this employer: remembered, and each row of the distinct record is proposed to the next candidate
     the run scored in the review band, or, with none left, founds an employer of its own, as a record that
-    matches none does. Only these rows are judged again: the register is not read."""
+    matches none does. Only these rows are judged again: the register is not read (nor compared with the
+    declared employers for 疑似已申报: the reviewer has just judged the record; the next import or run does)."""
     rows = _open_rows(record)
     first = next((r for r in rows if r.pk == record.pk), None)
     if first is None or not first.candidate_id:
