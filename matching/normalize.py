@@ -98,7 +98,13 @@ def fold_text(value) -> str:
     characters as simplified ones."""
     if value is None:
         return ""
-    return simplified("".join(unicodedata.normalize("NFKC", str(value)).translate(BRACKETS).split()))
+    return _fold(str(value))
+
+
+# An exam export repeats each employer's name on every worker's row: a name is folded once per file.
+@functools.lru_cache(maxsize=1 << 16)
+def _fold(text):
+    return simplified("".join(unicodedata.normalize("NFKC", text).translate(BRACKETS).split()))
 
 
 @functools.cache

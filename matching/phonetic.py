@@ -8,8 +8,6 @@ Readings come from pypinyin, without tones (the input methods ignore them), ever
 
 import functools
 
-from pypinyin import Style, pinyin
-
 # The share of a character's weight that replacing it by a homophone, or by a near-homophone, still costs.
 HOMOPHONE = 0.2
 NEAR_HOMOPHONE = 0.45
@@ -32,6 +30,10 @@ def readings(char):
     """The tone-less readings of a Chinese character, and the same folded for input slips; empty otherwise."""
     if not "\u3400" <= char <= "\u9fff":
         return frozenset(), frozenset()
+    # Imported here: its dictionaries take most of a second to load, and the process that parses an
+    # uploaded file (matching/untrusted.py) folds names without ever comparing their sounds.
+    from pypinyin import Style, pinyin
+
     exact = frozenset(pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")[0])
     return exact, frozenset(map(_fold, exact))
 

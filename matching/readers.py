@@ -598,11 +598,17 @@ def _workbook_table(path, display_name, kind, required):
     notes, fills = _merged_in_data(sheet, header_index, start_col, head[header_index], fields)
     formulas = _formula_cells(path, workbook.sheet_names.index(meta.name)) if kind == "xlsx" else set()
 
+    picked = sorted(set(fields.values()))
+
     def rows():
         for number, values in enumerate(head[header_index + 1 :], start=header_index + 2):
             yield number, values
         for number, values in enumerate(iterator, start=len(head) + 1):
-            yield number, _clean(values)
+            # Only the cells an import reads are cleaned: a wide sheet's other columns are never kept.
+            for col in picked:
+                if col < len(values):
+                    values[col] = clean_text(values[col])
+            yield number, values
 
     total = max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_index - 1)
     name = clean_text(meta.name)
@@ -662,16 +668,17 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
 
     def rows():
         read = cells = 0
+        max_rows, max_cells = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_CELLS
         for number, values in raw_rows:
             # The limits hold for what the file really holds, whatever its header or dimension declares.
             read, cells = read + 1, cells + len(values)
-            if read > settings.IMPORT_MAX_ROWS:
+            if read > max_rows:
                 raise FileProblem(
                     f"文件「{display_name}」的数据超过 {settings.IMPORT_MAX_ROWS:,} 行（读到第 {number} 行），已拒绝。"
                     "请拆分为多个文件后分别导入。"
                 )
             _check_width(display_name, number, len(values))
-            if cells > settings.IMPORT_MAX_CELLS:
+            if cells > max_cells:
                 raise FileProblem(
                     f"文件「{display_name}」读到第 {number} 行时已有 {cells:,} 个单元格，超过上限 "
                     f"{settings.IMPORT_MAX_CELLS:,}，已拒绝。请删去多余的列或拆分文件后再导入。"
@@ -686,7 +693,7 @@ def _table(display_name, sheet, header_index, header, fields, raw_rows, total, s
                 # A totals row labelled in another column (序号), its name cell blank or a count (2005家): its
                 # label stands in for the name, so that the row is skipped as a totals row rather than refused
                 # for lacking a name or imported as an employer named 2005家.
-                picked["name"] = next(filter(None, map(totals_label, values)), picked["name"])
+                picked["name"] = next(filter(None, map(totals_label, map(clean_text, values))), picked["name"])
             yield Row(number, picked, letters)
 
     return Table(

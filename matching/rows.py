@@ -5,7 +5,7 @@ worker names, ID numbers and per-person conclusions are used only in memory, to 
 per employer.
 """
 
-import hashlib
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -265,7 +265,7 @@ class RowReader:
 
     def parse(self, row, errors):
         values = row.values
-        key = tuple(str(values.get(k, "")) for k in EMPLOYER_KEYS)
+        key = tuple([str(values.get(k, "")) for k in EMPLOYER_KEYS])
         if key not in self.employers:
             self.employers[key] = self.parse_employer(values)
         template, employer_errors, warnings = self.employers[key]
@@ -486,8 +486,9 @@ def _name_identity(fields):
 
 def _digest(value):
     """A 64-bit number standing for a worker or an exam: a file of a million exams keeps a million of
-    these (about 70 bytes each in a set) instead of tuples of names and dates."""
-    return int.from_bytes(hashlib.blake2b(str(value).encode(), digest_size=8).digest(), "little")
+    these (about 70 bytes each in a set) instead of tuples of names and dates. Python's own hash is
+    enough: the numbers are compared only within one reading of one file."""
+    return hash(value)
 
 
 # GBZ 188's five conclusions, in its order; and the words exam institutions write for each, tried in
@@ -507,11 +508,15 @@ UNKNOWN_CONCLUSION, NO_CONCLUSION = "未识别", "未填写"
 EXAM_CATEGORIES = {"上岗": "上岗前", "在岗": "在岗期间", "离岗": "离岗时", "应急": "应急"}
 
 
+# Cached, like _split below: a file writes a few dozen distinct categories, conclusions and hazards,
+# on every row.
+@functools.lru_cache(maxsize=1024)
 def _exam_category(value):
     text = "" if blank(value) else str(value).strip()
     return next((name for word, name in EXAM_CATEGORIES.items() if word in text), text)
 
 
+@functools.lru_cache(maxsize=1024)
 def _conclusion_class(value):
     text = "" if blank(value) else str(value)
     for name, words in CONCLUSION_WORDS.items():
@@ -537,10 +542,11 @@ def _exam_problems(values):
     return problems
 
 
+@functools.lru_cache(maxsize=1024)
 def _split(value):
     if blank(value):
-        return []
+        return ()
     text = str(value)
     for separator in "，、;；/":
         text = text.replace(separator, ",")
-    return [part.strip() for part in text.split(",") if part.strip()]
+    return tuple(part.strip() for part in text.split(",") if part.strip())

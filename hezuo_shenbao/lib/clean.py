@@ -95,7 +95,8 @@ def _latest(name):
 
 def clean_text(value):
     """The text without control characters; anything that is not a str is returned as it is."""
-    if isinstance(value, str):
+    if isinstance(value, str) and not value.isprintable():
+        # Every character CONTROL_CHARS matches is unprintable: a printable text (nearly all) has none.
         return CONTROL_CHARS.sub("", value)
     return value
 
