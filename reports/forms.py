@@ -52,6 +52,8 @@ class DraftForm(BootstrapMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="每行一项，文中自动编号（（一）、（二）……）",
     )
+    # The draft's revision when the page was opened: a save on an older one is refused (services.save_draft).
+    revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
     def clean_problems(self):
         return [line.strip() for line in self.cleaned_data["problems"].splitlines() if line.strip()]

@@ -109,6 +109,13 @@ class Bulletin(Job):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="印发人"
     )
     issued_at = models.DateTimeField("印发时间", null=True, blank=True)
+    # Optimistic locking of the draft's text: each save counts one up, and a save made on an older count
+    # (two people had the page open) is refused rather than overwriting the other's edits.
+    revision = models.PositiveIntegerField("修改次数", default=0)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="最近修改人"
+    )
+    edited_at = models.DateTimeField("最近修改时间", null=True, blank=True)
     docx = models.FileField("通报（Word）", upload_to=_bulletin_path, blank=True)
     xlsx = models.FileField("附表（Excel）", upload_to=_bulletin_path, blank=True)
     pdf = models.FileField("通报（PDF）", upload_to=_bulletin_path, blank=True)

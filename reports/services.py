@@ -18,6 +18,7 @@ from employers.models import Declaration, Employer
 from employers.services import EXPORT_HEADERS, export_rows
 from hezuo_shenbao.lib.history import change_log
 from hezuo_shenbao.lib.jobs import JobError, Progress, run_job
+from hezuo_shenbao.lib.people import display_name
 from hezuo_shenbao.lib.xlsx import xlsx_bytes
 from inspections.models import Visit
 from inspections.services import employer_timeline
@@ -33,6 +34,10 @@ MAX_SAMPLE = 200
 
 class ReportError(JobError):
     """A bulletin, submission or dossier request that cannot be carried out; the message is for the user."""
+
+
+class StaleDraft(ReportError):
+    """A draft's edits made on a version of its text someone else has saved over since."""
 
 
 def create_bulletin(quarter: Quarter, user=None) -> Bulletin:
@@ -180,14 +185,26 @@ def _against_text(against: dict | None) -> str:
     return text if len(text) <= limit else text[:limit] + "……（详见统计数据）"
 
 
-def save_draft(bulletin_id: int, *, recipients: str, copies: str, problems: list[str], next_steps: str, user):
-    """The bureau's edits of a draft (主送, 抄送, 存在问题 one per item, 下一步工作); its files are then
-    written again from the same figures (the caller queues build_bulletin_task)."""
+def save_draft(
+    bulletin_id: int, *, recipients: str, copies: str, problems: list[str], next_steps: str, revision: int, user
+):
+    """The bureau's edits of a draft (主送, 抄送, 存在问题 one per item, 下一步工作), made on the draft as it
+    stood at `revision`; its files are then written again from the same figures (the caller queues
+    build_bulletin_task). A save on an older revision — someone else saved since the page was opened — is
+    refused, not written over theirs."""
     with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin_id)
+        bulletin = Bulletin.objects.select_for_update().select_related("edited_by").get(pk=bulletin_id)
         if not bulletin.editable:
             raise ReportError(f"{bulletin}{'已印发' if bulletin.is_issued else '尚未生成完成'}，不能修改。")
+        if revision != bulletin.revision:
+            who = display_name(bulletin.edited_by) or "其他人"
+            when = f"于{timezone.localtime(bulletin.edited_at):%Y-%m-%d %H:%M}" if bulletin.edited_at else ""
+            raise StaleDraft(
+                f"您打开页面后，{who}已{when}修改并保存了此草稿。为免覆盖对方的修改，您的修改未保存："
+                "请刷新页面，在最新内容上重新修改（您填写的内容仍在下方，可先复制）。"
+            )
         bulletin.recipients, bulletin.copies, bulletin.next_steps = recipients, copies, next_steps
+        bulletin.revision, bulletin.edited_by, bulletin.edited_at = revision + 1, user, timezone.now()
         bulletin.status, bulletin.progress, bulletin.message = Bulletin.Status.PENDING, 0, "正在按修改重新生成文件……"
         bulletin.heartbeat = timezone.now()  # queued anew: not a stalled build
         bulletin.save()

@@ -96,6 +96,7 @@ def bulletin_detail(request, pk, draft_form=None, issue_form=None):
                 "copies": bulletin.copies,
                 "problems": "\n".join(p.text for p in problems),
                 "next_steps": bulletin.next_steps,
+                "revision": bulletin.revision,
             }
         )
     today = timezone.localdate()
@@ -122,6 +123,10 @@ def bulletin_edit(request, pk):
         return bulletin_detail(request, pk, draft_form=form)
     try:
         bulletin = services.save_draft(pk, user=request.user, **form.cleaned_data)
+    except services.StaleDraft as exc:
+        # The page again with the person's text kept in the form, so nothing typed is lost.
+        messages.error(request, str(exc))
+        return bulletin_detail(request, pk, draft_form=form)
     except services.ReportError as exc:
         messages.error(request, str(exc))
     else:

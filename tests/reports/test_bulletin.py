@@ -5,16 +5,19 @@ import warnings
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 from matplotlib import font_manager
 from openpyxl import load_workbook
 
+from hezuo_shenbao import roles
 from inspections.models import Enforcement
 from reports import analysis, charts, documents, services
 from reports.models import Bulletin, Quarter
 from reports.tasks import build_bulletin_task
+from tests.builders import make_user
 
 
 def _text(docx_file):
@@ -131,6 +134,7 @@ def test_the_bureau_edits_the_draft_then_issues_it_and_it_stays_frozen(county, c
             "copies": "市卫生健康委员会",
             "problems": "老城镇进展缓慢。\n\n  部分单位人数不详。  ",
             "next_steps": "老城镇限期完成。",
+            "revision": 0,
         },
     )
     draft.refresh_from_db()
@@ -154,7 +158,7 @@ def test_the_bureau_edits_the_draft_then_issues_it_and_it_stays_frozen(county, c
     build_bulletin_task.delay(draft.pk)  # a stray rebuild does nothing
     edit = client.post(
         reverse("reports:bulletin_edit", args=[draft.pk]),
-        {"recipients": "x", "problems": "改", "next_steps": ""},
+        {"recipients": "x", "problems": "改", "next_steps": "", "revision": 1},
         follow=True,
     )
     assert "已印发，不能修改" in edit.content.decode()
@@ -164,6 +168,40 @@ def test_the_bureau_edits_the_draft_then_issues_it_and_it_stays_frozen(county, c
     assert (draft.docx.name, draft.docx.open("rb").read(), draft.figures) == frozen
     page = client.get(reverse("reports:bulletin_detail", args=[draft.pk])).content.decode()
     assert "保存修改" not in page and "已冻结" in page
+
+
+def _edit(client, bulletin, problems):
+    """Open the draft's page and save it with these problems, as the person does: the form's hidden
+    revision is the one the page was opened with."""
+    page = client.get(reverse("reports:bulletin_detail", args=[bulletin.pk])).content.decode()
+    revision = re.search(r'name="revision" value="(\d+)"', page)[1]
+    return lambda: client.post(
+        reverse("reports:bulletin_edit", args=[bulletin.pk]),
+        {"recipients": bulletin.recipients, "problems": problems, "next_steps": "", "revision": revision},
+        follow=True,
+    )
+
+
+def test_the_second_of_two_editors_is_refused_not_written_over(county, cast, run_tasks, no_pdf):
+    draft = _build(cast)
+    colleague = make_user("zhaoli", roles.BUREAU, first_name="赵丽")
+    mine, theirs = Client(), Client()
+    mine.force_login(cast.bureau)
+    theirs.force_login(colleague)
+    save_mine = _edit(mine, draft, "王芳写的问题。")
+    save_theirs = _edit(theirs, draft, "赵丽写的问题。")  # both pages are open
+
+    assert "已保存修改" in save_mine().content.decode()
+    refused = save_theirs().content.decode()
+
+    assert "王芳已于" in refused and "您的修改未保存" in refused and "请刷新页面" in refused
+    assert "赵丽写的问题。</textarea>" in refused  # what they typed is still in the form
+    assert [p.text for p in draft.problems.all()] == ["王芳写的问题。"]
+    draft.refresh_from_db()
+    assert draft.revision == 1 and draft.edited_by == cast.bureau
+    # Having reloaded the page, they edit the saved text.
+    assert "已保存修改" in _edit(theirs, draft, "赵丽改过的问题。")().content.decode()
+    assert [p.text for p in draft.problems.all()] == ["赵丽改过的问题。"]
 
 
 @pytest.mark.parametrize(
