@@ -121,7 +121,7 @@ def draft_problems(stats: dict) -> list[str]:
         problems.append(
             "部分单位尚无法归入目标。" + "，".join(parts) + "，未计入2025年目标的应申报数，是需要补齐的缺口。"
         )
-    ranked = [t for t in stats["by_township"] if t["rank"] and t["key"] is not None]  # not 未定乡镇
+    ranked = [t for t in stats["by_township"] if t["rank"]]  # 未定乡镇 is never ranked
     behind = [t["label"] for t in ranked if t["rate"] < overall["rate"]]
     if behind:
         problems.append(f"乡镇进展不均衡。{'、'.join(behind)}申报率低于全县平均水平（{pct(overall['rate'])}）。")

@@ -28,7 +28,7 @@ from hezuo_shenbao.lib.clean import clean_text
 from hezuo_shenbao.lib.xlsx import write_sheet
 
 from .models import CAMPAIGN_START, NUMBER_PREFIX
-from .stats import TARGETS, pct
+from .stats import TARGETS, UNPLACED_TOWNSHIP, pct
 
 ISSUER = "合水县卫生健康局"
 # 公文 fonts where Word has them; LibreOffice falls back to an installed CJK font (Noto CJK).
@@ -104,8 +104,9 @@ def _numeric(text: str) -> bool:
     return bool(text) and text.lstrip("+-").replace(".", "", 1).replace("%", "").replace(",", "").isdigit()
 
 
-def _table(document, headers, rows, widths=None, size=10.5):
-    """A 公文 table: shaded bold header, numbers right-aligned, widths in cm. No rows: one line says so."""
+def _table(document, headers, rows, widths=None, size=10.5, note=""):
+    """A 公文 table: shaded bold header, numbers right-aligned, widths in cm, and a `note` line under it.
+    No rows: one line says so."""
     if not rows:
         return _para(document, "（暂无数据）", size=12)
     table = document.add_table(rows=1, cols=len(headers))
@@ -136,6 +137,8 @@ def _table(document, headers, rows, widths=None, size=10.5):
         for row in table.rows:
             for cell, width in zip(row.cells, widths):
                 cell.width = Cm(width)
+    if note:
+        _para(document, note, size=12)
     document.add_paragraph()
     return table
 
@@ -277,13 +280,12 @@ def bulletin_docx(stats: dict, frame: dict) -> bytes:
     _quality_trend(d, analysis.get("quality_trend"))
 
     _heading(d, "二、各乡镇进展")
-    ranked = [t for t in stats["by_township"] if t["rank"]]
-    named = [t for t in ranked if t["key"] is not None]  # 未定乡镇 is no township to name first or last
-    if named:
+    ranked = _ranked(stats["by_township"])
+    if ranked:
         _para(
             d,
-            f"按申报率排名，{named[0]['label']}（{pct(named[0]['rate'])}）位列第一，"
-            f"{named[-1]['label']}（{pct(named[-1]['rate'])}）排名最后。各乡镇情况如下：",
+            f"按申报率排名，{ranked[0]['label']}（{pct(ranked[0]['rate'])}）位列第一，"
+            f"{ranked[-1]['label']}（{pct(ranked[-1]['rate'])}）排名最后。各乡镇情况如下：",
         )
     # The chart before the table: it fills the page the quality table leaves; the table may run on.
     _rate_figure(d, "各乡镇申报率（按排名）", ranked, width=12, reference=overall["rate"])
@@ -292,7 +294,7 @@ def bulletin_docx(stats: dict, frame: dict) -> bytes:
         ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度"],
         [
             (
-                t["rank"] or "—",
+                t["rank"],
                 t["label"],
                 t["included"],
                 t["declared"],
@@ -301,10 +303,10 @@ def bulletin_docx(stats: dict, frame: dict) -> bytes:
                 # A township new to the register has nothing to compare with either.
                 _change_text(t["rate_change"], first or t["rate_change"] is None),
             )
-            for t in stats["by_township"]
-            if t["included"]
+            for t in ranked
         ],
         [1.4, 3.4, 2.0, 2.0, 2.0, 2.2, 2.4],
+        note=_unplaced_township_note(stats["by_township"]),
     )
     _townships_by_target(d, stats)
 
@@ -390,7 +392,7 @@ def _quality_trend(d, trend):
 def _townships_by_target(d, stats):
     """Plan 一、工作目标: townships ranked by each target, not only by the overall rate."""
     for key, towns in stats.get("by_township_targets", {}).items():
-        ranked = [t for t in towns if t["rank"]]
+        ranked = _ranked(towns)
         if not ranked:
             continue
         _lead(_para(d, f"按“{stats['targets'][key]['short']}”目标排名："))
@@ -399,7 +401,22 @@ def _townships_by_target(d, stats):
             ["排名", "乡镇", "应申报", "已申报", "未申报", "申报率"],
             [(t["rank"], t["label"], t["included"], t["declared"], t["undeclared"], pct(t["rate"])) for t in ranked],
             [1.4, 3.6, 2.2, 2.2, 2.2, 2.4],
+            note=_unplaced_township_note(towns),
         )
+
+
+def _ranked(towns):
+    """The townships in their ranking. 未定乡镇 is none: bulletins issued before it went unranked
+    (stats._townships) still hold it with a rank, so it is left out by its key too."""
+    return [t for t in towns if t["rank"] and t["key"] != UNPLACED_TOWNSHIP]
+
+
+def _unplaced_township_note(towns) -> str:
+    """Employers with no township yet, said under the ranking they take no part in."""
+    unplaced = next((t for t in towns if t["key"] == UNPLACED_TOWNSHIP and t["included"]), None)
+    if not unplaced:
+        return ""
+    return f"另有未定乡镇单位{unplaced['included']}家（已申报{unplaced['declared']}家），所属乡镇待核实，未参加排名。"
 
 
 def _unplaced_text(targets) -> str:

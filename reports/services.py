@@ -193,7 +193,7 @@ def save_draft(
     build_bulletin_task). A save on an older revision — someone else saved since the page was opened — is
     refused, not written over theirs."""
     with transaction.atomic():
-        bulletin = Bulletin.objects.select_for_update().select_related("edited_by").get(pk=bulletin_id)
+        bulletin = Bulletin.objects.select_for_update().get(pk=bulletin_id)
         if not bulletin.editable:
             raise ReportError(f"{bulletin}{'已印发' if bulletin.is_issued else '尚未生成完成'}，不能修改。")
         if revision != bulletin.revision:

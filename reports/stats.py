@@ -169,6 +169,10 @@ def _targets(included):
     return out
 
 
+# The line of employers with no township yet, keyed by its label (the townships are keyed by id).
+UNPLACED_TOWNSHIP = "未定乡镇"
+
+
 def _townships(included, previous=None, query=None):
     groups = _grouped(included, lambda r: r["township_id"])
     rows = []
@@ -177,8 +181,10 @@ def _townships(included, previous=None, query=None):
             _share(t["name"], groups.get(t["id"], []), {**(query or {}), "township": str(t["id"])}, key=t["id"])
         )
     if groups.get(None):
-        rows.append(_share("未定乡镇", groups[None], {**(query or {})}, key=None))
-    ranked = sorted((r for r in rows if r["included"]), key=lambda r: (-r["rate"], -r["included"], str(r["label"])))
+        rows.append(_share(UNPLACED_TOWNSHIP, groups[None], {**(query or {})}, key=UNPLACED_TOWNSHIP))
+    # Employers with no township yet are no township to rank: their line comes last, unranked.
+    placed = (r for r in rows if r["included"] and r["key"] != UNPLACED_TOWNSHIP)
+    ranked = sorted(placed, key=lambda r: (-r["rate"], -r["included"], str(r["label"])))
     for place, r in enumerate(ranked, start=1):
         r["rank"] = place
     before = {r["key"]: r for r in (previous or [])}

@@ -17,7 +17,9 @@ from inspections.models import Enforcement
 from reports import analysis, charts, documents, services
 from reports.models import Bulletin, Quarter
 from reports.tasks import build_bulletin_task
-from tests.builders import make_user
+from tests.builders import industry, make_employer, make_user
+
+from .conftest import add_source, backdate, moment
 
 
 def _text(docx_file):
@@ -431,6 +433,21 @@ def test_a_bulletin_being_built_shows_a_progress_bar_until_it_is_done(cast, as_u
     assert "40%" in running.content.decode() and "HX-Refresh" not in running
     Bulletin.objects.filter(pk=bulletin.pk).update(status="done", progress=100)
     assert client.get(progress_url)["HX-Refresh"] == "true"
+
+
+def test_units_without_a_township_are_a_note_under_the_rankings_not_a_ranked_row(county, cast, run_tasks, no_pdf):
+    for workers in (40, 12):  # two 2024- and 2025-target units no township has been set for
+        employer = make_employer(township=None, industry=industry("1120"), workers=workers)
+        add_source(employer)
+        backdate(employer, moment(2025, 1, 15))
+    bulletin = _build(cast)
+
+    unplaced = [t for t in bulletin.figures["by_township"] if t["key"] == "未定乡镇"]
+    assert [(t["label"], t["included"], t["rank"]) for t in unplaced] == [("未定乡镇", 2, None)]
+    text = _text(bulletin.docx.open("rb"))
+    assert "|未定乡镇|" not in text  # in no ranking table, the overall one nor a target's
+    assert text.count("另有未定乡镇单位2家（已申报0家），所属乡镇待核实，未参加排名。") == 3
+    assert "1|西华池镇|" in text and "2|老城镇|" in text
 
 
 def test_the_bulletin_reads_as_a_gongwen(county, cast, run_tasks, no_pdf):
