@@ -95,3 +95,14 @@ def test_the_child_sends_nothing_but_plain_values(tmp_path):
     stream = io.BytesIO(pickle.dumps(("rows", [(2, {"name": zipfile.ZipFile}, [])])))
     with pytest.raises(pickle.UnpicklingError):
         next(untrusted._messages(stream))
+
+
+def test_the_parsing_child_loads_no_more_than_it_parses_with():
+    """The child is started for every import: the pinyin dictionaries (name comparison) and openpyxl
+    (writing) would add most of a second to each."""
+    import subprocess
+    import sys
+
+    loaded = "import sys, matching.readers; print(sorted({'pypinyin', 'openpyxl'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
