@@ -160,11 +160,12 @@ def _subject(risk, exposed, facts: quality.Facts, today) -> Subject:
     )
 
 
-def assess_many(employers, today: datetime.date | None = None) -> dict[int, Assessment]:
-    """{id: Assessment} for every employer of the queryset, from a few bulk reads (quality.gather)."""
+def assess_many(employers, today: datetime.date | None = None, ids=None) -> dict[int, Assessment]:
+    """{id: Assessment} for every employer of the queryset, from a few bulk reads (quality.gather);
+    ids, when the caller knows them, narrows the reads by value too (refresh after a visit)."""
     today = today or timezone.localdate()
     with quality.collector_paused():
-        facts = quality.gather(today, employers)
+        facts = quality.gather(today, employers, ids=ids)
         return {
             pk: assess(
                 _subject(effective_risk(decision, risk), exposed, facts.get(pk) or quality.Facts(), today), today
@@ -208,13 +209,17 @@ def refresh(employer_ids=None, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     employers = under_supervision(Employer.objects.all())
     if employer_ids is not None:
-        employers = employers.filter(pk__in=list(employer_ids))
-    assessed = assess_many(employers, today)
+        employer_ids = set(employer_ids)
+        employers = employers.filter(pk__in=employer_ids)
+    # The ids by value as well as the queryset: narrowed by a subquery alone, SQLite reads the evidence
+    # through its kind index, every record of the county, to refresh the one employer a visit changed.
+    assessed = assess_many(employers, today, ids=employer_ids)
     townships = dict(employers.values_list("pk", "township_id"))
     with transaction.atomic():
-        stale = SupervisionStatus.objects.exclude(employer__in=under_supervision(Employer.objects.all()))
+        # Against the narrowed queryset: the subquery then lists these employers, not the whole county.
+        stale = SupervisionStatus.objects.exclude(employer__in=employers)
         if employer_ids is not None:
-            stale = stale.filter(employer_id__in=list(employer_ids))
+            stale = stale.filter(employer_id__in=employer_ids)
         changed, _ = stale.delete()
         current = {
             row[0]: row[1:]
