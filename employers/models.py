@@ -577,7 +577,9 @@ class Employer(models.Model):
         self.register_reason = reason.strip()
         self.register_by = user
         self.register_at = timezone.now()
-        self.save()
+        # The decision's fields only: nothing else of a copy read earlier is written back, and the visit
+        # dates (read afresh from the visits on a full save) are left alone.
+        self.save(update_fields=["register_status", "register_reason", "register_by", "register_at", "updated_at"])
 
     def refresh_declaration(self):
         """Derive the declaration status from the linked filings that count (rules.COUNTING_REVIEW)."""
