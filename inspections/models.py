@@ -233,19 +233,27 @@ def _shown(value):
     return "、".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-class VisitPhoto(models.Model):
-    """A photo or scanned PDF taken on a visit."""
+class UploadedFile(models.Model):
+    """A file attached to a record, checked on upload (validate_upload), named by its file name."""
 
-    visit = models.ForeignKey(Visit, models.CASCADE, related_name="photos", verbose_name="现场记录")
-    file = models.FileField("文件", upload_to="visits/%Y/%m/", validators=[validate_upload])
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "现场照片"
+        abstract = True
         ordering = ["id"]
 
     def __str__(self):
         return self.file.name.rsplit("/", 1)[-1]
+
+
+class VisitPhoto(UploadedFile):
+    """A photo or scanned PDF taken on a visit."""
+
+    visit = models.ForeignKey(Visit, models.CASCADE, related_name="photos", verbose_name="现场记录")
+    file = models.FileField("文件", upload_to="visits/%Y/%m/", validators=[validate_upload])
+
+    class Meta(UploadedFile.Meta):
+        verbose_name = verbose_name_plural = "现场照片"
 
 
 class Assignment(models.Model):
@@ -419,19 +427,14 @@ class Enforcement(models.Model):
         return self.action == EnforcementAction.ORDER and self.corrected_on is None
 
 
-class EnforcementAttachment(models.Model):
+class EnforcementAttachment(UploadedFile):
     """A scanned 执法文书 (decision, notice, receipt)."""
 
     enforcement = models.ForeignKey(Enforcement, models.CASCADE, related_name="attachments", verbose_name="执法记录")
     file = models.FileField("文件", upload_to="enforcement/%Y/%m/", validators=[validate_upload])
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
-    class Meta:
+    class Meta(UploadedFile.Meta):
         verbose_name = verbose_name_plural = "执法文书附件"
-        ordering = ["id"]
-
-    def __str__(self):
-        return self.file.name.rsplit("/", 1)[-1]
 
 
 class SupervisionStatus(models.Model):
