@@ -5,8 +5,21 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
-from django.db.models import BooleanField, Case, Exists, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db import connection, models, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -148,6 +161,19 @@ def _visit_dates(prefix=""):
     }
 
 
+# What standing() gives each employer on a day, and Standing stores.
+STANDING_FIELDS = (
+    "register_then",
+    "operating_then",
+    "operating_since_then",
+    "first_filed",
+    "last_filed",
+    "counted",
+    "declared_ever",
+    "declared_current",
+)
+
+
 class EmployerQuerySet(models.QuerySet):
     def in_township(self, township):
         return self.filter(township=township)
@@ -184,6 +210,18 @@ class EmployerQuerySet(models.QuerySet):
         return self.filter(must_include_q(today))
 
     def standing(self, on: datetime.date):
+        """live_standing(on), read from the rows stored for that day while they are still its answer
+        (Standing.stored_for): the figures days of the stored quarters, which the dashboard's numbers open."""
+        if not Standing.stored_for(on):
+            return self.live_standing(on)
+        stored = FilteredRelation("standings", condition=Q(standings__day=on))
+        return (
+            self.annotate(stored_standing=stored)
+            .filter(stored_standing__day=on)
+            .annotate(**{name: F(f"stored_standing__{name}") for name in STANDING_FIELDS})
+        )
+
+    def live_standing(self, on: datetime.date):
         """The employers on the register on `on`, each with its state on that day by business dates:
         register decision and operating status by the dates they took effect, declarations by their
         own dates, membership from the as-of dates of the lists it was on. The quarter's figures and the
@@ -227,6 +265,29 @@ class EmployerQuerySet(models.QuerySet):
             declared_ever=flag(Q(last_filed__isnull=False)),
             declared_current=flag(Q(last_filed__gte=rules.current_since(on))),
         )
+
+    def store_standing(self, days):
+        """Store live_standing for each of `days` (replacing what was stored; other days are dropped), in
+        one INSERT … SELECT per day. Called by reports.stats.refresh_stored, which takes the FiguresChange
+        rows first in the same transaction."""
+        today = timezone.localdate()
+        Standing.objects.exclude(day__in=days).delete()
+        columns = ", ".join(f'"{name}"' for name in ("employer_id", *STANDING_FIELDS))
+        picked = ", ".join(f'live."{name}"' for name in ("id", *STANDING_FIELDS))
+        for day in days:
+            Standing.objects.filter(day=day).delete()
+            sql, params = self.live_standing(day).values("id", *STANDING_FIELDS).query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {Standing._meta.db_table} ({columns}, day, computed_on) "
+                    f"SELECT {picked}, %s, %s FROM ({sql}) live",
+                    [day, today, *params],
+                )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The table was just rewritten: plan the lists' joins on its new contents, not on autovacuum's
+                # next visit.
+                cursor.execute(f"ANALYZE {Standing._meta.db_table}")
 
     def refresh_declarations(self, employer_ids, user=None):
         """Employer.refresh_declaration for many at once, with history by `user`. The stored status serves
@@ -820,3 +881,59 @@ class Declaration(models.Model):
         """Still 有效申报 on `today`: the annual update is due within 13 months of this filing."""
         today = today or timezone.localdate()
         return rules.current_since(today) <= self.declared_on
+
+
+class FiguresChange(models.Model):
+    """A write to one of the inputs of the quarter's figures, recorded by the database itself (a trigger on
+    each input table: reports migration 0007), so bulk loads, COPY and raw updates are caught alike.
+    reports.stats.refresh_stored deletes the rows it has taken into account; any row left means the stored
+    figures and standings may be out of date."""
+
+    source = models.CharField("数据表", max_length=63)
+    at = models.DateTimeField("时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统计输入变更"
+
+    def __str__(self):
+        return f"{self.source} {self.at}"
+
+
+class Standing(models.Model):
+    """An employer's live_standing on a day whose quarter's figures are stored (reports.stats.refresh_stored),
+    so a list opened from a number counts from one indexed table instead of judging every employer.
+    Derived data, rewritten whole by EmployerQuerySet.store_standing: no history."""
+
+    day = models.DateField("日期")
+    # Indexed with the day below: a list joins its employers to their row of one day.
+    employer = models.ForeignKey(
+        Employer, models.CASCADE, related_name="standings", verbose_name="用人单位", db_index=False
+    )
+    computed_on = models.DateField("计算日期")
+    register_then = models.CharField("名单状态", max_length=4)
+    operating_then = models.CharField("经营状态", max_length=8)
+    operating_since_then = models.DateField("停产停业起始", null=True)
+    first_filed = models.DateField("首次申报", null=True)
+    last_filed = models.DateField("最近申报", null=True)
+    counted = models.BooleanField("计入统计")
+    declared_ever = models.BooleanField("曾申报")
+    declared_current = models.BooleanField("有效申报")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位季末状态（已存）"
+        # By day: a refresh replaces a day's rows, and a long list may read the whole day at once.
+        constraints = [models.UniqueConstraint(fields=["day", "employer"], name="standing_unique_day")]
+        indexes = [models.Index(fields=["employer", "day"], name="standing_employer_day")]
+
+    def __str__(self):
+        return f"{self.employer_id} {self.day:%Y-%m-%d}"
+
+    @classmethod
+    def stored_for(cls, day: datetime.date) -> bool:
+        """Whether the rows stored for `day` are still its answer: computed today (the 有效申报 window and
+        the six months of a stop move with the calendar only through `day`, but the current quarter's
+        day is today), with no input written since."""
+        return (
+            cls.objects.filter(day=day, computed_on=timezone.localdate()).exists()
+            and not FiguresChange.objects.exists()
+        )

@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.build_quarter_end_bulletin_task",
         "schedule": crontab(minute=30, hour=1, day_of_month=1, month_of_year="1,4,7,10"),
     },
+    # The dashboard's stored figures are computed for a day (reports.stats.stored): the new day's, before anyone looks.
+    "nightly-figures": {"task": "reports.tasks.refresh_figures_task", "schedule": crontab(minute=5, hour=0)},
     # The stored 分级分类 ages with the calendar; see inspections.tasks.
     "nightly-supervision": {
         "task": "inspections.tasks.refresh_supervision_task",

@@ -1,19 +1,14 @@
 from django import forms
-from django.utils import timezone
 
 from hezuo_shenbao.lib.forms import BootstrapMixin
 
-from .models import CAMPAIGN_START, Quarter
+from .models import Quarter, campaign_quarters
 from .services import MAX_SAMPLE
 
 
-def campaign_quarters():
+def quarter_choices():
     """(value, label) for every quarter from the campaign's start to the current one, newest first."""
-    quarter, choices = Quarter.containing(timezone.localdate()), []
-    while quarter.start >= CAMPAIGN_START.start:
-        choices.append((str(quarter), quarter.label))
-        quarter = quarter.previous()
-    return choices
+    return [(str(quarter), quarter.label) for quarter in reversed(campaign_quarters())]
 
 
 class QuarterField(forms.ChoiceField):
@@ -24,7 +19,7 @@ class QuarterField(forms.ChoiceField):
         kwargs.setdefault(
             "error_messages", {"invalid_choice": "季度“%(value)s”无效：请从列表中选择2024年第一季度以来的季度。"}
         )
-        super().__init__(choices=campaign_quarters, **kwargs)
+        super().__init__(choices=quarter_choices, **kwargs)
 
     def clean(self, value):
         value = super().clean(value)

@@ -64,6 +64,15 @@ class Quarter:
 CAMPAIGN_START = Quarter(2024, 1)
 
 
+def campaign_quarters() -> list[Quarter]:
+    """Every quarter from the campaign's first to today's, oldest first."""
+    quarter, quarters = Quarter.containing(timezone.localdate()), []
+    while quarter.start >= CAMPAIGN_START.start:
+        quarters.append(quarter)
+        quarter = quarter.previous()
+    return quarters[::-1]
+
+
 def _bulletin_path(bulletin, filename):
     return f"bulletins/{bulletin.year}Q{bulletin.quarter}/v{bulletin.version}/{filename}"
 
@@ -284,3 +293,24 @@ class Export(Job):
     def filters(self) -> str:
         """The page's filters as the person typed them, for the list of exports."""
         return urllib.parse.unquote_plus(self.query)
+
+
+class StoredFigures(models.Model):
+    """A quarter's figures (stats.quarter_figures) as last computed, so the dashboard reads one row instead of
+    judging 100,000 employers per request. Derived data, rewritten whole by stats.refresh_stored: no history.
+
+    Fresh while its day is still the quarter's figures day, its declared basis the bulletin's, and no FiguresChange
+    (employers.FiguresChange) waits; otherwise the page says so and a refresh is queued (docs/reports.md)."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    quarter = models.PositiveSmallIntegerField("季度")
+    day = models.DateField("统计日期")
+    figures = models.JSONField("统计数据")
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "季度统计（已存）"
+        constraints = [models.UniqueConstraint(fields=["year", "quarter"], name="stored_figures_unique_quarter")]
+
+    def __str__(self):
+        return f"{self.year}Q{self.quarter}（{self.day:%Y-%m-%d}）"

@@ -9,6 +9,7 @@ import re
 import subprocess
 import zipfile
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -26,7 +27,7 @@ from matching.models import SourceRecord
 
 from . import analysis, documents
 from .models import CAMPAIGN_START, NUMBER_PATTERN, Bulletin, Dossier, Problem, Quarter, Submission
-from .stats import differences, quarter_figures
+from .stats import differences, quarter_figures, refresh_stored, stored
 
 log = logging.getLogger(__name__)
 MAX_SAMPLE = 200
@@ -279,6 +280,34 @@ def latest_quarter_with_data(today=None) -> Quarter:
         Visit.objects.filter(date__lte=today).aggregate(last=Max("date"))["last"],
     ]
     return Quarter.containing(max((d for d in dates if d), default=today))
+
+
+# Set while a refresh of the stored figures waits or runs, so a busy dashboard queues one, not one per view.
+REFRESH_QUEUED = "reports:figures-refresh-queued"
+
+
+def dashboard_figures(quarter: Quarter) -> tuple[dict, datetime.datetime | None]:
+    """The dashboard's figures for a quarter and, when they may be out of date, when they were computed.
+
+    The stored figures (stats.refresh_stored) when current; otherwise a refresh is queued and the page shows
+    the last stored ones, saying so. A quarter never stored yet is computed here, once."""
+    row, fresh = stored(quarter)
+    if not fresh:
+        from .tasks import refresh_figures_task  # tasks import this module
+
+        if cache.add(REFRESH_QUEUED, True, timeout=600):
+            refresh_figures_task.delay()
+        row, fresh = stored(quarter)  # done already where tasks run eagerly (no broker configured)
+    if row is None:
+        return quarter_figures(quarter), None
+    return row.figures, None if fresh else row.computed_at
+
+
+def refresh_figures() -> int:
+    """Recompute the stored figures of every campaign quarter (the task, the beat and refresh_figures)."""
+    # Cleared first: a change made during this refresh queues the next one.
+    cache.delete(REFRESH_QUEUED)
+    return refresh_stored()
 
 
 def campaign_course(until: Quarter, current: dict) -> list[dict]:

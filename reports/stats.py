@@ -11,16 +11,26 @@ correction applies to past quarters too (an issued bulletin keeps the figures it
 import datetime
 from collections import Counter, defaultdict
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from employers import rules
 from employers.choices import DeclaredBasis, OpenReason, RegisterStatus, Scale, SourceKind
-from employers.models import Declaration, Employer, EmployerSource, Industry, KeyIndustry, Township, flag
+from employers.models import (
+    Declaration,
+    Employer,
+    EmployerSource,
+    FiguresChange,
+    Industry,
+    KeyIndustry,
+    Township,
+    flag,
+)
 from inspections import quality as declaration_quality
 from inspections.services import visit_figures
 from outreach.services import outreach_figures
 
-from .models import Quarter
+from .models import Quarter, StoredFigures, campaign_quarters
 
 INCLUDED = RegisterStatus.INCLUDED
 TARGETS = {
@@ -368,14 +378,19 @@ def _employer_line(r, townships):
     }
 
 
-def quarter_figures(period: Quarter, *, with_lists: bool = False, compare: bool = True) -> dict:
+def quarter_figures(
+    period: Quarter, *, with_lists: bool = False, compare: bool = True, previous: dict | None = None
+) -> dict:
     """Every figure of one quarter as a JSON-able dict (docs/reports.md lists its keys).
 
     with_lists adds the employer lists behind the gaps (for the annex); compare adds the previous
-    quarter's figures and the change against them."""
+    quarter's figures and the change against them (`previous`, when the caller has just computed them)."""
     cutoff, rows = _snapshot(period)
     included = [r for r in rows if r["counted"]]
-    previous = quarter_figures(period.previous(), compare=False) if compare else None
+    if compare and previous is None:
+        previous = quarter_figures(period.previous(), compare=False)
+    elif not compare:
+        previous = None
     sources, no_source, first_source = _sources(rows, cutoff, period)
     evidence, evidence_rows = _evidence(included, first_source, cutoff, period)
     sections, divisions = _industry_breakdown(included)
@@ -495,3 +510,52 @@ def differences(old: dict, new: dict) -> list[str]:
     for township in new["by_township"]:
         compare(township["label"], before.get(township["label"], {}), township)
     return out
+
+
+# Stored figures ---------------------------------------------------------------------------------
+# quarter_figures judges every employer on the register; at 100,000 employers that takes seconds per
+# quarter, so the dashboard reads the figures refresh_stored last computed, whose rows are exactly what
+# quarter_figures returned then. Any write to an input table leaves a FiguresChange row (a database
+# trigger, reports migration 0007), so the page knows when they may be out of date (docs/reports.md).
+
+# Refreshes run one at a time (pg_advisory_xact_lock): a slower, older one must not overwrite a newer one.
+REFRESH_LOCK = 2024_1217
+
+
+def stored(period: Quarter) -> tuple[StoredFigures | None, bool]:
+    """A quarter's stored figures, and whether they are still its figures: computed today (a day moves the
+    current quarter's figures and the 有效申报 window), on the bulletin's declared basis, with no input
+    written since."""
+    row = StoredFigures.objects.filter(year=period.year, quarter=period.quarter).first()
+    if row is None:
+        return None, False
+    fresh = (
+        timezone.localdate(row.computed_at) == timezone.localdate()
+        and row.figures["declared_basis"] == rules.declared_basis()
+        and not FiguresChange.objects.exists()
+    )
+    return row, fresh
+
+
+def refresh_stored() -> int:
+    """Recompute and store every campaign quarter's figures; returns how many quarters were stored.
+
+    The changes recorded so far are taken first, in the same transaction: each of them was committed
+    before, so the computation sees it; a change committed meanwhile leaves its row for the next refresh."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        FiguresChange.objects.all().delete()  # on SQLite this takes the write lock: one refresh at a time
+        computed_at, previous = timezone.now(), None
+        quarters = campaign_quarters()
+        # Stored first, so each quarter below is read from them (the first one's previous quarter too).
+        Employer.objects.store_standing([figures_day(p) for p in [quarters[0].previous(), *quarters]])
+        for period in quarters:
+            previous = quarter_figures(period, previous=previous)
+            StoredFigures.objects.update_or_create(
+                year=period.year,
+                quarter=period.quarter,
+                defaults={"day": figures_day(period), "figures": previous, "computed_at": computed_at},
+            )
+    return len(quarters)

@@ -22,6 +22,12 @@ def build_quarter_end_bulletin_task() -> int:
 
 
 @shared_task
+def refresh_figures_task() -> int:
+    """Queued by the dashboard when its stored figures are out of date; Celery beat, nightly, for the new day."""
+    return services.refresh_figures()
+
+
+@shared_task
 def build_dossier_task(dossier_id: int) -> str:
     return deliver(Dossier, dossier_id, services.run_dossier)
 

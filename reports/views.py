@@ -15,7 +15,6 @@ from hezuo_shenbao.lib.jobs import Job
 from . import exports, services
 from .forms import BulletinForm, DraftForm, IssueForm, QuarterField, ResolveForm, SampleForm, SubmissionForm
 from .models import CAMPAIGN_START, NUMBER_PREFIX, Bulletin, Dossier, Export, Problem, Quarter, Submission
-from .stats import quarter_figures
 from .tasks import build_bulletin_task, build_dossier_task, build_export_task, build_submission_task
 
 BULLETIN_FILES = {"docx": "docx", "xlsx": "xlsx", "pdf": "pdf", "annex": "annex"}
@@ -36,7 +35,7 @@ def _quarter_from(request):
 @require_perm("reports.view_dashboard")
 def dashboard(request):
     quarter = _quarter_from(request)
-    stats = quarter_figures(quarter)
+    stats, computed_at = services.dashboard_figures(quarter)
     targets = [{**t, "deadline_date": datetime.date.fromisoformat(t["deadline"])} for t in stats["targets"].values()]
     charts = {
         "targets": [{"key": k, "name": t["short"], "rate": t["rate"]} for k, t in stats["targets"].items()],
@@ -56,7 +55,14 @@ def dashboard(request):
     return render(
         request,
         "reports/dashboard.html",
-        {"stats": stats, "quarter": quarter, "charts": charts, "recent": recent, "course": charts["course"]},
+        {
+            "stats": stats,
+            "quarter": quarter,
+            "charts": charts,
+            "recent": recent,
+            "course": charts["course"],
+            "computed_at": computed_at,
+        },
     )
 
 

@@ -1,0 +1,144 @@
+"""The dashboard's stored figures (reports.stats.refresh_stored): for every quarter exactly what the live
+computation gives, and known to be out of date after any write to their inputs, whichever way it was made."""
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.urls import reverse
+
+from employers.models import (
+    STANDING_FIELDS,
+    Declaration,
+    Employer,
+    EmployerSource,
+    FiguresChange,
+    OperatingChange,
+    Standing,
+)
+from hezuo_shenbao.lib.bulk import bulk_set
+from matching.models import ImportBatch, SourceRecord
+from reports import services, tasks
+from reports.models import Quarter, StoredFigures, campaign_quarters
+from reports.stats import figures_day, quarter_figures, stored
+from tests.builders import industry, make_declaration, make_employer, township
+
+D = datetime.date
+
+
+@pytest.fixture
+def varied(county, cast):
+    """The county of conftest (2025Q1), plus what makes quarters differ: a unit stopped for more than six
+    months, a deregistered one, a lapsed filing and its annual update, a filing still 待审核, exam
+    evidence, a 需判断 industry resolved per employer and a unit of unknown headcount."""
+    stopped = make_employer(
+        name="庚水泥制品有限公司", township=township("老城镇"), industry=industry("3021"), workers=60
+    )
+    OperatingChange.record(stopped.pk, "停产停业", D(2024, 6, 1), "走访")
+    ended = make_employer(name="辛砖瓦厂", industry=industry("3031"), workers=12)
+    OperatingChange.record(ended.pk, "注销", D(2025, 5, 20), "市场监管")
+    make_declaration(ended, declared_on=D(2024, 3, 5))
+    make_declaration(county["A"], declared_on=D(2026, 3, 1), declaration_type="年度更新")
+    make_declaration(county["C"], declared_on=D(2025, 8, 1), review_status="待审核")
+    power = make_employer(name="壬热电有限公司", industry=industry("4411"), workers=None)
+    power.decide_risk("严重", cast.cdc, "燃煤锅炉，按严重管理")
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256="stored-figures")
+    SourceRecord.objects.create(
+        batch=batch, kind="exam", row_number=1, name="x", name_norm="x", employer=county["B"], record_date=D(2024, 9, 9)
+    )
+    for employer in (stopped, ended, power):
+        Employer.objects.filter(pk=employer.pk).update(listed_on=D(2024, 1, 10))
+        employer.register_changes.update(effective_on=D(2024, 1, 10))
+    return county
+
+
+def _as_stored(figures):
+    return json.loads(json.dumps(figures))
+
+
+def _standings(queryset):
+    return sorted(queryset.values_list("pk", *STANDING_FIELDS))
+
+
+def _assert_stored_equal_live():
+    quarters = campaign_quarters()
+    assert StoredFigures.objects.count() == len(quarters)
+    for period in quarters:
+        row, fresh = stored(period)
+        assert fresh, period
+        # The lists a number opens read the stored standing of its day: employer by employer, the live one.
+        day = figures_day(period)
+        # (A day before anyone was listed stores no rows, and is read live.)
+        assert Standing.stored_for(day) == Employer.objects.live_standing(day).exists(), period
+        assert _standings(Employer.objects.standing(day)) == _standings(Employer.objects.live_standing(day))
+        assert row.figures == _as_stored(quarter_figures(period)), period
+    assert Standing.objects.filter(day=figures_day(quarters[-1])).count() == Employer.objects.count()
+
+
+def test_stored_figures_are_the_live_figures_of_every_quarter(varied):
+    call_command("refresh_figures", stdout=StringIO())
+    _assert_stored_equal_live()
+    # The dataset does tell quarters apart (and so would catch figures stored under the wrong quarter).
+    rates = {str(p): StoredFigures.objects.get(year=p.year, quarter=p.quarter).figures for p in campaign_quarters()}
+    assert len({json.dumps(f["targets"]) for f in rates.values()}) > 3
+    # Idempotent: run again, the same figures.
+    call_command("refresh_figures", stdout=StringIO())
+    _assert_stored_equal_live()
+
+
+def _bulk_filing(e):
+    Declaration.objects.bulk_create(
+        [Declaration(employer=e["B"], declaration_type="初次申报", declared_on=D(2024, 11, 2))]
+    )
+
+
+# Each way a change reaches the inputs: ORM saves, bulk inserts (no signals), raw bulk updates, queryset
+# updates and deletes, and the dated status record.
+CHANGES = {
+    "bulk-created filing": _bulk_filing,
+    "headcount set in bulk": lambda e: bulk_set(Employer, [Employer(pk=e["B"].pk, workers=40)], ["workers"]),
+    "township moved by an update": lambda e: Employer.objects.filter(pk=e["D"].pk).update(township=e["A"].township),
+    "source deleted": lambda e: EmployerSource.objects.filter(employer=e["C"]).delete(),
+    "stop recorded": lambda e: OperatingChange.record(e["A"].pk, "停产停业", D(2024, 10, 1), "走访"),
+    "excluded": lambda e: e["C"].set_register_status("已排除", None, "非本县", effective_on=D(2025, 2, 1)),
+}  # fmt: skip
+
+
+def test_any_change_to_the_inputs_makes_the_stored_figures_out_of_date(varied):
+    services.refresh_figures()
+    assert not FiguresChange.objects.exists()
+    for change, make in CHANGES.items():
+        make(varied)
+        assert not any(stored(period)[1] for period in campaign_quarters()), change
+        assert not Standing.stored_for(figures_day(Quarter(2025, 1))), change
+        FiguresChange.objects.all().delete()  # as a refresh takes them, without computing every quarter each time
+    services.refresh_figures()
+    _assert_stored_equal_live()
+
+
+def test_the_dashboard_reads_the_stored_figures_and_says_when_they_are_out_of_date(varied, cast, as_user, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.refresh_figures_task, "delay", lambda: queued.append(1))
+    cache.delete(services.REFRESH_QUEUED)
+    services.refresh_figures()
+    client = as_user(cast.bureau)
+    url = f"{reverse('reports:dashboard')}?quarter=2025Q1"
+    page = client.get(url)
+    assert page.context["stats"] == StoredFigures.objects.get(year=2025, quarter=1).figures
+    assert 'data-figure="stale"' not in page.content.decode() and not queued
+    before = page.context["stats"]["targets"]["t2024"]["declared"]
+
+    _bulk_filing(varied)  # B (serious, industrial) files in 2025Q1
+    for _ in range(2):
+        page = client.get(url).content.decode()
+        assert 'data-figure="stale"' in page and "看板正在后台重新统计" in page
+    assert queued == [1]  # one refresh queued, however many look meanwhile
+
+    tasks.refresh_figures_task()  # as the worker runs it
+    page = client.get(url)
+    assert 'data-figure="stale"' not in page.content.decode()
+    assert page.context["stats"]["targets"]["t2024"]["declared"] == before + 1
+    assert page.context["stats"] == _as_stored(quarter_figures(Quarter(2025, 1)))
