@@ -174,6 +174,11 @@ STANDING_FIELDS = (
 )
 
 
+def _vacuum_standing():
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {Standing._meta.db_table}")
+
+
 class EmployerQuerySet(models.QuerySet):
     def in_township(self, township):
         return self.filter(township=township)
@@ -288,6 +293,9 @@ class EmployerQuerySet(models.QuerySet):
                 # The table was just rewritten: plan the lists' joins on its new contents, not on autovacuum's
                 # next visit.
                 cursor.execute(f"ANALYZE {Standing._meta.db_table}")
+            # Reading a day from the index alone needs the visibility map, which only VACUUM sets, and VACUUM
+            # cannot run inside the refresh's transaction.
+            transaction.on_commit(_vacuum_standing)
 
     def refresh_declarations(self, employer_ids, user=None):
         """Employer.refresh_declaration for many at once, with history by `user`. The stored status serves
@@ -921,8 +929,15 @@ class Standing(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "单位季末状态（已存）"
-        # By day: a refresh replaces a day's rows, and a long list may read the whole day at once.
-        constraints = [models.UniqueConstraint(fields=["day", "employer"], name="standing_unique_day")]
+        # By day, with the flags the lists filter on: a list of many employers (a county-wide number) reads the
+        # whole day from this index alone and hashes it, instead of probing once per employer.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "employer"],
+                include=["counted", "declared_current", "declared_ever", "register_then"],
+                name="standing_unique_day",
+            )
+        ]
         indexes = [models.Index(fields=["employer", "day"], name="standing_employer_day")]
 
     def __str__(self):
