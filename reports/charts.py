@@ -26,6 +26,13 @@ def cjk_font() -> str:
 
 def rate_chart(title: str, labels: list[str], rates: list[float], *, reference: float | None = None) -> bytes:
     """Horizontal bars of 申报率 (%), first label on top; `reference` draws a dashed line (e.g. the county rate)."""
+    return _rate_chart(title, tuple(labels), tuple(rates), reference)
+
+
+# Issuing a bulletin writes its files again, with the 文号, from the figures the draft was drawn from:
+# the same charts, kept from the draft's rendering rather than drawn twice.
+@lru_cache(maxsize=8)
+def _rate_chart(title: str, labels: tuple, rates: tuple, reference: float | None) -> bytes:
     font = cjk_font()
     height = 1.2 + 0.32 * len(labels)
     figure = Figure(figsize=(6.4, height), dpi=150, layout="constrained")
