@@ -107,6 +107,12 @@ def test_refusals_meet_enforcement_from_order_to_closed_case(county):
         overdue = case.employer.enforcements.filter(action=EnforcementAction.ORDER, deadline__lt=case.date)
         assert overdue.exists(), case
     assert not Enforcement.objects.filter(action=EnforcementAction.FINE, amount__isnull=True).exists()
+    # At a county team's scale: most orders are complied with, cases are the exception, fines rarer still.
+    orders = Enforcement.objects.filter(action=EnforcementAction.ORDER)
+    assert orders.filter(corrected_on__isnull=False).exists()
+    cases = Enforcement.objects.filter(action=EnforcementAction.CASE_OPENED).count()
+    assert cases < orders.count()
+    assert Enforcement.objects.filter(action=EnforcementAction.FINE).count() <= cases
 
 
 @pytest.mark.django_db
