@@ -481,6 +481,37 @@ class SupervisionStatus(models.Model):
         return self.next_due == self.NEVER_INSPECTED
 
 
+class QualitySnapshot(models.Model):
+    """An employer's 申报质量 judged as of a past quarter's end (supervision.refresh_quality_snapshots), so
+    the quality page read for that day counts and lists from stored rows, as it does for today.
+
+    One row per employer under supervision that had declared by that day (quality.evaluate judges only
+    those), its township copied here. Derived data, rewritten nightly from the data as it then stands."""
+
+    as_of = models.DateField("截至日期")
+    employer = models.ForeignKey(Employer, models.CASCADE, related_name="+", verbose_name="用人单位")
+    township = models.ForeignKey(
+        Township, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所属乡镇", db_index=False
+    )
+    issues = models.PositiveIntegerField("申报质量问题（按检查项的位）", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "季度末申报质量"
+        constraints = [models.UniqueConstraint(fields=["as_of", "employer"], name="quality_snapshot_unique")]
+        indexes = [
+            # The list of a day's flagged employers, by township then id, as supervision_issues for today.
+            models.Index(
+                fields=["as_of", "township", "employer"],
+                include=["issues"],
+                condition=Q(issues__gt=0),
+                name="quality_snapshot_issues",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.as_of} {self.employer_id}"
+
+
 @receiver(post_save, sender=Employer)
 def employer_saved(sender, instance, raw=False, **kwargs):
     """An edit, a merge or a new declaration (Employer.refresh_declaration) may change the class.

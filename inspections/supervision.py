@@ -29,7 +29,7 @@ from employers.models import Employer
 from employers.rules import TEN_PLUS, effective_risk, is_serious
 
 from . import quality
-from .models import ManagementGrade, RiskGrade, SupervisionClass, SupervisionStatus
+from .models import ManagementGrade, QualitySnapshot, RiskGrade, SupervisionClass, SupervisionStatus
 from .services import active_inspectors, scope, under_supervision
 
 EXPOSED_MANY = TEN_PLUS  # the plan's 10人及以上 mark, applied to exposed workers
@@ -246,6 +246,56 @@ def refresh(employer_ids=None, today: datetime.date | None = None) -> int:
     return changed + len(rows)
 
 
+# The campaign's first quarter end (plan 一: 2024–2025; reports.models.CAMPAIGN_START, a layer above this one):
+# quality is stored for every quarter end from here on.
+SNAPSHOTS_FROM = datetime.date(2024, 3, 31)
+
+
+def quarter_ends(today: datetime.date) -> list[datetime.date]:
+    """Every quarter's last day from SNAPSHOTS_FROM to the last one before today."""
+    ends, day = [], SNAPSHOTS_FROM
+    while day < today:
+        ends.append(day)
+        day = _after(day + datetime.timedelta(days=1), 3) - datetime.timedelta(days=1)
+    return ends
+
+
+def refresh_quality_snapshots(today: datetime.date | None = None) -> int:
+    """Judge 申报质量 as of every past quarter end again from the data as it stands (a filing or a monitoring
+    result for an earlier quarter may arrive later) and store it; a day whose judgement is unchanged is
+    not written. Returns how many days were rewritten. Idempotent; run nightly with refresh()."""
+    employers = under_supervision(Employer.objects.all())
+    townships = dict(employers.values_list("pk", "township_id"))
+    rewritten = 0
+    for as_of in quarter_ends(today or timezone.localdate()):
+        judged = {
+            pk: (townships[pk], quality.bits(failed)) for pk, failed in quality.evaluate(as_of, employers).items()
+        }
+        stored = QualitySnapshot.objects.filter(as_of=as_of)
+        if judged == {pk: (t, issues) for pk, t, issues in stored.values_list("employer_id", "township_id", "issues")}:
+            continue
+        with transaction.atomic():
+            stored.delete()
+            QualitySnapshot.objects.bulk_create(
+                (
+                    QualitySnapshot(as_of=as_of, employer_id=pk, township_id=township, issues=issues)
+                    for pk, (township, issues) in judged.items()
+                ),
+                batch_size=2000,
+            )
+        rewritten += 1
+    return rewritten
+
+
+def snapshot(user, as_of: datetime.date, township=None):
+    """The stored judgement of a past quarter end a user may see, or None where that day was not stored."""
+    rows = QualitySnapshot.objects.filter(as_of=as_of)
+    if not rows.exists():
+        return None
+    rows = scope(user, rows, employer="employer")
+    return rows.filter(township=township) if township else rows
+
+
 def statuses(user, township=None):
     """The stored rows a user may see (services.scope), of one township or all."""
     rows = scope(user, SupervisionStatus.objects.all(), employer="employer")
@@ -262,13 +312,15 @@ def unassessed(user, township=None) -> int:
 
 
 def quality_summary(rows) -> tuple[list[dict], int]:
-    """quality.summary() of the stored rows shown (statuses()), and how many of them have declared.
+    """quality.summary() of the stored rows shown (statuses() or snapshot()), and how many of them have
+    declared (a snapshot holds only those).
 
     The rows are counted per combination of failed checks (at most 2⁷ groups) in one pass, and the
     checks' bits summed here."""
     counts, declared = dict.fromkeys(quality.CHECK_BIT, 0), 0
-    for issues, grade, n in rows.order_by().values_list("issues", "management_grade").annotate(n=Count("pk")):
-        declared += n if grade != ManagementGrade.POOR else 0
+    columns = ["issues", "management_grade"] if rows.model is SupervisionStatus else ["issues"]
+    for issues, *grade, n in rows.order_by().values_list(*columns).annotate(n=Count("pk")):
+        declared += n if grade != [ManagementGrade.POOR] else 0
         for key, bit in quality.CHECK_BIT.items():
             counts[key] += n if issues & bit else 0
     summary = [{"key": c.key, "label": c.label, "group": c.group, "count": counts[c.key]} for c in quality.CHECKS]

@@ -302,11 +302,15 @@ def _query_without_page(request, *drop):
 def quality_overview(request):
     """申报质量: employers failing each check, with the list behind a chosen check.
 
-    As of today the counts and the list come from the stored results; only the page's rows are judged
-    again, for their texts. A past date is judged live."""
+    As of today, and as of a past quarter's end, the counts and the list come from the stored results
+    (SupervisionStatus, QualitySnapshot); only the page's rows are judged again, for their texts. Another
+    past date is judged live."""
     form, as_of, check, township = exports.quality_filter(request.GET)
     if as_of == timezone.localdate():
         rows = supervision.statuses(request.user, township)
+    else:
+        rows = supervision.snapshot(request.user, as_of, township)
+    if rows is not None:
         summary, declared = supervision.quality_summary(rows)
         chosen = rows.filter(issues__gt=0)
         if check:
@@ -335,6 +339,8 @@ def quality_overview(request):
             "rows": [(found[pk], exports.shown_findings(results.get(pk, ()), check)) for pk in page],
             "query": _query_without_page(request),
             "base_query": _query_without_page(request, "check"),
+            "stored": rows is not None,
+            "today": timezone.localdate(),
         },
     )
 
