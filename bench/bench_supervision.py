@@ -151,7 +151,6 @@ def run(report):
         ),
         ("申报质量, inspector, a past quarter end", as_inspector, "/inspections/quality/?as_of=2025-06-30"),
         ("申报质量, CDC, a past day, no quarter end (judged live)", as_cdc, "/inspections/quality/?as_of=2025-06-29"),
-        ("申报质量 export .xlsx, county", as_cdc, "/inspections/quality/export.xlsx"),
     ]
     for label, client, url in pages:
         report("supervision", f"{label} (median)", median_ms(client, url, REPEATS), "ms")

@@ -48,7 +48,7 @@ def test_it_builds_the_word_bulletin_from_the_quarter_figures(county, cast, run_
 
     assert bulletin.status == Bulletin.Status.DONE and bulletin.progress == 100
     text = _text(bulletin.docx.open("rb"))
-    assert "关于2025年第一季度职业病危害项目申报扩面行动进展情况的通报" in text
+    assert "关于2025年第一季度职业病危害项目\n申报扩面行动进展情况的通报" in text
     for heading in ("一、总体进展", "二、各乡镇进展", "三、存在问题", "四、下一步工作"):
         assert heading in text
     assert "确认纳入名单4家，已申报2家，申报率50.0%" in text
@@ -489,7 +489,7 @@ def test_the_bulletin_reports_enforcement(county, cast, run_tasks, no_pdf):
             employer=county["B"], action=action, date=datetime.date(2025, 2, 1), document_no="文1", **extra
         )
     text = _text(_build(cast, "2025Q1").docx.open("rb"))
-    assert "（六）监督执法。本季度对1家单位采取执法措施：责令限期改正1件、罚款1件，罚款合计5000.00元。" in text
+    assert "（六）监督执法。本季度对1家单位采取执法措施：责令限期改正1件、罚款1件，罚款合计5000元。" in text
     assert "期末仍有1件责令限期改正未整改，其中1件已过改正期限。" in text
 
 
