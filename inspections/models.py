@@ -497,7 +497,12 @@ class QualitySnapshot(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "季度末申报质量"
-        constraints = [models.UniqueConstraint(fields=["as_of", "employer"], name="quality_snapshot_unique")]
+        constraints = [
+            # Covering the counts of a day (by township, by issues) so they read the index alone.
+            models.UniqueConstraint(
+                fields=["as_of", "employer"], include=["township", "issues"], name="quality_snapshot_unique"
+            )
+        ]
         indexes = [
             # The list of a day's flagged employers, by township then id, as supervision_issues for today.
             models.Index(
