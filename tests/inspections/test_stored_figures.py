@@ -111,13 +111,7 @@ def test_the_supervision_page_equals_the_live_classes(as_user, cast, register, w
 
 @pytest.mark.parametrize("who, township_name", [("cdc", None), ("cdc", "老城镇"), ("inspector", None)])
 def test_the_quality_page_equals_the_live_checks(as_user, cast, register, who, township_name):
-    make_assignment(cast.inspector)
-    user = getattr(cast, who)
-    employers = under_supervision(scope(user, Employer.objects.all()))
-    query = {}
-    if township_name:
-        employers = employers.filter(township=township(township_name))
-        query["township"] = township(township_name).pk
+    user, employers, query = _seen_by(cast, who, township_name)
     live = quality.evaluate(timezone.localdate(), employers)
     assert sum(1 for failed in live.values() if failed) >= 3
 
@@ -125,6 +119,17 @@ def test_the_quality_page_equals_the_live_checks(as_user, cast, register, who, t
     assert response.context["stored"]
     if not township_name and who == "cdc":
         assert all(row["count"] for row in response.context["summary"])
+
+
+def _seen_by(cast, who, township_name):
+    """The user (the inspector holds 西华池镇), the employers under supervision the page shows them, and the
+    page's query for one township or none."""
+    make_assignment(cast.inspector)
+    user = getattr(cast, who)
+    employers = under_supervision(scope(user, Employer.objects.all()))
+    if not township_name:
+        return user, employers, {}
+    return user, employers.filter(township=township(township_name)), {"township": township(township_name).pk}
 
 
 def _assert_quality_page_equals(client, query, live):
@@ -149,13 +154,7 @@ def _assert_quality_page_equals(client, query, live):
 def test_a_past_quarter_end_reads_the_stored_judgement_which_equals_the_live_one(
     as_user, cast, register, who, township_name
 ):
-    make_assignment(cast.inspector)
-    user = getattr(cast, who)
-    employers = under_supervision(scope(user, Employer.objects.all()))
-    query = {}
-    if township_name:
-        employers = employers.filter(township=township(township_name))
-        query["township"] = township(township_name).pk
+    user, employers, query = _seen_by(cast, who, township_name)
     as_of = supervision.quarter_ends(timezone.localdate())[-1]
     query["as_of"] = as_of.isoformat()
     live = quality.evaluate(as_of, employers)
