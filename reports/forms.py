@@ -60,6 +60,8 @@ class DraftForm(BootstrapMixin, forms.Form):
 class IssueForm(BootstrapMixin, forms.Form):
     number = forms.CharField(label="文号", max_length=50, help_text="如 合卫职健发〔2025〕3号")
     issued_on = forms.DateField(label="成文日期", widget=forms.DateInput(attrs={"type": "date"}))
+    # The draft's revision the person read: one edited since is not issued (services.issue_bulletin).
+    revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
 class ResolveForm(BootstrapMixin, forms.Form):

@@ -198,10 +198,8 @@ def save_draft(
         if not bulletin.editable:
             raise ReportError(f"{bulletin}{'已印发' if bulletin.is_issued else '尚未生成完成'}，不能修改。")
         if revision != bulletin.revision:
-            who = display_name(bulletin.edited_by) or "其他人"
-            when = f"于{timezone.localtime(bulletin.edited_at):%Y-%m-%d %H:%M}" if bulletin.edited_at else ""
             raise StaleDraft(
-                f"您打开页面后，{who}已{when}修改并保存了此草稿。为免覆盖对方的修改，您的修改未保存："
+                f"{_edited_since(bulletin)}为免覆盖对方的修改，您的修改未保存："
                 "请刷新页面，在最新内容上重新修改（您填写的内容仍在下方，可先复制）。"
             )
         bulletin.recipients, bulletin.copies, bulletin.next_steps = recipients, copies, next_steps
@@ -213,9 +211,19 @@ def save_draft(
     return bulletin
 
 
-def issue_bulletin(bulletin_id: int, *, number: str, issued_on: datetime.date, user) -> Bulletin:
+def _edited_since(bulletin: Bulletin) -> str:
+    who = display_name(bulletin.edited_by) or "其他人"
+    when = f"于{timezone.localtime(bulletin.edited_at):%Y-%m-%d %H:%M}" if bulletin.edited_at else ""
+    return f"您打开页面后，{who}已{when}修改并保存了此草稿。"
+
+
+def issue_bulletin(
+    bulletin_id: int, *, number: str, issued_on: datetime.date, user, revision: int | None = None
+) -> Bulletin:
     """印发: fix a draft's 文号 and 成文日期 and freeze it. Its files are then written once more with them
-    (the caller runs run_bulletin(id) or queues build_bulletin_task), and never again."""
+    (the caller runs run_bulletin(id) or queues build_bulletin_task), and never again. `revision` is the
+    draft's as the person read it (the page's form): one edited since is not issued unread. The demo and
+    commands issue the draft as it is (None)."""
     number = number.strip()
     match = re.match(NUMBER_PATTERN, number)
     if not match:
@@ -233,6 +241,8 @@ def issue_bulletin(bulletin_id: int, *, number: str, issued_on: datetime.date, u
             raise ReportError(f"{bulletin}已以{bulletin.number}印发，不能再次印发。")
         if bulletin.status != Bulletin.Status.DONE:
             raise ReportError(f"{bulletin}尚未生成完成，不能印发。")
+        if revision is not None and revision != bulletin.revision:
+            raise StaleDraft(f"{_edited_since(bulletin)}未印发：请刷新页面，核对修改后的内容再印发。")
         as_of = datetime.date.fromisoformat(bulletin.figures["as_of"])
         if issued_on < as_of:
             raise ReportError(f"成文日期不能早于统计截止日期（{as_of.year}年{as_of.month}月{as_of.day}日）。")

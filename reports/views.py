@@ -106,7 +106,9 @@ def bulletin_detail(request, pk, draft_form=None, issue_form=None):
             }
         )
     today = timezone.localdate()
-    issue_form = issue_form or IssueForm(initial={"number": f"{NUMBER_PREFIX}〔{today.year}〕号", "issued_on": today})
+    issue_form = issue_form or IssueForm(
+        initial={"number": f"{NUMBER_PREFIX}〔{today.year}〕号", "issued_on": today, "revision": bulletin.revision}
+    )
     return render(
         request,
         "reports/bulletin_detail.html",

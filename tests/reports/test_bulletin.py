@@ -103,9 +103,16 @@ def test_regenerating_keeps_earlier_versions_and_gives_the_same_figures(county, 
 
 
 def _issue(client, bulletin, number="合卫职健发〔2025〕3号", day="2025-04-10"):
-    return client.post(
-        reverse("reports:bulletin_issue", args=[bulletin.pk]), {"number": number, "issued_on": day}, follow=True
-    )
+    return _opened(client, bulletin, "bulletin_issue", {"number": number, "issued_on": day})()
+
+
+def _opened(client, bulletin, action, data):
+    """Open the draft's page, then (called) post one of its forms with `data`, as the person does: the form's
+    hidden revision is the one the page was opened with."""
+    page = client.get(reverse("reports:bulletin_detail", args=[bulletin.pk])).content.decode()
+    revision = re.search(r'name="revision" value="(\d+)"', page)
+    data = {**data, "revision": revision[1] if revision else "0"}  # an issued one's page has no form
+    return lambda: client.post(reverse(f"reports:{action}", args=[bulletin.pk]), data, follow=True)
 
 
 def test_a_recomputed_issued_quarter_that_differs_says_so(county, cast, as_user, run_tasks, no_pdf):
@@ -173,15 +180,7 @@ def test_the_bureau_edits_the_draft_then_issues_it_and_it_stays_frozen(county, c
 
 
 def _edit(client, bulletin, problems):
-    """Open the draft's page and save it with these problems, as the person does: the form's hidden
-    revision is the one the page was opened with."""
-    page = client.get(reverse("reports:bulletin_detail", args=[bulletin.pk])).content.decode()
-    revision = re.search(r'name="revision" value="(\d+)"', page)[1]
-    return lambda: client.post(
-        reverse("reports:bulletin_edit", args=[bulletin.pk]),
-        {"recipients": bulletin.recipients, "problems": problems, "next_steps": "", "revision": revision},
-        follow=True,
-    )
+    return _opened(client, bulletin, "bulletin_edit", {"recipients": bulletin.recipients, "problems": problems})
 
 
 def test_the_second_of_two_editors_is_refused_not_written_over(county, cast, run_tasks, no_pdf):
@@ -204,6 +203,13 @@ def test_the_second_of_two_editors_is_refused_not_written_over(county, cast, run
     # Having reloaded the page, they edit the saved text.
     assert "已保存修改" in _edit(theirs, draft, "赵丽改过的问题。")().content.decode()
     assert [p.text for p in draft.problems.all()] == ["赵丽改过的问题。"]
+    # Nor is a draft issued unread: 王芳's page still shows her own text.
+    issue_mine = _opened(mine, draft, "bulletin_issue", {"number": "合卫职健发〔2025〕3号", "issued_on": "2025-04-10"})
+    _edit(theirs, draft, "赵丽又改的问题。")()
+    refused = issue_mine().content.decode()
+    assert "赵丽已于" in refused and "未印发：请刷新页面，核对修改后的内容再印发。" in refused
+    draft.refresh_from_db()
+    assert draft.state == Bulletin.State.DRAFT and not draft.number
 
 
 @pytest.mark.parametrize(
