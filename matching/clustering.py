@@ -7,7 +7,7 @@ from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS
 
 from .normalize import name_parts
-from .scoring import LINK, REVIEW_EVIDENCE, CharWeights, Index, compare
+from .scoring import LINK, REVIEW_EVIDENCE, CharWeights, Index, compare, same_brand
 
 
 def _codes_differ(a, b):
@@ -96,7 +96,11 @@ class Clustering:
                 if score > best[0]:
                     best = (score, pk, detail)
             else:
-                if best[0] >= REVIEW_EVIDENCE:
+                # The other of a 字号 and a trade written two ways, once, from the later record of the two.
+                sole = same_brand(record, parts, index, rejected={record.pk})
+                if sole is not None and sole.id < record.pk:
+                    found.append((record.pk, sole.id, None))
+                elif best[0] >= REVIEW_EVIDENCE:
                     found.append((record.pk, None, best))
         return found
 

@@ -55,3 +55,10 @@ def replace_cost(a, b):
 def sounds_alike(a, b):
     """Whether two strings of one length differ only by homophones or near-homophones (the 字号 test)."""
     return len(a) == len(b) and all(replace_cost(x, y) < 1.0 for x, y in zip(a, b) if x != y)
+
+
+def sound_key(text):
+    """How a short text sounds, one reading per character (the first in alphabetical order: 长 is chang and
+    zhang, keyed as chang): homophones (安明/按明) share it, as far as one reading can tell; the input slips,
+    weaker evidence, do not."""
+    return tuple(min(readings(char)[0], default=char) for char in text)

@@ -25,7 +25,7 @@ from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
 
 from .models import LinkDecision, SourceRecord
 from .normalize import classes_conflict, name_parts
-from .phonetic import replace_cost, sounds_alike
+from .phonetic import replace_cost, sound_key, sounds_alike
 
 LINK = 0.90
 REVIEW = 0.72
@@ -80,6 +80,7 @@ class Index:
         self.by_code = defaultdict(set)
         self.by_key = defaultdict(set)
         self.homes = defaultdict(set)  # canonical name → the home regions its employers' names state
+        self.by_brand = defaultdict(set)  # how a 字号 sounds → the employers whose name has it and a trade (same_brand)
         self.by_code_half = defaultdict(list if ordered else set)
         self.blocks = defaultdict(list if ordered else set)
         self._put = list.append if ordered else set.add
@@ -110,6 +111,8 @@ class Index:
         )
         if parts.home:
             self.homes[parts.key].add(parts.home)
+        if brand := brand_of(parts.core):
+            self.by_brand[sound_key(brand)].add(pk)
         if code:
             self.by_code[code].add(pk)
             # A mistyped code differs in one place, so one of its halves still agrees:
@@ -366,11 +369,73 @@ def decide(record, index, decisions):
     score, pk, detail = best
     if pk is not None and score >= LINK:
         return Verdict(record.pk, Status.LINKED, pk, "fuzzy", score, detail)
+    if (sole := same_brand(record, parts, index, rejected)) is not None:
+        _, why = compare(record, parts, sole, index.weights)
+        why["trade"] = f"{parts.core[2:]} ≈ {sole.core[2:]}（本县仅此一家字号{parts.core[:2]}、行业相近的单位）"
+        return Verdict(record.pk, Status.LINKED, sole.id, "fuzzy", LINK, why)
     if pk is not None and score >= (band := review_band(record)):
         others = sorted((s for s in scored if s[1] != pk and s[0] >= band), key=lambda s: (-s[0], s[1]))
         alternatives = [[other, value, why] for value, other, why in others[:ALTERNATIVES]]
         return Verdict(record.pk, Status.REVIEW, pk, "fuzzy", score, detail, alternatives)
     return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
+
+
+def brand_of(core):
+    """The 字号 of a name core that goes on with a trade (恒润 of 恒润印刷), "" when the core does not tell it
+    apart: too short, or led by a township (吉岘镇杜丽页岩砖: individual businesses are named by place and
+    person)."""
+    return core[:2] if len(core) > 2 and not ({"镇", "乡"} & set(core[:4])) else ""
+
+
+def trade_relation(a, b):
+    """How two trades written differently say one trade: 2 when the shorter one's characters are all in the
+    longer one (建材/建筑材料, 钢构/钢结构, 混凝土/商品混凝土), 1 when at least half of them are (印刷/印务,
+    石油技术服务/油田技术服务), 0 otherwise."""
+    chars_a, chars_b = set(a), set(b)
+    shared, shorter = len(chars_a & chars_b), min(len(chars_a), len(chars_b))
+    return 2 if shared == shorter else 1 if shared and 2 * shared >= shorter else 0
+
+
+def same_brand(record, parts, index, rejected=NOTHING):
+    """The one employer whose name has this record's 字号 (or one that sounds the same) and a trade written
+    alike, when nothing else sets them apart; None when there is none, or more than one equally alike (the
+    字号 alone cannot say which).
+
+    Lists shorten or reword the trade (化工/化学, 汽车修理/汽车维修, 钢结构/钢构) far more often than the 字号,
+    whose spelling is the firm's own; two firms of one 字号 and a related trade in one county would both stand
+    in the register, and then this rule leaves them to the score. The same 字号 is closer than a homophone,
+    and an abbreviated trade closer than a reworded one; a homophone 字号 goes only with an abbreviated trade."""
+    brand = brand_of(parts.core)
+    if not brand:
+        return None
+    trade, tiers = parts.core[2:], defaultdict(list)
+    for pk in index.by_brand.get(sound_key(brand), NOTHING) - rejected:
+        entry = index.entries[pk]
+        exact = entry.core[:2] == brand
+        relation = trade_relation(trade, entry.core[2:])
+        if relation == 2 or (relation and exact):  # a homophone 字号 and a reworded trade: two doubts at once
+            tiers[(exact, relation)].append(entry)
+    if not tiers:
+        return None
+    alike = tiers[max(tiers)]
+    if len(alike) != 1 or _set_apart(record, parts, alike[0], index):
+        return None
+    return alike[0]
+
+
+def _set_apart(record, parts, entry, index):
+    """Facts that say a record and an employer are two firms, whatever their names."""
+    division = record.industry_code[:2] if record.industry_code else ""
+    return (
+        parts.branch != entry.branch
+        or parts.region != entry.region
+        or index.regions_apart(parts, entry)
+        or classes_conflict(parts.kind, entry.kind)
+        or digits(parts.core) != digits(entry.core)
+        or bool(record.code_valid and entry.code and record.code_norm != entry.code)
+        or bool(record.township_id and entry.township_id and record.township_id != entry.township_id)
+        or bool(division and entry.division and division != entry.division)
+    )
 
 
 def _named(record, parts, index, pk):

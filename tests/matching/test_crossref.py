@@ -455,6 +455,45 @@ def test_a_different_sounding_brand_is_another_employer(db, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "registered, typed",
+    [
+        ("合水县宏达建材有限责任公司", "合水县宏达建筑材料有限公司"),  # the trade abbreviated
+        ("合水县恒润印刷有限公司", "庆阳市合水县恒润印务有限公司"),  # reworded, half of it kept
+        ("合水县天腾酒业有限公司", "合水县添腾酒业有限公司"),  # a homophone 字号, the trade as it was
+    ],
+)
+def test_a_trade_written_another_way_links_to_the_one_firm_of_that_brand(db, tmp_path, registered, typed):
+    employer = make_employer(name=registered, code=valid_code(38))
+    make_employer(name="合水县宏达餐饮有限公司")  # the same 字号 in an unrelated trade is no rival
+    record = link_one(tmp_path, typed)
+    assert record.link_status == "linked" and record.employer == employer
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "合水县宏达印制有限公司",  # two firms of that 字号 in a related trade: the 字号 cannot say which
+        "合水县宏达印刷厂",  # another kind of firm (厂, 有限公司)
+        "合水县宏达餐饮有限公司",  # an unrelated trade
+        "合水县洪达印制有限公司",  # a homophone 字号 and a reworded trade: two doubts at once
+    ],
+)
+def test_a_brand_alone_does_not_link_where_it_cannot_tell_the_firm(db, tmp_path, typed):
+    printers = {
+        make_employer(name="合水县宏达印刷有限公司", code=valid_code(39)),
+        make_employer(name="合水县宏达印务包装有限公司", code=valid_code(40)),
+    }
+    record = link_one(tmp_path, typed)
+    assert not (record.link_status == "linked" and record.employer in printers)
+
+
+def test_one_list_naming_a_firm_with_its_trade_written_two_ways_founds_one(db, tmp_path):
+    names = ["合水县宏达建材有限公司", "合水县宏达建筑材料有限公司", "合水县宏达餐饮有限公司"]
+    run_import("register", write(tmp_path / "名单.xlsx", ["单位名称"], [[name] for name in names]))
+    assert Employer.objects.count() == 2
+
+
+@pytest.mark.parametrize(
     "name, other",
     [
         # Look-alike firms: the same 字号 and trade under another legal form (and region).
