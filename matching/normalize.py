@@ -232,3 +232,20 @@ def name_parts(value) -> NameParts:
 
 def canonical_name(value) -> str:
     return name_parts(value).key
+
+
+# An individual business (个体工商户) listed by its operator: 黄建, 黄建(个体工商户), 页岩砖(黄建).
+OPERATOR = re.compile(
+    r"(?:(?P<trade>[\u4e00-\u9fff]{2,8})\((?P<named>[\u4e00-\u9fff]{2,3})\)"
+    r"|(?P<person>[\u4e00-\u9fff]{2,3})(?:\((?:个体工商户|个体户|个体)\))?)"
+)
+
+
+@functools.lru_cache(maxsize=10_000)
+def operator_of(value):
+    """(the operator's name, the trade or "") when a list names an individual business by the person who runs
+    it, as lists do where the business has no name of its own; None otherwise."""
+    match = OPERATOR.fullmatch(fold_text(value))
+    if not match:
+        return None
+    return (match["named"], match["trade"]) if match["named"] else (match["person"], "")

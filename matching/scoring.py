@@ -24,7 +24,7 @@ from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
 
 from .models import LinkDecision, SourceRecord
-from .normalize import classes_conflict, name_parts
+from .normalize import classes_conflict, name_parts, operator_of
 from .phonetic import replace_cost, sound_key, sounds_alike
 
 LINK = 0.90
@@ -369,6 +369,8 @@ def decide(record, index, decisions):
     score, pk, detail = best
     if pk is not None and score >= LINK:
         return Verdict(record.pk, Status.LINKED, pk, "fuzzy", score, detail)
+    if (run_by := same_operator(record, parts, index, rejected)) is not None:
+        return Verdict(record.pk, Status.LINKED, run_by.id, "fuzzy", LINK, {"operator": operator_of(record.name)[0]})
     if (sole := same_brand(record, parts, index, rejected)) is not None:
         _, why = compare(record, parts, sole, index.weights)
         why["trade"] = f"{parts.core[2:]} ≈ {sole.core[2:]}（本县仅此一家字号{parts.core[:2]}、行业相近的单位）"
@@ -393,7 +395,9 @@ def trade_relation(a, b):
     石油技术服务/油田技术服务), 0 otherwise."""
     chars_a, chars_b = set(a), set(b)
     shared, shorter = len(chars_a & chars_b), min(len(chars_a), len(chars_b))
-    return 2 if shared == shorter else 1 if shared and 2 * shared >= shorter else 0
+    if not shared:
+        return 0
+    return 2 if shared == shorter else 1 if 2 * shared >= shorter else 0
 
 
 def same_brand(record, parts, index, rejected=NOTHING):
@@ -421,6 +425,28 @@ def same_brand(record, parts, index, rejected=NOTHING):
     if len(alike) != 1 or _set_apart(record, parts, alike[0], index):
         return None
     return alike[0]
+
+
+def same_operator(record, parts, index, rejected=NOTHING):
+    """The one individual business of the register run by the person this record is named after (黄建, 黄建(个体
+    工商户), 页岩砖(黄建): see normalize.operator_of), named as such businesses are — the person after the
+    township or first (固城镇黄建页岩砖厂), then the trade, which must be the record's if it gives one; None when
+    there is none or more than one."""
+    if not (operator := operator_of(record.name)):
+        return None
+    person, trade = operator
+    run_by = []
+    for pk in set(index.blocks.get(person[:2], ())) - rejected:
+        entry = index.entries[pk]
+        at = entry.core.find(person)
+        if at < 0 or (at and entry.core[at - 1] not in "镇乡") or entry.kind not in ("个体", ""):
+            continue
+        if trade and not trade_relation(trade, entry.core[at + len(person) :]):
+            continue
+        run_by.append(entry)
+    if len(run_by) != 1 or _set_apart(record, parts, run_by[0], index):
+        return None
+    return run_by[0]
 
 
 def _set_apart(record, parts, entry, index):

@@ -19,7 +19,13 @@ METHODS = {
 # Keys whose value is a verdict (一致, 不同, 相差1位 …) read as "<what><verdict>".
 AGREEMENTS = {"code": "信用代码", "township": "乡镇", "industry": "行业大类"}
 # Keys whose value is "ours ≠ theirs" read as "<what> ours ≠ theirs".
-CONFLICTS = {"brand": "字号", "trade": "行业用语", "branch": "分支机构", "region": "地区"}
+CONFLICTS = {
+    "brand": "字号",
+    "trade": "行业用语",
+    "operator": "个体工商户经营者",
+    "branch": "分支机构",
+    "region": "地区",
+}
 
 
 def _part(key, value):

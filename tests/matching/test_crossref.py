@@ -493,6 +493,23 @@ def test_one_list_naming_a_firm_with_its_trade_written_two_ways_founds_one(db, t
     assert Employer.objects.count() == 2
 
 
+@pytest.mark.parametrize("typed", ["黄建", "黄建（个体工商户）", "页岩砖(黄 建)"])
+def test_an_individual_business_listed_by_its_operator_links_to_it(db, tmp_path, typed):
+    business = make_employer(name="合水县固城镇黄建页岩砖厂", code=valid_code(41))
+    make_employer(name="合水县黄建建筑工程有限公司")  # a company is not listed by a person's name
+    record = link_one(tmp_path, typed)
+    assert record.link_status == "linked" and record.employer == business
+    assert record.link_detail["operator"] == "黄建"
+
+
+def test_an_operator_of_two_businesses_is_told_apart_only_by_the_trade(db, tmp_path):
+    make_employer(name="合水县固城镇黄建页岩砖厂", code=valid_code(42))
+    shop = make_employer(name="合水县固城镇黄建家具店", code=valid_code(43))
+    assert link_one(tmp_path, "黄建").link_status != "linked"
+    record = link_one(tmp_path, "家具（黄建）")
+    assert record.link_status == "linked" and record.employer == shop
+
+
 @pytest.mark.parametrize(
     "name, other",
     [
