@@ -34,6 +34,10 @@ SORTS = {
 }
 
 
+# The choice "not filled in" of the township, industry and scale filters (django-filter's null choice).
+NULL_CHOICE = "null"
+
+
 def _bool_filter(label, method):
     return django_filters.ChoiceFilter(label=label, choices=YES_NO, method=method, empty_label="全部")
 
@@ -55,18 +59,28 @@ class StyledFilterSet(django_filters.FilterSet):
 
 class EmployerFilter(StyledFilterSet):
     q = django_filters.CharFilter(label="名称或代码", method="filter_q")
-    township = django_filters.ModelChoiceFilter(queryset=Township.objects.all(), label="乡镇", empty_label="全部乡镇")
+    township = django_filters.ModelChoiceFilter(
+        queryset=Township.objects.all(),
+        label="乡镇",
+        empty_label="全部乡镇",
+        null_label="未定乡镇",
+        null_value=NULL_CHOICE,
+    )
     section = django_filters.ModelChoiceFilter(
         queryset=Industry.objects.filter(level=1),
         label="行业门类",
         method="filter_industry",
         empty_label="全部门类",
+        null_label="未分行业",
+        null_value=NULL_CHOICE,
     )
     division = django_filters.ModelChoiceFilter(
         queryset=Industry.objects.filter(level=2),
         label="行业大类",
         method="filter_industry",
         empty_label="全部大类",
+        null_label="未分行业",
+        null_value=NULL_CHOICE,
     )
     serious = _bool_filter("严重行业", "filter_serious")
     judge = _bool_filter("行业需判断", "filter_judge")
@@ -84,7 +98,14 @@ class EmployerFilter(StyledFilterSet):
         label="申报（按截至日期）", choices=DECLARED, method="filter_declared", empty_label="全部"
     )
     evidence = _bool_filter("有检查/检测记录", "filter_evidence")
-    scale = django_filters.ChoiceFilter(choices=Scale.choices, label="规模", empty_label="全部规模")
+    scale = django_filters.ChoiceFilter(
+        choices=Scale.choices,
+        label="规模",
+        method="filter_scale",
+        empty_label="全部规模",
+        null_label="未填规模",
+        null_value=NULL_CHOICE,
+    )
     register_status = django_filters.ChoiceFilter(
         choices=RegisterStatus.choices, label="名单状态", method="filter_register_status", empty_label="全部状态"
     )
@@ -143,7 +164,12 @@ class EmployerFilter(StyledFilterSet):
         return queryset.search(value, to_count=self.to_count)
 
     def filter_industry(self, queryset, name, value):
+        if value == NULL_CHOICE:
+            return queryset.filter(industry__isnull=True)
         return queryset.in_industry(value.code)
+
+    def filter_scale(self, queryset, name, value):
+        return queryset.filter(scale="" if value == NULL_CHOICE else value)  # a blank scale is stored as ""
 
     def _flag(self, queryset, value, condition):
         return queryset.filter(condition) if value == "1" else queryset.exclude(condition)

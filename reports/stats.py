@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from employers import rules
 from employers.choices import DeclaredBasis, OpenReason, RegisterStatus, Scale, SourceKind
+from employers.filters import NULL_CHOICE
 from employers.models import (
     Declaration,
     Employer,
@@ -179,6 +180,9 @@ def _targets(included):
     return out
 
 
+# The register list's value for "not filled in" (township, industry, scale): the blank lines open their list too.
+NONE = NULL_CHOICE
+
 # The line of employers with no township yet, keyed by its label (the townships are keyed by id).
 UNPLACED_TOWNSHIP = "未定乡镇"
 
@@ -191,7 +195,7 @@ def _townships(included, previous=None, query=None):
             _share(t["name"], groups.get(t["id"], []), {**(query or {}), "township": str(t["id"])}, key=t["id"])
         )
     if groups.get(None):
-        rows.append(_share(UNPLACED_TOWNSHIP, groups[None], {**(query or {})}, key=UNPLACED_TOWNSHIP))
+        rows.append(_share(UNPLACED_TOWNSHIP, groups[None], {**(query or {}), "township": NONE}, key=UNPLACED_TOWNSHIP))
     # Employers with no township yet are no township to rank: their line comes last, unranked.
     placed = (r for r in rows if r["included"] and r["key"] != UNPLACED_TOWNSHIP)
     ranked = sorted(placed, key=lambda r: (-r["rate"], -r["included"], str(r["label"])))
@@ -212,11 +216,11 @@ def _industry_breakdown(included):
     for code, rows in sorted(_grouped(included, lambda r: r["section"]).items()):
         industry = by_code.get((1, code))
         label = f"{code} {industry['name']}" if industry else "未分行业"
-        sections.append(_share(label, rows, {"section": str(industry["id"])} if industry else {}, key=code))
+        sections.append(_share(label, rows, {"section": str(industry["id"]) if industry else NONE}, key=code))
     for code, rows in sorted(_grouped(included, lambda r: r["division"]).items()):
         industry = by_code.get((2, code))
         label = f"{code} {industry['name']}" if industry else "未分行业"
-        divisions.append(_share(label, rows, {"division": str(industry["id"])} if industry else {}, key=code))
+        divisions.append(_share(label, rows, {"division": str(industry["id"]) if industry else NONE}, key=code))
     return sections, divisions
 
 
@@ -227,7 +231,7 @@ def _flag_breakdowns(included):
     scales = _grouped(included, lambda r: r["scale"])
     by_scale = [_share(label, scales.get(value, []), {"scale": value}, key=value) for value, label in Scale.choices]
     if scales.get(""):
-        by_scale.append(_share("未填规模", scales[""], {}, key=""))
+        by_scale.append(_share("未填规模", scales[""], {"scale": NONE}, key=""))
     return {
         "by_scale": by_scale,
         "by_risk": [

@@ -3,6 +3,7 @@ computation gives, and known to be out of date after any write to their inputs, 
 
 import datetime
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -33,7 +34,8 @@ D = datetime.date
 def varied(county, cast):
     """The county of conftest (2025Q1), plus what makes quarters differ: a unit stopped for more than six
     months, a deregistered one, a lapsed filing and its annual update, a filing still 待审核, exam
-    evidence, a 需判断 industry resolved per employer and a unit of unknown headcount."""
+    evidence, a 需判断 industry resolved per employer, a unit of unknown headcount and one with no township,
+    industry or scale yet."""
     stopped = make_employer(
         name="庚水泥制品有限公司", township=township("老城镇"), industry=industry("3021"), workers=60
     )
@@ -49,7 +51,9 @@ def varied(county, cast):
     SourceRecord.objects.create(
         batch=batch, kind="exam", row_number=1, name="x", name_norm="x", employer=county["B"], record_date=D(2024, 9, 9)
     )
-    for employer in (stopped, ended, power):
+    # Not yet placed: its township, industry and scale lines are numbers with lists of their own.
+    unplaced = make_employer(name="癸建材经营部", township=None, industry=None, workers=3)
+    for employer in (stopped, ended, power, unplaced):
         Employer.objects.filter(pk=employer.pk).update(listed_on=D(2024, 1, 10))
         employer.register_changes.update(effective_on=D(2024, 1, 10))
     return county
@@ -142,3 +146,8 @@ def test_the_dashboard_reads_the_stored_figures_and_says_when_they_are_out_of_da
     assert 'data-figure="stale"' not in page.content.decode()
     assert page.context["stats"]["targets"]["t2024"]["declared"] == before + 1
     assert page.context["stats"] == _as_stored(quarter_figures(Quarter(2025, 1)))
+    # Every number opens its list, now read from the stored standing of the quarter's day.
+    links = re.findall(r'<a (?:class="[^"]*" )?href="(/employers/\?[^"]+)"[^>]*>(\d+)</a>', page.content.decode())
+    assert len(links) > 20 and Standing.stored_for(D(2025, 3, 31))
+    for href, figure in links:
+        assert f"共 {figure} 家" in client.get(href.replace("&amp;", "&")).content.decode(), href
