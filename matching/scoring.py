@@ -111,7 +111,7 @@ class Index:
         )
         if parts.home:
             self.homes[parts.key].add(parts.home)
-        if brand := brand_of(parts.core):
+        if brand := brand_of(name, parts.core):
             self.by_brand[sound_key(brand)].add(pk)
         if code:
             self.by_code[code].add(pk)
@@ -382,11 +382,13 @@ def decide(record, index, decisions):
     return Verdict(record.pk, Status.NEW, None, "new", score if pk else None, detail)
 
 
-def brand_of(core):
+def brand_of(name, core):
     """The 字号 of a name core that goes on with a trade (恒润 of 恒润印刷), "" when the core does not tell it
-    apart: too short, or led by a township (吉岘镇杜丽页岩砖: individual businesses are named by place and
-    person)."""
-    return core[:2] if len(core) > 2 and not ({"镇", "乡"} & set(core[:4])) else ""
+    apart: too short, led by a township (吉岘镇杜丽页岩砖: individual businesses are named by place and
+    person), or a business listed by its operator (印刷（董海）: the trade comes first, then a person)."""
+    if len(core) <= 2 or {"镇", "乡"} & set(core[:4]) or operator_of(name):
+        return ""
+    return core[:2]
 
 
 def trade_relation(a, b):
@@ -409,7 +411,7 @@ def same_brand(record, parts, index, rejected=NOTHING):
     whose spelling is the firm's own; two firms of one 字号 and a related trade in one county would both stand
     in the register, and then this rule leaves them to the score. The same 字号 is closer than a homophone,
     and an abbreviated trade closer than a reworded one; a homophone 字号 goes only with an abbreviated trade."""
-    brand = brand_of(parts.core)
+    brand = brand_of(record.name, parts.core)
     if not brand:
         return None
     trade, tiers = parts.core[2:], defaultdict(list)

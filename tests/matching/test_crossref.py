@@ -502,6 +502,13 @@ def test_an_individual_business_listed_by_its_operator_links_to_it(db, tmp_path,
     assert record.link_detail["operator"] == "黄建"
 
 
+def test_two_operators_of_one_trade_are_two_businesses(db, tmp_path):
+    # 印刷（董海） is no 字号 印刷 with the trade 董海: the brand rule must not join it to 印刷（罗明海）.
+    first = link_one(tmp_path, "印刷（罗明海）")
+    second = link_one(tmp_path, "印刷（董海）")
+    assert second.employer_id is None or second.employer_id != first.employer_id
+
+
 def test_an_operator_of_two_businesses_is_told_apart_only_by_the_trade(db, tmp_path):
     make_employer(name="合水县固城镇黄建页岩砖厂", code=valid_code(42))
     shop = make_employer(name="合水县固城镇黄建家具店", code=valid_code(43))
