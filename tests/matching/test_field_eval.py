@@ -172,30 +172,31 @@ def test_the_figures_on_a_hand_made_case():
     )
 
 
-# What main gave on this county (seed 1, 300 firms) when this test was written, less 0.03: a regression shows
-# here. Kinds with fewer than 30 rows in this county are left out, their figures move too much with one row.
+# What main gave on this county (seed 1, 300 firms) on 2026-12-05, after the trade and operator rules, less 0.03
+# (a floor an earlier main set higher is kept): a regression shows here. Kinds with fewer than 30 rows in this
+# county are left out, their figures move too much with one row.
 FLOORS = {
     "record_precision": 0.96,
     "record_recall": 0.95,
-    "record_f1": 0.95,
-    "undeclared_precision": 0.90,
+    "record_f1": 0.96,
+    "undeclared_precision": 0.92,
     "undeclared_recall": 0.94,
 }
 KIND_FLOORS = {  # kind: (precision, recall)
     "clean": (0.97, 0.95),
-    "homophone": (0.97, 0.94),
-    "legal_form": (0.96, 0.95),
-    "space": (0.96, 0.86),
-    "region": (0.95, 0.83),
-    "abbrev": (0.97, 0.95),
-    "township_typo": (0.95, 0.96),
-    "fullwidth": (0.91, 0.93),
-    "code_typo": (0.96, 0.92),
-    "code_missing": (0.93, 0.81),
-    "former_name": (0.96, 0.93),
-    "lookalike": (0.85, 0.65),
-    "branch": (0.97, 0.79),
-    "individual": (0.97, 0.93),
+    "homophone": (0.97, 0.97),
+    "legal_form": (0.96, 0.96),
+    "space": (0.97, 0.89),
+    "region": (0.96, 0.95),
+    "abbrev": (0.97, 0.96),
+    "township_typo": (0.96, 0.97),
+    "fullwidth": (0.95, 0.97),
+    "code_typo": (0.96, 0.94),
+    "code_missing": (0.95, 0.94),
+    "former_name": (0.96, 0.95),
+    "lookalike": (0.87, 0.73),
+    "branch": (0.97, 0.80),
+    "individual": (0.97, 0.97),
     "institution": (0.97, 0.97),
 }
 
