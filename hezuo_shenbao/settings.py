@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # 分级分类 defaults live in inspections/supervision.py (DEFAULT_MATRIX, DEFAULT_INTERVAL_MONTHS); a county
 # may override them here, e.g. SUPERVISION_INTERVAL_MONTHS = {"甲": 36, "乙": 12, "丙": 6}.
+# 申报质量 as of a past day other than a quarter end is computed in the background when first asked for and
+# stored; the nightly refresh judges it again while it was asked for within this many days, then drops it
+# (inspections.supervision.refresh_quality_snapshots). Each day kept costs the nightly run one judgement.
+QUALITY_DAYS_KEPT = envint("QUALITY_DAYS_KEPT", 30)
 
 CACHES = {
     "default": (

@@ -72,18 +72,19 @@ def _run(check):
 
 
 # Background work whose worker can die, as /healthz names it.
-TASK_KINDS = ("imports", "crossref", "bulletins", "dossiers", "submissions", "exports")
+TASK_KINDS = ("imports", "crossref", "bulletins", "dossiers", "submissions", "exports", "quality_days")
 
 
 def _stalled():
     """Background work of every kind whose worker died (no heartbeat for TASK_STALE_MINUTES) and that beat
     has not yet marked failed: a worker that keeps dying, or beat not running, shows here."""
+    from inspections.models import QualityDay
     from matching.models import CrossrefRun, ImportBatch
     from reports.models import Bulletin, Dossier, Export, Submission
 
     minutes = settings.TASK_STALE_MINUTES
     result = {}
-    for kind, model in zip(TASK_KINDS, (ImportBatch, CrossrefRun, Bulletin, Dossier, Submission, Export)):
+    for kind, model in zip(TASK_KINDS, (ImportBatch, CrossrefRun, Bulletin, Dossier, Submission, Export, QualityDay)):
         stalled = model.objects.stalled().count()
         result[kind] = f"error: {stalled} stalled (no progress for {minutes} min)" if stalled else "ok"
     return result
@@ -91,7 +92,7 @@ def _stalled():
 
 def healthz(request):
     """Health for the load balancer and monitoring: the database and stalled background work of each kind
-    (imports, crossref, bulletins, dossiers, submissions, exports), and with a broker Redis and a worker.
+    (imports, crossref, bulletins, dossiers, submissions, exports, 申报质量 days), and with a broker Redis and a worker.
 
     Each component is "ok", "skipped" (no broker: tasks run eagerly in the web process) or "error: …";
     any error makes the answer 503."""

@@ -4,9 +4,10 @@ see: built by reports' export task, since a county's list takes seconds (issue 2
 from django.utils import timezone
 
 from employers.models import Employer
+from hezuo_shenbao.lib.jobs import JobError
 from hezuo_shenbao.lib.people import display_name
 
-from . import quality, services
+from . import quality, services, supervision
 from .filters import VisitFilter
 from .forms import QualityFilterForm
 from .models import Visit
@@ -56,21 +57,6 @@ def quality_filter(data):
     return form, cleaned.get("as_of") or quality.default_as_of(), cleaned.get("check") or "", cleaned.get("township")
 
 
-def population(user, township):
-    """Employers in scope under supervision: the population the stored results cover."""
-    employers = services.under_supervision(services.scope(user))
-    return employers.filter(township=township) if township else employers
-
-
-def quality_results(employers, as_of, check):
-    """Judged live as of a past date: the county-wide figures take seconds (docs/fieldwork.md)."""
-    with quality.collector_paused():
-        ordered = list(employers.order_by("township__code", "name", "pk").values_list("pk", flat=True))
-        results = quality.evaluate(as_of, employers)
-        flagged = [pk for pk in ordered if any(not check or f.key == check for f in results.get(pk, ()))]
-    return results, flagged
-
-
 def shown_findings(findings, check):
     return [f for f in findings if not check or f.key == check]
 
@@ -79,9 +65,20 @@ QUALITY_HEADERS = ["单位编号", "单位名称", "统一社会信用代码", "
 
 
 def quality_export(user, data):
-    """The 申报质量 findings as of the page's date: (filename, sheets, employers flagged)."""
+    """The 申报质量 findings as of the page's date, from the stored rows the page reads, in its order:
+    (filename, sheets, employers flagged)."""
     _, as_of, check, township = quality_filter(data)
-    results, flagged = quality_results(population(user, township), as_of, check)
+    stored = supervision.stored_quality(user, as_of, township)
+    if stored is None:
+        # A day exported before its page was opened: judged and stored here, so file and page read one judgement.
+        day, _ = supervision.request_quality_day(as_of)
+        supervision.compute_quality_day(day.pk)
+        stored = supervision.stored_quality(user, as_of, township)
+        if stored is None:
+            raise JobError(f"截至{as_of:%Y-%m-%d}的申报质量未能计算，请在申报质量页面查看原因后重试。")
+    flagged = list(supervision.flagged_ids(stored, check))
+    # The texts, judged for the flagged employers alone (as the page does for its 50 rows).
+    results = quality.evaluate(as_of, ids=set(flagged))
 
     def rows():
         for start in range(0, len(flagged), 2000):
@@ -90,12 +87,15 @@ def quality_export(user, data):
             for pk in part:
                 e = found[pk]
                 township = e.township.name if e.township else ""
-                for f in shown_findings(results[pk], check):
+                for f in shown_findings(results.get(pk, ()), check):
                     yield [pk, e.name, e.code, township, e.declared_on, f.check.label, f.text]
 
-    summary = [(row["label"], row["count"]) for row in quality.summary(results=results)]
+    summary, _ = supervision.quality_summary(stored)
     return (
         f"申报质量_{as_of:%Y%m%d}.xlsx",
-        [("申报质量问题", QUALITY_HEADERS, rows()), ("汇总", ["检查项", "单位数"], summary)],
+        [
+            ("申报质量问题", QUALITY_HEADERS, rows()),
+            ("汇总", ["检查项", "单位数"], [(r["label"], r["count"]) for r in summary]),
+        ],
         len(flagged),
     )

@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from employers.choices import OpenReason, OperatingStatus
 from employers.models import Employer, Township, find_subclass
+from hezuo_shenbao.lib.jobs import Job
 from hezuo_shenbao.lib.uploads import validate_upload
 
 
@@ -481,9 +482,31 @@ class SupervisionStatus(models.Model):
         return self.next_due == self.NEVER_INSPECTED
 
 
+class QualityDay(Job):
+    """A past day whose 申报质量 is stored as QualitySnapshot rows: every quarter end since the campaign's
+    first, and any other day someone opened the 申报质量 page or its export for. Done: the rows are there;
+    queued or running: compute_quality_day_task is judging it (the page shows its progress); failed: why,
+    and 重试. A day not asked for within QUALITY_DAYS_KEPT days is dropped by the nightly refresh
+    (supervision.refresh_quality_snapshots), quarter ends never."""
+
+    WHAT = "申报质量计算"
+
+    as_of = models.DateField("截至日期", unique=True)
+    requested_on = models.DateField("最近查看日期", default=timezone.localdate)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申报质量计算日"
+
+    def __str__(self):
+        return f"截至{self.as_of:%Y-%m-%d}的申报质量"
+
+    def get_absolute_url(self):
+        return f"{reverse('inspections:quality')}?as_of={self.as_of:%Y-%m-%d}"
+
+
 class QualitySnapshot(models.Model):
-    """An employer's 申报质量 judged as of a past quarter's end (supervision.refresh_quality_snapshots), so
-    the quality page read for that day counts and lists from stored rows, as it does for today.
+    """An employer's 申报质量 judged as of a past day (QualityDay), so the quality page read for that day
+    counts and lists from stored rows, as it does for today.
 
     One row per employer under supervision that had declared by that day (quality.evaluate judges only
     those), its township copied here. Derived data, rewritten nightly from the data as it then stands."""
@@ -496,7 +519,7 @@ class QualitySnapshot(models.Model):
     issues = models.PositiveIntegerField("申报质量问题（按检查项的位）", default=0)
 
     class Meta:
-        verbose_name = verbose_name_plural = "季度末申报质量"
+        verbose_name = verbose_name_plural = "已存申报质量"
         constraints = [
             # Covering the counts of a day (by township, by issues) so they read the index alone.
             models.UniqueConstraint(

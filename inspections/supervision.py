@@ -22,14 +22,15 @@ from functools import lru_cache
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from employers.models import Employer
 from employers.rules import TEN_PLUS, effective_risk, is_serious
+from hezuo_shenbao.lib.jobs import Cancelled, run_job
 
 from . import quality
-from .models import ManagementGrade, QualitySnapshot, RiskGrade, SupervisionClass, SupervisionStatus
+from .models import ManagementGrade, QualityDay, QualitySnapshot, RiskGrade, SupervisionClass, SupervisionStatus
 from .services import active_inspectors, scope, under_supervision
 
 EXPOSED_MANY = TEN_PLUS  # the plan's 10人及以上 mark, applied to exposed workers
@@ -260,40 +261,111 @@ def quarter_ends(today: datetime.date) -> list[datetime.date]:
     return ends
 
 
-def refresh_quality_snapshots(today: datetime.date | None = None) -> int:
-    """Judge 申报质量 as of every past quarter end again from the data as it stands (a filing or a monitoring
-    result for an earlier quarter may arrive later) and store it; a day whose judgement is unchanged is
-    not written. Returns how many days were rewritten. Idempotent; run nightly with refresh()."""
+def _judge(as_of: datetime.date) -> dict[int, tuple]:
+    """{employer id: (township id, quality.bits)} as of the day, for every employer under supervision that
+    had declared by then: what a day's QualitySnapshot rows hold."""
     employers = under_supervision(Employer.objects.all())
     townships = dict(employers.values_list("pk", "township_id"))
-    rewritten = 0
-    for as_of in quarter_ends(today or timezone.localdate()):
-        judged = {
-            pk: (townships[pk], quality.bits(failed)) for pk, failed in quality.evaluate(as_of, employers).items()
-        }
+    return {pk: (townships[pk], quality.bits(failed)) for pk, failed in quality.evaluate(as_of, employers).items()}
+
+
+def _store(as_of: datetime.date, judged: dict) -> bool:
+    """Write a day's judgement in place of the stored one; False when they were the same (nothing written).
+    Raises Cancelled when the day's QualityDay is gone (dropped or cancelled meanwhile): no rows without one."""
+    with transaction.atomic():
+        # The day's row, locked: the page's task, an export and the nightly run may judge one day at once,
+        # and write one after the other.
+        if not QualityDay.objects.select_for_update().filter(as_of=as_of).exists():
+            raise Cancelled
         stored = QualitySnapshot.objects.filter(as_of=as_of)
         if judged == {pk: (t, issues) for pk, t, issues in stored.values_list("employer_id", "township_id", "issues")}:
+            return False
+        stored.delete()
+        QualitySnapshot.objects.bulk_create(
+            (
+                QualitySnapshot(as_of=as_of, employer_id=pk, township_id=township, issues=issues)
+                for pk, (township, issues) in judged.items()
+            ),
+            batch_size=2000,
+        )
+    return True
+
+
+def request_quality_day(as_of: datetime.date, today: datetime.date | None = None) -> tuple[QualityDay, bool]:
+    """The day's QualityDay, and True when this call created it (the caller queues compute_quality_day_task).
+    Marks the day asked for today, which keeps it stored (refresh_quality_snapshots)."""
+    today = today or timezone.localdate()
+    day, created = QualityDay.objects.get_or_create(as_of=as_of, defaults={"requested_on": today})
+    if not created and day.requested_on < today:
+        QualityDay.objects.filter(pk=day.pk).update(requested_on=today)
+    return day, created
+
+
+def compute_quality_day(pk: int) -> QualityDay | None:
+    """compute_quality_day_task's body: judge the day as the data stands and store it (lib/jobs.run_job)."""
+
+    def build(day):
+        day.set_progress(10, "正在读取申报、体检/监测和现场记录并逐家判断……")
+        judged = _judge(day.as_of)
+        day.set_progress(70, f"正在保存 {len(judged)} 家已申报单位的结果……")
+        _store(day.as_of, judged)
+        day.finish("已计算")
+        return day
+
+    return run_job(QualityDay, pk, build)
+
+
+def kept_since(today: datetime.date) -> datetime.date:
+    """Days other than quarter ends asked for before this date are dropped by the nightly refresh."""
+    return today - datetime.timedelta(days=settings.QUALITY_DAYS_KEPT)
+
+
+def refresh_quality_snapshots(today: datetime.date | None = None) -> int:
+    """The nightly refresh of the stored 申报质量 (run after refresh()): every past quarter end, and every
+    other day asked for within QUALITY_DAYS_KEPT days, judged again from the data as it stands (a filing or a
+    monitoring result for an earlier day may arrive later) and stored where the judgement changed; other days
+    are dropped with their rows (asked for again, they are computed again). Returns how many days were
+    rewritten. Idempotent."""
+    today = today or timezone.localdate()
+    ends = quarter_ends(today)
+    for as_of in ends:
+        QualityDay.objects.get_or_create(as_of=as_of, defaults={"requested_on": today})
+    with transaction.atomic():
+        dropped = QualityDay.objects.exclude(as_of__in=ends).filter(requested_on__lt=kept_since(today))
+        QualitySnapshot.objects.filter(as_of__in=dropped.values("as_of")).delete()
+        dropped.delete()
+    rewritten = 0
+    for day in QualityDay.objects.exclude(status=QualityDay.Status.RUNNING).order_by("as_of"):
+        try:
+            rewritten += _store(day.as_of, _judge(day.as_of))
+        except Cancelled:
             continue
-        with transaction.atomic():
-            stored.delete()
-            QualitySnapshot.objects.bulk_create(
-                (
-                    QualitySnapshot(as_of=as_of, employer_id=pk, township_id=township, issues=issues)
-                    for pk, (township, issues) in judged.items()
-                ),
-                batch_size=2000,
-            )
-        rewritten += 1
+        # A day queued, or failed, is stored now: done, as its task would leave it.
+        QualityDay.objects.filter(pk=day.pk).exclude(status=QualityDay.Status.DONE).update(
+            status=QualityDay.Status.DONE, progress=100, message="已计算", finished_at=timezone.now()
+        )
     return rewritten
 
 
-def snapshot(user, as_of: datetime.date, township=None):
-    """The stored judgement of a past quarter end a user may see, or None where that day was not stored."""
-    rows = QualitySnapshot.objects.filter(as_of=as_of)
-    if not rows.exists():
+def stored_quality(user, as_of: datetime.date, township=None):
+    """The stored 申报质量 rows a user may see as of a day: SupervisionStatus for today, QualitySnapshot for a
+    past day; None while that day is not stored (see request_quality_day)."""
+    if as_of == timezone.localdate():
+        return statuses(user, township)
+    if not QualityDay.objects.filter(as_of=as_of, status=QualityDay.Status.DONE).exists():
         return None
-    rows = scope(user, rows, employer="employer")
+    rows = scope(user, QualitySnapshot.objects.filter(as_of=as_of), employer="employer")
     return rows.filter(township=township) if township else rows
+
+
+def flagged_ids(rows, check: str = ""):
+    """Ids of the stored rows failing `check` (any check when empty), by township then id, along the
+    partial indexes supervision_issues / quality_snapshot_issues; the ids themselves, not the related
+    models' orderings (joins to sort by code and name)."""
+    chosen = rows.filter(issues__gt=0)
+    if check:
+        chosen = chosen.alias(bit=F("issues").bitand(quality.CHECK_BIT[check])).filter(bit__gt=0)
+    return chosen.order_by("township_id", "employer_id").values_list("employer_id", flat=True)
 
 
 def statuses(user, township=None):
@@ -312,7 +384,7 @@ def unassessed(user, township=None) -> int:
 
 
 def quality_summary(rows) -> tuple[list[dict], int]:
-    """quality.summary() of the stored rows shown (statuses() or snapshot()), and how many of them have
+    """quality.summary() of the stored rows shown (stored_quality()), and how many of them have
     declared (a snapshot holds only those).
 
     The rows are counted per combination of failed checks (at most 2⁷ groups) in one pass, and the

@@ -1,9 +1,9 @@
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +28,8 @@ from .forms import (
     VisitForm,
     employer_choices_for,
 )
-from .models import CHECKED_FIELDS, Assignment, Enforcement, VerificationSample, Visit
+from .models import CHECKED_FIELDS, Assignment, Enforcement, QualityDay, VerificationSample, Visit
+from .tasks import compute_quality_day_task
 
 PAGE_SIZE = 50
 # A day's route cannot hold more; the rest stays on the work list.
@@ -302,35 +303,38 @@ def _query_without_page(request, *drop):
 def quality_overview(request):
     """申报质量: employers failing each check, with the list behind a chosen check.
 
-    As of today, and as of a past quarter's end, the counts and the list come from the stored results
-    (SupervisionStatus, QualitySnapshot); only the page's rows are judged again, for their texts. Another
-    past date is judged live."""
+    The counts and the list come from stored results: SupervisionStatus for today, QualitySnapshot for a past
+    day; only the page's rows are judged again, for their texts. A past day not yet stored is computed in the
+    background (compute_quality_day_task) while the page shows its progress and reloads itself."""
     form, as_of, check, township = exports.quality_filter(request.GET)
-    if as_of == timezone.localdate():
-        rows = supervision.statuses(request.user, township)
-    else:
-        rows = supervision.snapshot(request.user, as_of, township)
-    if rows is not None:
-        summary, declared = supervision.quality_summary(rows)
-        chosen = rows.filter(issues__gt=0)
-        if check:
-            chosen = chosen.alias(bit=F("issues").bitand(quality.CHECK_BIT[check])).filter(bit__gt=0)
-        # Along the partial index supervision_issues: by township (ids follow the township codes), then id;
-        # the ids themselves, not the related models' orderings (joins to sort by code and name).
-        ids = chosen.order_by("township_id", "employer_id").values_list("employer_id", flat=True)
-        page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-        results = quality.evaluate(as_of, ids=set(page))
-    else:
-        results, flagged = exports.quality_results(exports.population(request.user, township), as_of, check)
-        summary, declared = quality.summary(results=results), len(results)
-        page = Paginator(flagged, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    day = None
+    if as_of != today:
+        day, created = supervision.request_quality_day(as_of, today)
+        if created:
+            compute_quality_day_task.delay(day.pk)
+        QualityDay.fail_stalled()
+        day.refresh_from_db()
+    rows = supervision.stored_quality(request.user, as_of, township)
+    context = {
+        "form": form,
+        "as_of": as_of,
+        "day": day,
+        "stored": rows is not None,
+        "today": today,
+        "days_kept": settings.QUALITY_DAYS_KEPT,
+    }
+    if rows is None:
+        return render(request, "inspections/quality.html", context)
+    summary, declared = supervision.quality_summary(rows)
+    page = Paginator(supervision.flagged_ids(rows, check), PAGE_SIZE).get_page(request.GET.get("page"))
+    results = quality.evaluate(as_of, ids=set(page))
     found = Employer.objects.select_related("township").in_bulk(list(page))
     return render(
         request,
         "inspections/quality.html",
         {
-            "form": form,
-            "as_of": as_of,
+            **context,
             "check": quality.CHECK_BY_KEY.get(check),
             "summary": summary,
             "declared": declared,
@@ -339,8 +343,6 @@ def quality_overview(request):
             "rows": [(found[pk], exports.shown_findings(results.get(pk, ()), check)) for pk in page],
             "query": _query_without_page(request),
             "base_query": _query_without_page(request, "check"),
-            "stored": rows is not None,
-            "today": timezone.localdate(),
         },
     )
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from hezuo_shenbao.lib.jobs import deliver
+from inspections.models import QualityDay
 from matching import crossref
 from matching import services as imports
 
@@ -50,6 +51,7 @@ STALLED = {
     "dossiers": Dossier.fail_stalled,
     "submissions": Submission.fail_stalled,
     "exports": Export.fail_stalled,
+    "quality_days": QualityDay.fail_stalled,
 }
 
 

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from employers.models import Employer
 from hezuo_shenbao.lib.access import require_perm
 from hezuo_shenbao.lib.jobs import Job
+from inspections.models import QualityDay
+from inspections.tasks import compute_quality_day_task
 
 from . import exports, services
 from .forms import BulletinForm, DraftForm, IssueForm, QuarterField, ResolveForm, SampleForm, SubmissionForm
@@ -311,6 +313,7 @@ JOBS = {
     "dossier": (Dossier, build_dossier_task, "reports.build_dossier", "reports:dossier_sample"),
     "submission": (Submission, build_submission_task, "reports.add_submission", "reports:submissions"),
     "export": (Export, build_export_task, None, "reports:exports"),
+    "quality": (QualityDay, compute_quality_day_task, "inspections.view_visit", "inspections:quality"),
 }
 
 
@@ -337,7 +340,8 @@ def job_retry(request, kind, pk):
         messages.info(request, f"已重新开始生成“{job}”。")
     else:
         messages.error(request, "只有失败的任务可以重试。")
-    return redirect(page)
+    # Back to the page that shows the job: its own (a 申报质量 day's date), else the kind's list.
+    return redirect(job if hasattr(job, "get_absolute_url") else page)
 
 
 @require_POST

@@ -202,7 +202,7 @@ def test_summary_counts_employers_per_check(declared):
 # Pages ----------------------------------------------------------------------------------------------
 
 
-def test_the_overview_counts_each_check_and_drills_down(as_user, cast):
+def test_the_overview_counts_each_check_and_drills_down(as_user, cast, eager_tasks):
     bad = make_employer(name="多报接害公司")
     make_declaration(bad, declared_on=D(2025, 3, 1), workers=1, exposed_workers=2)
     response = as_user(cast.cdc).get(reverse("inspections:quality"), {"as_of": "2025-06-30"})
@@ -215,7 +215,7 @@ def test_the_overview_counts_each_check_and_drills_down(as_user, cast):
     assert "多报接害公司" in drill.content.decode()
 
 
-def test_an_inspector_sees_only_assigned_employers(as_user, cast):
+def test_an_inspector_sees_only_assigned_employers(as_user, cast, eager_tasks):
     mine, theirs = make_employer(name="分给我的"), make_employer(name="别人的")
     make_assignment(cast.inspector, employer=mine)
     for employer in (mine, theirs):

@@ -6,12 +6,14 @@ import random
 from collections import Counter
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from employers.models import Employer
 from inspections import quality, supervision
+from inspections.models import QualityDay, QualitySnapshot
 from inspections.services import scope, under_supervision
 from matching.models import ImportBatch, SourceRecord
 from tests.builders import industry, make_assignment, make_declaration, make_employer, make_visit, township
@@ -161,7 +163,8 @@ def test_a_past_quarter_end_reads_the_stored_judgement_which_equals_the_live_one
     assert sum(1 for failed in live.values() if failed) >= 2
 
     response = _assert_quality_page_equals(as_user(user), query, live)
-    assert response.context["stored"] and "季度末的结果每晚按现有数据重算并存储" in response.content.decode()
+    assert response.context["stored"] and "每晚按现有数据重算" in response.content.decode()
+    assert response.context["day"].status == QualityDay.Status.DONE  # stored by the nightly run, not on demand
 
 
 def test_a_filing_loaded_late_for_a_past_quarter_is_in_its_stored_judgement_after_the_nightly_run(
@@ -179,9 +182,66 @@ def test_a_filing_loaded_late_for_a_past_quarter_is_in_its_stored_judgement_afte
     assert response.context["stored"]
 
 
-def test_a_past_day_that_is_no_quarter_end_is_judged_live(as_user, cast, register):
+def test_a_past_day_that_is_no_quarter_end_is_computed_in_the_background_then_read_stored(
+    as_user, cast, register, eager_tasks
+):
     as_of = supervision.quarter_ends(timezone.localdate())[-1] - datetime.timedelta(days=1)
+    assert not QualityDay.objects.filter(as_of=as_of).exists()
     live = quality.evaluate(as_of, under_supervision(Employer.objects.all()))
 
+    # Tasks run in the request here: the first request queues the day's computation and it is done.
     response = _assert_quality_page_equals(as_user(cast.cdc), {"as_of": as_of.isoformat()}, live)
-    assert not response.context["stored"] and "非季度末日期按当时数据现算" in response.content.decode()
+    assert response.context["stored"]
+    day = QualityDay.objects.get(as_of=as_of)
+    assert (day.status, day.progress, day.requested_on) == (QualityDay.Status.DONE, 100, timezone.localdate())
+    assert QualitySnapshot.objects.filter(as_of=as_of).count() == len(live)
+
+
+def test_while_a_day_is_computed_the_page_shows_its_progress_and_reloads(as_user, cast, register):
+    as_of = supervision.quarter_ends(timezone.localdate())[-1] - datetime.timedelta(days=2)
+    # The page asked for it before and the worker is at it.
+    day = QualityDay.objects.create(as_of=as_of, status=QualityDay.Status.RUNNING, progress=10, message="正在读取")
+    response = as_user(cast.cdc).get(reverse("inspections:quality"), {"as_of": as_of.isoformat()})
+    body = response.content.decode()
+    assert not response.context["stored"] and "summary" not in response.context
+    assert "正在计算" in body and "10%" in body and '<meta http-equiv="refresh" content="2">' in body
+    assert QualityDay.objects.get(pk=day.pk).status == QualityDay.Status.RUNNING  # not queued twice
+
+
+def test_a_day_whose_worker_died_is_retried_from_the_page(as_user, cast, register, eager_tasks):
+    as_of = supervision.quarter_ends(timezone.localdate())[-1] - datetime.timedelta(days=3)
+    day = QualityDay.objects.create(as_of=as_of, status=QualityDay.Status.RUNNING, progress=10)
+    QualityDay.objects.filter(pk=day.pk).update(
+        heartbeat=timezone.now() - datetime.timedelta(minutes=settings.TASK_STALE_MINUTES + 1)
+    )
+    web = as_user(cast.inspector)
+    body = web.get(reverse("inspections:quality"), {"as_of": as_of.isoformat()}).content.decode()
+    assert "未能计算" in body and "没有进展" in body and "http-equiv" not in body
+
+    response = web.post(reverse("reports:job_retry", args=["quality", day.pk]))
+    assert response.url == f"{reverse('inspections:quality')}?as_of={as_of.isoformat()}"
+    employers = under_supervision(scope(cast.inspector, Employer.objects.all()))
+    _assert_quality_page_equals(web, {"as_of": as_of.isoformat()}, quality.evaluate(as_of, employers))
+
+
+def test_the_nightly_run_keeps_days_asked_for_lately_and_drops_the_others(register):
+    today = timezone.localdate()
+    ends = supervision.quarter_ends(today)
+    recent, old = ends[-1] - datetime.timedelta(days=1), ends[-1] - datetime.timedelta(days=2)
+    for as_of in (recent, old):
+        supervision.compute_quality_day(supervision.request_quality_day(as_of)[0].pk)
+    stale = today - datetime.timedelta(days=settings.QUALITY_DAYS_KEPT + 1)
+    QualityDay.objects.filter(as_of=old).update(requested_on=stale)
+    QualityDay.objects.filter(as_of=ends[0]).update(requested_on=stale)  # quarter ends stay whenever last seen
+    # A filing for the kept day, loaded after it was computed, is in its stored judgement after the night.
+    undeclared = under_supervision(Employer.objects.all()).filter(declarations__isnull=True).first()
+    make_declaration(undeclared, declared_on=recent - datetime.timedelta(days=5), workers=1, exposed_workers=999)
+    assert not QualitySnapshot.objects.filter(as_of=recent, employer=undeclared).exists()
+
+    call_command("refresh_supervision", verbosity=0)
+
+    assert set(QualityDay.objects.values_list("as_of", flat=True)) == {*ends, recent}
+    assert not QualitySnapshot.objects.filter(as_of=old).exists()
+    assert (
+        QualitySnapshot.objects.get(as_of=recent, employer=undeclared).issues & quality.CHECK_BIT["exposed_over_total"]
+    )
