@@ -5,6 +5,7 @@ charts drawn with the font the project ships (charts.py) beside styled tables; t
 Excel charts.
 """
 
+import copy
 import datetime
 import io
 import re
@@ -19,7 +20,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Pt
+from docx.text.run import Run
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
@@ -49,6 +52,13 @@ def _set_font(run_or_style, name, size=None, bold=None):
     element = run_or_style.element if hasattr(run_or_style, "element") else run_or_style._element
     rpr = element.get_or_add_rPr()
     rpr.get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def _run_format(name, size) -> BaseOxmlElement:
+    """The run properties (<w:rPr>) _set_font gives a run, to be copied into many runs."""
+    run = Run(OxmlElement("w:r"), None)
+    _set_font(run, name, size)
+    return run._r.rPr
 
 
 def new_document() -> Document:
@@ -121,22 +131,25 @@ def _table(document, headers, rows, widths=None, size=10.5, note=""):
         _shade(cell, HEADER_FILL)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _set_font(cell.paragraphs[0].add_run(str(text)), HEADING_FONT, size)
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, value in zip(cells, row):
-            # Stored text (names, notes) may hold characters XML cannot: dropped here (lib/clean.py).
-            text = "" if value is None else clean_text(str(value))
-            if _numeric(text):
-                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _set_font(cell.paragraphs[0].add_run(text), BODY_FONT, size)
     if widths:
         table.autofit = False
-        # LibreOffice reads the grid's column widths, Word the cells': set both.
+        # LibreOffice reads the grid's column widths, Word the cells': set both. Rows added below take the
+        # grid's widths (python-docx's add_row).
         for column, width in zip(table.columns, widths):
             column.width = Cm(width)
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths):
-                cell.width = Cm(width)
+        for cell, width in zip(table.rows[0].cells, widths):
+            cell.width = Cm(width)
+    # A bulletin's tables hold hundreds of cells: each run gets a copy of one prepared format instead of
+    # its font set property by property (most of the time of writing the document).
+    body = _run_format(BODY_FONT, size)
+    for row in rows:
+        for cell, value in zip(table.add_row().cells, row):
+            # Stored text (names, notes) may hold characters XML cannot: dropped here (lib/clean.py).
+            text = "" if value is None else clean_text(str(value))
+            paragraph = cell.paragraphs[0]
+            if _numeric(text):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            paragraph.add_run(text)._r.insert(0, copy.deepcopy(body))
     if note:
         _para(document, note, size=12)
     document.add_paragraph()
