@@ -3,8 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from employers.choices import DEPARTMENTS
-from hezuo_shenbao.lib.clean import CleanInputMixin
-from hezuo_shenbao.lib.forms import BootstrapMixin
+from hezuo_shenbao.lib.forms import BootstrapMixin, CleanInputMixin
 
 from .services import IMPORT_KINDS
 

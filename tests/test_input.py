@@ -13,7 +13,8 @@ from docx import Document
 from openpyxl import load_workbook
 
 from employers.models import Employer
-from hezuo_shenbao.lib.clean import INT_MAX, TEXT_MAX_LENGTH, CleanInputMixin, clean_text
+from hezuo_shenbao.lib.clean import clean_text
+from hezuo_shenbao.lib.forms import INT_MAX, TEXT_MAX_LENGTH, CleanInputMixin
 from hezuo_shenbao.lib.xlsx import safe_cell
 from inspections.models import Visit
 from outreach.models import Training

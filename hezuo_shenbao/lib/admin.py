@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from .clean import CleanInputMixin
+from .forms import CleanInputMixin
 
 
 class CleanModelForm(CleanInputMixin, forms.ModelForm):
