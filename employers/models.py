@@ -515,8 +515,8 @@ class Employer(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "version"}
         super().save(*args, **kwargs)
-        if update_fields is None or {"register_status", "operating_status"} & set(update_fields):
-            self._record_dated_changes()
+        statuses = {"register_status", "operating_status"}
+        self._record_dated_changes(statuses if update_fields is None else statuses & set(update_fields))
 
     def get_absolute_url(self):
         return reverse("employers:detail", args=[self.pk])
@@ -525,12 +525,18 @@ class Employer(models.Model):
         if self.operating_status == OperatingStatus.SUSPENDED and not self.suspended_since:
             raise ValidationError({"suspended_since": "停产停业的单位须填写停产停业日期。"})
 
-    def _record_dated_changes(self):
+    def _record_dated_changes(self, saved):
         """Keep the dated record that past quarters are read from in step with any edit of the two
         statuses (form, admin, visit, import): the date is the one the caller gave the change
-        (effective_on), the suspension date, or today."""
-        today = timezone.localdate()
-        effective = getattr(self, "effective_on", None) or today
+        (effective_on), the suspension date, or today. `saved`: the statuses this save wrote (a CDC
+        decision writes only the register status, and has no operating change to look for)."""
+        effective = getattr(self, "effective_on", None) or timezone.localdate()
+        if "register_status" in saved:
+            self._record_register_change(effective)
+        if "operating_status" in saved:
+            self._record_operating_change(effective)
+
+    def _record_register_change(self, effective):
         register = self.register_changes.order_by("-effective_on", "-id")
         last = register.values_list("status", flat=True).first() or RegisterStatus.PENDING
         if last != self.register_status:
@@ -541,6 +547,8 @@ class Employer(models.Model):
                 reason=self.register_reason,
                 by=self.register_by,
             )
+
+    def _record_operating_change(self, effective):
         operating = self.operating_changes.order_by("-effective_on", "-precedence")
         last = operating.values_list("status", flat=True).first() or OperatingStatus.ACTIVE
         if last != self.operating_status:
