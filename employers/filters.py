@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from . import rules
 from .choices import DeclarationStatus, RegisterStatus, Scale, SourceKind
-from .models import Employer, Industry, KeyIndustry, Township, must_include_q
+from .models import Employer, Industry, KeyIndustry, Standing, Township, must_include_q
 
 YES_NO = [("1", "是"), ("0", "否")]
 HEADCOUNT = [("1", "10人及以上"), ("0", "10人以下"), ("unknown", "人数不详")]
@@ -123,16 +123,28 @@ class EmployerFilter(StyledFilterSet):
         model = Employer
         fields = []
 
-    def __init__(self, *args, to_count=False, **kwargs):
+    def __init__(self, *args, to_count=False, as_counted=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.to_count = to_count  # the list's total: the same employers, in a query shaped for counting
+        # The register page, which the dashboard's numbers open: read as the stored figures counted it, even
+        # while a refresh is pending (stale_since says since when). Exports and other lists read it current.
+        self.as_counted = as_counted
 
     def filter_queryset(self, queryset):
         """With a dated filter, the list is the register as it stood on that day (default today), read
-        by the same Employer.objects.standing() as the quarter's figures: a figure opens exactly its list."""
-        if any(self.form.cleaned_data.get(name) for name in DATED):
-            queryset = queryset.standing(self.day)
+        by the same standing the quarter's figures were counted from: a figure opens exactly its list."""
+        if self.dated:
+            queryset = queryset.counted_standing(self.day) if self.as_counted else queryset.standing(self.day)
         return super().filter_queryset(queryset)
+
+    @property
+    def stale_since(self):
+        """When the stored standing this list was read from was computed, if changes have come in since (a
+        refresh is pending, as the dashboard says); None when it is current or was computed live."""
+        if not (self.as_counted and self.dated):
+            return None
+        computed_at, current = Standing.stored_state(self.day)
+        return None if current else computed_at
 
     @property
     def day(self):

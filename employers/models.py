@@ -215,10 +215,21 @@ class EmployerQuerySet(models.QuerySet):
         return self.filter(must_include_q(today))
 
     def standing(self, on: datetime.date):
-        """live_standing(on), read from the rows stored for that day while they are still its answer
-        (Standing.stored_for): the figures days of the stored quarters, which the dashboard's numbers open."""
-        if not Standing.stored_for(on):
-            return self.live_standing(on)
+        """live_standing(on), read from the rows stored for that day only while they are still its answer
+        (Standing.stored_for). Never out of date: what the figures that are stored or sent are computed from
+        (reports.stats.quarter_figures: the refresh itself, the bulletin, the command) and what exports read."""
+        return self._stored_standing(on) if Standing.stored_for(on) else self.live_standing(on)
+
+    def counted_standing(self, on: datetime.date):
+        """The standing the dashboard's stored figures of `on` were counted from, even while a refresh is
+        pending after a write (Standing.stored_state), so the list a number opens holds exactly that number
+        and answers in milliseconds; the page says when it was counted. live_standing(on) when nothing is
+        stored for `on`. Only for pages that show the stored figures' lists: what is stored or sent reads
+        standing()."""
+        computed_at, _ = Standing.stored_state(on)
+        return self.live_standing(on) if computed_at is None else self._stored_standing(on)
+
+    def _stored_standing(self, on):
         stored = FilteredRelation("standings", condition=Q(standings__day=on))
         return (
             self.annotate(stored_standing=stored)
@@ -271,12 +282,11 @@ class EmployerQuerySet(models.QuerySet):
             declared_current=flag(Q(last_filed__gte=rules.current_since(on))),
         )
 
-    def store_standing(self, days):
-        """Store live_standing for each of `days` (replacing what was stored; other days are dropped), in
-        one INSERT … SELECT per day. Called by reports.stats.refresh_stored, which takes the FiguresChange
-        rows first in the same transaction."""
-        today = timezone.localdate()
-        Standing.objects.exclude(day__in=days).delete()
+    def store_standing(self, days, computed_at):
+        """Store live_standing for each of `days`, replacing what was stored for them, in one INSERT … SELECT
+        per day, and mark each day current as of `computed_at` (StandingDay). Called by
+        reports.stats.refresh_stored, which first takes the FiguresChange rows in the same transaction
+        (StandingDay.take_changes)."""
         columns = ", ".join(f'"{name}"' for name in ("employer_id", *STANDING_FIELDS))
         picked = ", ".join(f'live."{name}"' for name in ("id", *STANDING_FIELDS))
         for day in days:
@@ -284,10 +294,10 @@ class EmployerQuerySet(models.QuerySet):
             sql, params = self.live_standing(day).values("id", *STANDING_FIELDS).query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"INSERT INTO {Standing._meta.db_table} ({columns}, day, computed_on) "
-                    f"SELECT {picked}, %s, %s FROM ({sql}) live",
-                    [day, today, *params],
+                    f"INSERT INTO {Standing._meta.db_table} ({columns}, day) SELECT {picked}, %s FROM ({sql}) live",
+                    [day, *params],
                 )
+            StandingDay.objects.update_or_create(day=day, defaults={"computed_at": computed_at, "behind": False})
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # The table was just rewritten: plan the lists' joins on its new contents, not on autovacuum's
@@ -902,8 +912,8 @@ class Declaration(models.Model):
 class FiguresChange(models.Model):
     """A write to one of the inputs of the quarter's figures, recorded by the database itself (a trigger on
     each input table: reports migration 0007), so bulk loads, COPY and raw updates are caught alike.
-    reports.stats.refresh_stored deletes the rows it has taken into account; any row left means the stored
-    figures and standings may be out of date."""
+    reports.stats.refresh_stored deletes the rows it has taken into account (StandingDay.take_changes); any row
+    left means the stored figures and standings may be out of date."""
 
     source = models.CharField("数据表", max_length=63)
     at = models.DateTimeField("时间")
@@ -918,14 +928,13 @@ class FiguresChange(models.Model):
 class Standing(models.Model):
     """An employer's live_standing on a day whose quarter's figures are stored (reports.stats.refresh_stored),
     so a list opened from a number counts from one indexed table instead of judging every employer.
-    Derived data, rewritten whole by EmployerQuerySet.store_standing: no history."""
+    Derived data, rewritten a day at a time by EmployerQuerySet.store_standing: no history."""
 
     day = models.DateField("日期")
     # Indexed with the day below: a list joins its employers to their row of one day.
     employer = models.ForeignKey(
         Employer, models.CASCADE, related_name="standings", verbose_name="用人单位", db_index=False
     )
-    computed_on = models.DateField("计算日期")
     register_then = models.CharField("名单状态", max_length=4)
     operating_then = models.CharField("经营状态", max_length=8)
     operating_since_then = models.DateField("停产停业起始", null=True)
@@ -952,11 +961,51 @@ class Standing(models.Model):
         return f"{self.employer_id} {self.day:%Y-%m-%d}"
 
     @classmethod
-    def stored_for(cls, day: datetime.date) -> bool:
-        """Whether the rows stored for `day` are still its answer: computed today (the 有效申报 window and
-        the six months of a stop move with the calendar only through `day`, but the current quarter's
-        day is today), with no input written since."""
-        return (
-            cls.objects.filter(day=day, computed_on=timezone.localdate()).exists()
+    def stored_state(cls, day: datetime.date) -> tuple[datetime.datetime | None, bool]:
+        """When the rows of `day` were stored (None: never), and whether they are still its answer: computed
+        today (the 有效申报 window and the six months of a stop move with the calendar only through `day`,
+        but the current quarter's day is today), no change taken since by a refresh of other days
+        (StandingDay.behind), and no input written since (FiguresChange)."""
+        stored = StandingDay.objects.filter(day=day).first()
+        if stored is None:
+            return None, False
+        current = (
+            timezone.localdate(stored.computed_at) == timezone.localdate()
+            and not stored.behind
             and not FiguresChange.objects.exists()
         )
+        return stored.computed_at, current
+
+    @classmethod
+    def stored_for(cls, day: datetime.date) -> bool:
+        """Whether rows are stored for `day` and still its answer (stored_state)."""
+        return cls.stored_state(day)[1]
+
+
+class StandingDay(models.Model):
+    """A day whose standings are stored, and when they were computed. A refresh of some days only (the
+    quarter a dashboard shows) takes every change recorded so far; the days it does not compute again are
+    then `behind`: out of date until a refresh stores them again, though no FiguresChange row is left.
+    Derived data: no history."""
+
+    day = models.DateField("日期", unique=True)
+    computed_at = models.DateTimeField("计算时间")
+    behind = models.BooleanField("有未计入的变更", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位季末状态计算记录"
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d}（{timezone.localtime(self.computed_at):%Y-%m-%d %H:%M}）"
+
+    @classmethod
+    def take_changes(cls, keep):
+        """At the start of a refresh, in its transaction: take the changes recorded so far (each was committed
+        before, so the refresh sees it; one committed meanwhile stays for the next refresh), mark every stored
+        day behind if there were any (the days the refresh stores are marked current again), and drop the days
+        that are no longer any quarter's figures day (`keep` are)."""
+        taken, _ = FiguresChange.objects.all().delete()
+        Standing.objects.exclude(day__in=keep).delete()
+        cls.objects.exclude(day__in=keep).delete()
+        if taken:
+            cls.objects.update(behind=True)

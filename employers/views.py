@@ -17,9 +17,9 @@ from .models import Declaration, Employer
 PAGE_SIZE = 50
 
 
-def _filtered(request):
+def _filtered(request, **kwargs):
     queryset = Employer.objects.select_related("township", "industry")
-    return EmployerFilter(request.GET, queryset=queryset)
+    return EmployerFilter(request.GET, queryset=queryset, **kwargs)
 
 
 class RegisterPaginator(Paginator):
@@ -56,8 +56,9 @@ class RegisterPaginator(Paginator):
 
 @require_perm("employers.view_employer")
 def employer_list(request):
-    employer_filter = _filtered(request)
-    counted = EmployerFilter(request.GET, queryset=Employer.objects.all(), to_count=True).qs
+    # As the dashboard's numbers counted it, so that a number opens exactly its list (EmployerFilter.as_counted).
+    employer_filter = _filtered(request, as_counted=True)
+    counted = EmployerFilter(request.GET, queryset=Employer.objects.all(), to_count=True, as_counted=True).qs
     paginator = RegisterPaginator(employer_filter.qs, PAGE_SIZE, counted)
     page = paginator.page_of(request.GET.get("page"))
     query = request.GET.copy()
@@ -65,7 +66,13 @@ def employer_list(request):
     return render(
         request,
         "employers/list.html",
-        {"filter": employer_filter, "page": page, "total": paginator.count, "query": query.urlencode()},
+        {
+            "filter": employer_filter,
+            "page": page,
+            "total": paginator.count,
+            "query": query.urlencode(),
+            "stale_since": employer_filter.stale_since,
+        },
     )
 
 

@@ -297,10 +297,11 @@ class Export(Job):
 
 class StoredFigures(models.Model):
     """A quarter's figures (stats.quarter_figures) as last computed, so the dashboard reads one row instead of
-    judging 100,000 employers per request. Derived data, rewritten whole by stats.refresh_stored: no history.
+    judging 100,000 employers per request. Derived data, rewritten by stats.refresh_stored: no history.
 
-    Fresh while its day is still the quarter's figures day, its declared basis the bulletin's, and no FiguresChange
-    (employers.FiguresChange) waits; otherwise the page says so and a refresh is queued (docs/reports.md)."""
+    Fresh while its day is still the quarter's figures day, its declared basis the bulletin's, and the standings
+    of its day, stored with it, are current (employers.Standing.stored_state); otherwise the page says so and a
+    refresh of the quarter is queued (docs/reports.md)."""
 
     year = models.PositiveSmallIntegerField("年度")
     quarter = models.PositiveSmallIntegerField("季度")

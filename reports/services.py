@@ -26,7 +26,16 @@ from inspections.services import employer_timeline
 from matching.models import SourceRecord
 
 from . import analysis, documents
-from .models import CAMPAIGN_START, NUMBER_PATTERN, Bulletin, Dossier, Problem, Quarter, Submission
+from .models import (
+    CAMPAIGN_START,
+    NUMBER_PATTERN,
+    Bulletin,
+    Dossier,
+    Problem,
+    Quarter,
+    Submission,
+    campaign_quarters,
+)
 from .stats import differences, quarter_figures, refresh_stored, stored
 
 log = logging.getLogger(__name__)
@@ -299,25 +308,31 @@ REFRESH_QUEUED = "reports:figures-refresh-queued"
 def dashboard_figures(quarter: Quarter) -> tuple[dict, datetime.datetime | None]:
     """The dashboard's figures for a quarter and, when they may be out of date, when they were computed.
 
-    The stored figures (stats.refresh_stored) when current; otherwise a refresh is queued and the page shows
-    the last stored ones, saying so. A quarter never stored yet is computed here, once."""
+    The stored figures (stats.refresh_stored) when current; otherwise a refresh of this quarter alone is queued
+    and the page shows the last stored ones, saying so. Without a broker the refresh runs here, in the request:
+    one quarter's, not every quarter's. A quarter never stored yet is computed here, once."""
     row, fresh = stored(quarter)
     if not fresh:
         from .tasks import refresh_figures_task  # tasks import this module
 
-        if cache.add(REFRESH_QUEUED, True, timeout=600):
-            refresh_figures_task.delay()
+        if cache.add(_queued_key(quarter), True, timeout=600):
+            refresh_figures_task.delay(str(quarter))
         row, fresh = stored(quarter)  # done already where tasks run eagerly (no broker configured)
     if row is None:
         return quarter_figures(quarter), None
     return row.figures, None if fresh else row.computed_at
 
 
-def refresh_figures() -> int:
-    """Recompute the stored figures of every campaign quarter (the task, the beat and refresh_figures)."""
+def _queued_key(quarter: Quarter) -> str:
+    return f"{REFRESH_QUEUED}:{quarter}"
+
+
+def refresh_figures(quarter: Quarter | None = None) -> int:
+    """Recompute the stored figures of `quarter` (the dashboard's), or of every campaign quarter (the beat and
+    refresh_figures); returns how many quarters were stored."""
     # Cleared first: a change made during this refresh queues the next one.
-    cache.delete(REFRESH_QUEUED)
-    return refresh_stored()
+    cache.delete_many([_queued_key(q) for q in ([quarter] if quarter else campaign_quarters())])
+    return refresh_stored(quarter)
 
 
 def campaign_course(until: Quarter, current: dict) -> list[dict]:

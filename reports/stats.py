@@ -21,9 +21,10 @@ from employers.models import (
     Declaration,
     Employer,
     EmployerSource,
-    FiguresChange,
     Industry,
     KeyIndustry,
+    Standing,
+    StandingDay,
     Township,
     flag,
 )
@@ -528,38 +529,48 @@ REFRESH_LOCK = 2024_1217
 
 def stored(period: Quarter) -> tuple[StoredFigures | None, bool]:
     """A quarter's stored figures, and whether they are still its figures: computed today (a day moves the
-    current quarter's figures and the 有效申报 window), on the bulletin's declared basis, with no input
-    written since."""
+    current quarter's figures and the 有效申报 window), on the bulletin's declared basis, and as current as
+    the standings of their day, stored with them (Standing.stored_for: no input written since, no change
+    taken since by a refresh of other quarters)."""
     row = StoredFigures.objects.filter(year=period.year, quarter=period.quarter).first()
     if row is None:
         return None, False
     fresh = (
         timezone.localdate(row.computed_at) == timezone.localdate()
         and row.figures["declared_basis"] == rules.declared_basis()
-        and not FiguresChange.objects.exists()
+        and Standing.stored_for(row.day)
     )
     return row, fresh
 
 
-def refresh_stored() -> int:
-    """Recompute and store every campaign quarter's figures; returns how many quarters were stored.
+def refresh_stored(period: Quarter | None = None) -> int:
+    """Recompute and store the figures of `period`, or of every campaign quarter; returns how many quarters
+    were stored.
 
-    The changes recorded so far are taken first, in the same transaction: each of them was committed
-    before, so the computation sees it; a change committed meanwhile leaves its row for the next refresh."""
+    The changes recorded so far are taken first, in the same transaction (StandingDay.take_changes): each of
+    them was committed before, so the computation sees it; a change committed meanwhile leaves its row for
+    the next refresh. A refresh of one quarter (the dashboard's) leaves the others behind when it took
+    changes: each is refreshed when viewed, or by the nightly refresh of all."""
+    quarters = campaign_quarters()
+    if period is not None and period not in quarters:
+        raise ValueError(f"{period} is not a campaign quarter")
+    days = [figures_day(p) for p in [quarters[0].previous(), *quarters]]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        FiguresChange.objects.all().delete()  # on SQLite this takes the write lock: one refresh at a time
+        StandingDay.take_changes(keep=days)  # on SQLite this takes the write lock: one refresh at a time
         computed_at, previous = timezone.now(), None
-        quarters = campaign_quarters()
-        # Stored first, so each quarter below is read from them (the first one's previous quarter too).
-        Employer.objects.store_standing([figures_day(p) for p in [quarters[0].previous(), *quarters]])
-        for period in quarters:
-            previous = quarter_figures(period, previous=previous)
+        refreshed = quarters if period is None else [period]
+        # Stored first, so each quarter below is read from them (and the first one's previous quarter in a
+        # refresh of all). A single quarter's previous one is read by standing() alone: stored rows only while
+        # current, otherwise live, never out of date.
+        Employer.objects.store_standing(days if period is None else [figures_day(period)], computed_at)
+        for quarter in refreshed:
+            previous = quarter_figures(quarter, previous=previous)
             StoredFigures.objects.update_or_create(
-                year=period.year,
-                quarter=period.quarter,
-                defaults={"day": figures_day(period), "figures": previous, "computed_at": computed_at},
+                year=quarter.year,
+                quarter=quarter.quarter,
+                defaults={"day": figures_day(quarter), "figures": previous, "computed_at": computed_at},
             )
-    return len(quarters)
+    return len(refreshed)

@@ -6,7 +6,7 @@ from matching import crossref
 from matching import services as imports
 
 from . import exports, services
-from .models import Bulletin, Dossier, Export, Submission
+from .models import Bulletin, Dossier, Export, Quarter, Submission
 
 
 @shared_task
@@ -23,9 +23,10 @@ def build_quarter_end_bulletin_task() -> int:
 
 
 @shared_task
-def refresh_figures_task() -> int:
-    """Queued by the dashboard when its stored figures are out of date; Celery beat, nightly, for the new day."""
-    return services.refresh_figures()
+def refresh_figures_task(quarter: str = "") -> int:
+    """Queued by the dashboard for its quarter ("2025Q1") when its stored figures are out of date; Celery beat,
+    nightly, for every quarter and the new day."""
+    return services.refresh_figures(Quarter.parse(quarter) if quarter else None)
 
 
 @shared_task
