@@ -310,7 +310,10 @@ def dashboard_figures(quarter: Quarter) -> tuple[dict, datetime.datetime | None]
 
     The stored figures (stats.refresh_stored) when current; otherwise a refresh of this quarter alone is queued
     and the page shows the last stored ones, saying so. Without a broker the refresh runs here, in the request:
-    one quarter's, not every quarter's. A quarter never stored yet is computed here, once."""
+    one quarter's, not every quarter's. A quarter never stored yet is computed here, once; so is one before
+    the campaign (a county whose data stop before it opens there), which is never stored."""
+    if quarter not in campaign_quarters():
+        return quarter_figures(quarter), None
     row, fresh = stored(quarter)
     if not fresh:
         from .tasks import refresh_figures_task  # tasks import this module

@@ -249,3 +249,11 @@ def test_without_a_broker_the_dashboard_refreshes_only_the_quarter_it_shows(vari
     page = client.get(f"{reverse('reports:dashboard')}?quarter=2024Q4")
     assert page.context["stats"] == _as_stored(quarter_figures(Quarter(2024, 4)))
     assert stored(Quarter(2024, 4))[1] and stored(Quarter(2025, 1))[1]  # no change came in between
+
+
+def test_a_county_whose_data_stop_before_the_campaign_opens_on_that_quarter(db, cast, as_user):
+    """That quarter is not one the refresh stores: computed in the request, nothing stored or queued."""
+    make_declaration(make_employer(name="甲石材加工厂"), declared_on=D(2023, 5, 10))
+    page = as_user(cast.bureau).get(reverse("reports:dashboard"))
+    assert page.status_code == 200 and page.context["stats"]["period"] == "2023Q2"
+    assert not StoredFigures.objects.exists() and not Standing.objects.exists()
