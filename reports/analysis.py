@@ -6,7 +6,7 @@ import datetime
 from inspections.services import enforcement_figures
 
 from .models import CAMPAIGN_START, Quarter
-from .stats import TARGETS, pct, quality_at, quarter_figures
+from .stats import TARGETS, pct, quality_at, targets_at
 
 
 def _at_deadline(stats: dict, key: str, deadline: datetime.date, cache: dict) -> dict:
@@ -15,8 +15,8 @@ def _at_deadline(stats: dict, key: str, deadline: datetime.date, cache: dict) ->
     if str(quarter) == stats["period"]:
         return stats["targets"][key]
     if quarter not in cache:
-        cache[quarter] = quarter_figures(quarter, compare=False)
-    return cache[quarter]["targets"][key]
+        cache[quarter] = targets_at(quarter)
+    return cache[quarter][key]
 
 
 def target_status(stats: dict, today: datetime.date) -> list[dict]:

@@ -365,6 +365,12 @@ def quality_at(period: Quarter) -> list[dict]:
     return _quality([r for r in rows if r["counted"]], period)
 
 
+def targets_at(period: Quarter) -> dict:
+    """The targets' figures at a quarter's end, as quarter_figures gives them, without the rest of its figures."""
+    _, rows = _snapshot(period)
+    return _targets([r for r in rows if r["counted"]])
+
+
 def _employer_line(r, townships):
     return {
         "id": r["id"],
