@@ -16,6 +16,8 @@ The employer page and the bulletin assess live.
 """
 
 import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -204,9 +206,29 @@ def matrix_rows() -> list:
 STORED = ["township_id", "supervision_class", "risk_grade", "management_grade", "next_due", "issues", "computed_on"]
 
 
+# Set by paused(): the classes of single employers wait for one refresh of every employer after the work.
+_paused = ContextVar("supervision_paused", default=False)
+
+
+@contextmanager
+def paused():
+    """Bulk work (a data migration, the demo county's two years) saves thousands of employers and visits, each
+    of which would recompute its employer's class: inside this block they do not, and the caller runs
+    refresh() for every employer afterwards, as the nightly refresh_supervision does after any bulk load.
+    What is stored in the end is the same."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def refresh(employer_ids=None, today: datetime.date | None = None) -> int:
     """Recompute SupervisionStatus for these employers (all under supervision when None); returns how
-    many rows changed. Employers that left supervision lose their row. Idempotent."""
+    many rows changed. Employers that left supervision lose their row. Idempotent. Inside paused(),
+    a refresh of some employers waits for the refresh of all."""
+    if employer_ids is not None and _paused.get():
+        return 0
     today = today or timezone.localdate()
     employers = under_supervision(Employer.objects.all())
     if employer_ids is not None:

@@ -165,6 +165,21 @@ def test_the_command_catches_employers_written_in_bulk_and_is_idempotent(db, cap
     assert SupervisionStatus.objects.count() == 3
 
 
+def test_bulk_work_leaves_classes_to_one_refresh_of_every_employer(cast):
+    employer = make_employer(industry=industry(GENERAL), exposed_workers=5)
+    with supervision.paused():
+        declare_cleanly(employer, declared_on=timezone.localdate())
+        visited = timezone.localdate() - datetime.timedelta(days=10)
+        record_visit(employer_id=employer.pk, user=cast.cdc, date=visited, outcome="其他")
+        assert (stored(employer).supervision_class, stored(employer).never_inspected) == ("乙", True)
+        supervision.refresh()
+    assert stored(employer).supervision_class == "甲"
+    assert stored(employer).next_due == visited + relativedelta(years=2)
+    employer.operating_status = "注销"
+    employer.save()
+    assert not SupervisionStatus.objects.filter(employer=employer).exists()
+
+
 # Pages ----------------------------------------------------------------------------------------------
 
 
