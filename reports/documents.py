@@ -40,6 +40,8 @@ TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
 BAR_WIDTH = 10
 PDF_TIMEOUT = 180
+# A4 with GB/T 9704-2012 5.2.1's margins: 37 mm top, 35 mm bottom (text area 225 mm high).
+PAGE_HEIGHT, TOP_MARGIN, BOTTOM_MARGIN = 29.7, 3.7, 3.5
 
 
 def _set_font(run_or_style, name, size=None, bold=None):
@@ -65,9 +67,9 @@ def new_document() -> Document:
     document = Document()
     _set_font(document.styles["Normal"], BODY_FONT, 14)
     for section in document.sections:
-        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.page_width, section.page_height = Cm(21), Cm(PAGE_HEIGHT)
         section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+        section.top_margin, section.bottom_margin = Cm(TOP_MARGIN), Cm(BOTTOM_MARGIN)
     return document
 
 
@@ -217,11 +219,12 @@ def _target_text(t) -> str:
     return f"期限{deadline}，距期限还有{t['days_left']}天"
 
 
-def bulletin_docx(stats: dict, frame: dict) -> bytes:
+def bulletin_docx(stats: dict, frame: dict, *, chart_first: bool = False) -> bytes:
     """The county bulletin (通报): 总体进展, 各乡镇进展 with ranking, 存在问题, 下一步工作.
 
     stats: a bulletin's stored figures (quarter_figures with its "analysis" and "followup");
-    frame: services.frame() — 文号, 成文日期, 主送, 抄送 and the bureau's edited text."""
+    frame: services.frame() — 文号, 成文日期, 主送, 抄送 and the bureau's edited text;
+    chart_first: the township chart above the ranking table instead of below it (laid_out chooses)."""
     d = new_document()
     overall, targets, change, analysis = stats["overall"], stats["targets"], stats["change"], stats["analysis"]
     first, day = analysis["first"], frame["date"]
@@ -317,11 +320,15 @@ def bulletin_docx(stats: dict, frame: dict) -> bytes:
     _heading(d, "二、各乡镇进展")
     ranked = _ranked(stats["by_township"])
     if ranked:
-        _para(
+        intro = _para(
             d,
             f"按申报率排名，{ranked[0]['label']}（{pct(ranked[0]['rate'])}）位列第一，"
             f"{ranked[-1]['label']}（{pct(ranked[-1]['rate'])}）排名最后。各乡镇情况如下：",
         )
+        if chart_first:
+            _lead(intro)
+    if chart_first:
+        _rate_figure(d, "各乡镇申报率（按排名）", ranked, width=12, reference=overall["rate"])
     _table(
         d,
         ["排名", "乡镇", "纳入数", "已申报", "未申报", "申报率", "较上季度"],
@@ -341,9 +348,8 @@ def bulletin_docx(stats: dict, frame: dict) -> bytes:
         [1.4, 3.4, 2.0, 2.0, 2.0, 2.2, 2.4],
         note=_unplaced_township_note(stats["by_township"]),
     )
-    # The table first: it runs on across the page the quality table leaves (its header repeated), where a
-    # chart that does not fit would leave a quarter of that page blank. The chart starts the next page then.
-    _rate_figure(d, "各乡镇申报率（按排名）", ranked, width=12, reference=overall["rate"])
+    if not chart_first:
+        _rate_figure(d, "各乡镇申报率（按排名）", ranked, width=12, reference=overall["rate"])
     _townships_by_target(d, stats)
 
     _heading(d, "三、存在问题")
@@ -746,6 +752,61 @@ ACTIVITY_LABELS = {
 
 def _yes(flag):
     return "是" if flag else ""
+
+
+# The township chart (8 cm for twelve townships) cannot break across pages: where it does not fit, it starts the
+# next page and leaves the rest of this one blank. Below the ranking table (the table runs on across what the
+# previous section leaves) or above it (the table then fills the page the chart leaves): on the demo county's
+# twelve bulletins neither place is always the better one (above: up to 0.47 of a page blank; below: up to
+# 0.23), and only a layout engine knows where section 二 starts. So both are laid out by LibreOffice and the
+# one leaving less blank is kept. Rejected: a floating chart (LibreOffice moves its
+# anchor paragraph along, leaving the same gap) and shrinking the chart into the gap (the gaps are 3-4 cm,
+# too small for twelve legible bars).
+SMALL_GAP = 0.08  # of the text area's height: about two lines, what a paragraph kept whole leaves anyway
+
+
+def laid_out(build, docx: bytes) -> tuple[bytes, bytes | None]:
+    """The Word document and its PDF (None without LibreOffice): `docx` (= build(False)), or build(True), the
+    township chart above its table, when that leaves less of the pages blank (page_gaps, largest first)."""
+    pdf = to_pdf(docx)
+    gaps = page_gaps(pdf) if pdf else None
+    if gaps is None or max(gaps, default=0) <= SMALL_GAP:
+        return docx, pdf
+    other_docx = build(True)
+    other_pdf = to_pdf(other_docx)
+    if sorted(page_gaps(other_pdf), reverse=True) < sorted(gaps, reverse=True):
+        return other_docx, other_pdf
+    return docx, pdf
+
+
+def page_gaps(pdf: bytes) -> list[float] | None:
+    """How much of each page's text area is left blank at its foot (a share of its height), every page but the
+    last; None where poppler's pdftoppm (Debian poppler-utils, bin/ensure-browser) is not installed."""
+    from matplotlib.image import imread  # as charts: loaded by the processes that lay out, not every web worker
+
+    binary = shutil.which("pdftoppm")
+    if not binary:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bulletin-pages-") as tmp:
+        source = Path(tmp) / "bulletin.pdf"
+        source.write_bytes(pdf)
+        # 20 dpi: a line of 14 pt text is four pixel rows, enough to see where the printing ends.
+        subprocess.run(
+            [binary, "-r", "20", "-gray", "-png", source, Path(tmp) / "page"],
+            check=True,
+            capture_output=True,
+            timeout=PDF_TIMEOUT,
+        )
+        pages = sorted(Path(tmp).glob("page-*.png"), key=lambda path: int(path.stem.rsplit("-", 1)[1]))
+        gaps = []
+        for path in pages[:-1]:
+            image = imread(path)  # rows × columns (× channels, as matplotlib reads it), 0 black … 1 white
+            printed = (image.reshape(len(image), -1) < 0.8).any(axis=1)  # rows with anything printed on them
+            top = round(len(printed) * TOP_MARGIN / PAGE_HEIGHT)
+            bottom = round(len(printed) * (PAGE_HEIGHT - BOTTOM_MARGIN) / PAGE_HEIGHT)
+            last = max((y for y in range(top, bottom) if printed[y]), default=top)
+            gaps.append((bottom - last) / (bottom - top))
+        return gaps
 
 
 def soffice() -> str | None:

@@ -102,7 +102,12 @@ def _render(bulletin: Bulletin, *, pdf: bool) -> Bulletin:
     if not bulletin.is_issued:
         stats["followup"] = followup(bulletin)
     bulletin.set_progress(40, "正在生成 Word 通报……")
-    docx = documents.bulletin_docx(stats, frame(bulletin))
+    bulletin_frame = frame(bulletin)
+
+    def word(chart_first=False):
+        return documents.bulletin_docx(stats, bulletin_frame, chart_first=chart_first)
+
+    docx = word()
     bulletin.set_progress(60, "正在生成 Excel 附表……")
     xlsx = documents.bulletin_xlsx(stats)
     annex = documents.annex_xlsx(stats, bulletin.lists)
@@ -111,7 +116,7 @@ def _render(bulletin: Bulletin, *, pdf: bool) -> Bulletin:
         bulletin.set_progress(80, "正在转换 PDF……")
         # The Word and Excel files are what officials forward: a failed conversion only loses the PDF.
         try:
-            pdf_bytes = documents.to_pdf(docx)
+            docx, pdf_bytes = documents.laid_out(word, docx)
         except subprocess.TimeoutExpired:
             pdf_note = "（PDF 转换超时，未生成 PDF）"
         except (subprocess.CalledProcessError, OSError):

@@ -1,6 +1,7 @@
 import datetime
 import io
 import re
+import shutil
 import warnings
 
 import pytest
@@ -374,6 +375,41 @@ def test_it_converts_the_bulletin_to_pdf(county, cast, run_tasks):
     bulletin = _build(cast)
 
     assert bulletin.pdf and bulletin.pdf.open("rb").read(5) == b"%PDF-"
+
+
+needs_layout = pytest.mark.skipif(
+    not (documents.soffice() and shutil.which("pdftoppm")), reason="needs LibreOffice and poppler-utils"
+)
+
+
+@needs_layout
+def test_it_measures_the_blank_a_chart_too_tall_for_the_rest_of_the_page_leaves():
+    document = documents.new_document()
+    documents._para(document, "一行文字。")
+    # Thirty bars drawn 12 cm wide: 16.7 cm of the 22.5 cm text area, so a second one starts page 2.
+    tall = charts.rate_chart("三十个乡镇", [f"乡镇{n}" for n in range(30)], [50.0] * 30)
+    for _ in range(2):
+        documents._figure(document, tall, 12)
+    documents._para(document, "又一行文字。")
+
+    gaps = documents.page_gaps(documents.to_pdf(documents._save(document)))
+    assert len(gaps) == 1  # the last page ends where the text ends: not counted
+    assert 0.15 < gaps[0] < 0.25  # 22.5 − 0.8 − 16.7 cm left under the first chart
+
+
+@needs_layout
+def test_the_township_chart_is_placed_where_it_leaves_less_of_the_pages_blank(county, cast, run_tasks):
+    bulletin = _build(cast)
+    stats, frame = bulletin.figures, services.frame(bulletin)
+    below, above = (
+        sorted(
+            documents.page_gaps(documents.to_pdf(documents.bulletin_docx(stats, frame, chart_first=f))), reverse=True
+        )
+        for f in (False, True)
+    )
+    kept = sorted(documents.page_gaps(bulletin.pdf.open("rb").read()), reverse=True)
+    assert kept == (below if below[0] <= documents.SMALL_GAP else min(below, above))
+    assert kept[0] < 0.25
 
 
 def test_a_failed_pdf_conversion_keeps_the_word_and_excel_files(county, cast, run_tasks, monkeypatch):
