@@ -384,7 +384,7 @@ class RowReader:
         fields["township"] = attempt("township", self.lookups.township, soft=True)
         industry = attempt("industry", self.lookups.industry, soft=True)
         fields["industry_text"] = str(values.get("industry") or "")[:100]
-        fields["industry_code"] = industry.code if industry else ""
+        fields["industry_code"] = industry or ""
         fields["workers"] = attempt("workers", self.count("workers"))
         fields["exposed_workers"] = attempt("exposed", self.count("exposed"))
         if fields["workers"] is not None and (fields["exposed_workers"] or 0) > fields["workers"]:

@@ -211,18 +211,21 @@ def parse_department(value):
 
 
 class Lookups:
-    """Townships and industries, loaded once per import."""
+    """Townships and industries, loaded once per import. An industry is known by its code (the record keeps
+    only that): the catalogue's ~2,000 rows are read as codes and names, not built into models each import."""
 
     def __init__(self):
         self.townships = {}
         for township in Township.objects.all():
             self.townships[township.name] = township
             self.townships[re.sub(r"(镇|乡|街道)$", "", township.name)] = township
-        self.industry_codes = {}
+        self.industry_codes = set()
         self.industry_names = {}
-        for industry in Industry.objects.all().order_by("-level"):
-            self.industry_codes[industry.code] = industry
-            self.industry_names.setdefault(fold_text(industry.name), industry)
+        # The finest level first, so a name a class shares with its parent finds the class; then by id, so a
+        # name two classes share finds the same one on any database.
+        for code, name in Industry.objects.order_by("-level", "pk").values_list("code", "name"):
+            self.industry_codes.add(code)
+            self.industry_names.setdefault(fold_text(name), code)
 
     def township(self, value):
         if blank(value):
@@ -234,7 +237,7 @@ class Lookups:
         return found
 
     def industry(self, value):
-        """GB/T 4754 code (with or without the 门类 letter) or name → Industry."""
+        """GB/T 4754 code (with or without the 门类 letter) or name → the industry's code."""
         if blank(value):
             return None
         if isinstance(value, float) and value.is_integer():
@@ -242,7 +245,7 @@ class Lookups:
         text = fold_text(value)
         match = re.match(r"^([A-T])?(\d{2,4})", text)
         if match and match.group(2) in self.industry_codes:
-            return self.industry_codes[match.group(2)]
+            return match.group(2)
         name = re.sub(r"^[A-T]?\d*", "", text)
         found = self.industry_names.get(name) or self.industry_names.get(text)
         if not found:
