@@ -865,12 +865,15 @@ class Campaign:
 
     def _undeclared(self, limit, rng, serious_first=True):
         """Included, undeclared employers CDC would reach first: serious trades, then the rest."""
-        employers = list(Employer.objects.included().undeclared().select_related("industry").order_by("pk"))
-        employers = [e for e in employers if e.operating_status == OperatingStatus.ACTIVE]
-        rng.shuffle(employers)
+        # Drawn from ids (and each one's industry risk); only those reached are read whole.
+        active = Employer.objects.included().undeclared().filter(operating_status=OperatingStatus.ACTIVE)
+        candidates = list(active.order_by("pk").values_list("pk", "industry__risk"))
+        rng.shuffle(candidates)
         if serious_first:
-            employers.sort(key=lambda e: not (e.industry and e.industry.risk == IndustryRisk.SERIOUS))
-        return employers[:limit]
+            candidates.sort(key=lambda candidate: candidate[1] != IndustryRisk.SERIOUS)
+        chosen = [pk for pk, _ in candidates[:limit]]
+        employers = Employer.objects.select_related("industry").in_bulk(chosen)
+        return [employers[pk] for pk in chosen]
 
     def notice_round(self, quarter):
         rng = self.rng("notice", quarter)
