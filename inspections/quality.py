@@ -8,10 +8,8 @@ The bulletin (reports/stats.py) counts with summary(), so its figures equal the 
 """
 
 import datetime
-import gc
 import re
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -23,6 +21,7 @@ from django.utils import timezone
 from employers.choices import DeclarationType, HazardCategory, SourceKind
 from employers.models import Declaration, Employer, HazardFactor
 from employers.rules import EVIDENCE_KINDS
+from hezuo_shenbao.lib.collector import collector_paused
 from matching.models import SourceRecord
 
 from .models import CHECKED_FIELDS, Visit
@@ -149,19 +148,6 @@ class Facts:
     monitored: list = field(default_factory=list)  # [(record date, {category: names})] of monitoring records
     last_visit: datetime.date | None = None
     checked_visit: dict | None = None  # {"date", "declared", "field_check", "pk"} of the last field check
-
-
-@contextmanager
-def collector_paused():
-    """Building ~100,000 small objects sets off the cyclic garbage collector again and again (about 40 %
-    of a county-wide page, bench_supervision); none of them form cycles, so it waits until we are done."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def gather(as_of: datetime.date, employers=None, ids=None, with_last_visit=True) -> dict[int, Facts]:

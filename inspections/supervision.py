@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from employers.models import Employer
 from employers.rules import TEN_PLUS, effective_risk, is_serious
+from hezuo_shenbao.lib.collector import collector_paused
 from hezuo_shenbao.lib.jobs import Cancelled, run_job
 
 from . import quality
@@ -167,7 +168,7 @@ def assess_many(employers, today: datetime.date | None = None, ids=None) -> dict
     """{id: Assessment} for every employer of the queryset, from a few bulk reads (quality.gather);
     ids, when the caller knows them, narrows the reads by value too (refresh after a visit)."""
     today = today or timezone.localdate()
-    with quality.collector_paused():
+    with collector_paused():
         facts = quality.gather(today, employers, ids=ids)
         return {
             pk: assess(

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from employers.models import Employer, EmployerAlias
+from hezuo_shenbao.lib.collector import collector_paused
 
 from .models import DuplicatePair
 from .normalize import classes_conflict, fold_text, name_parts
@@ -114,6 +115,7 @@ def _sound_pairs(employers):
                     yield a, b, Reason.SOUND, f"「{pa.core}」与「{pb.core}」读音相同"
 
 
+@collector_paused()
 def find():
     """Add the pairs not known yet (open or decided) to the queue; returns how many were added."""
     fields = _Employer.__slots__

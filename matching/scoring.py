@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from employers.codes import uscc_is_valid
 from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
+from hezuo_shenbao.lib.collector import collector_paused
 
 from .models import LinkDecision, SourceRecord
 from .normalize import classes_conflict, name_parts, operator_of
@@ -86,6 +87,7 @@ class Index:
         self._put = list.append if ordered else set.add
 
     @classmethod
+    @collector_paused()
     def of_register(cls):
         index = cls()
         divisions = dict(Industry.objects.filter(level=4).values_list("pk", "division"))

@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from employers.codes import uscc_is_valid
 from employers.models import DeclaredLookalike, Employer
+from hezuo_shenbao.lib.collector import collector_paused
 
 from .normalize import classes_conflict, name_parts
 from .phonetic import sounds_alike
@@ -55,6 +56,7 @@ def resemblance(parts, code, entry, weights):
     return similarity, "，".join(why)
 
 
+@collector_paused()
 def lookalikes():
     """Undeclared employer id → (declared employer id, why) for every employer with evidence and no
     declaration that resembles a declared one, dismissed pairs left out."""
