@@ -354,9 +354,11 @@ def refresh_quality_snapshots(today: datetime.date | None = None) -> int:
     for as_of in ends:
         QualityDay.objects.get_or_create(as_of=as_of, defaults={"requested_on": today})
     with transaction.atomic():
-        dropped = QualityDay.objects.exclude(as_of__in=ends).filter(requested_on__lt=kept_since(today))
-        QualitySnapshot.objects.filter(as_of__in=dropped.values("as_of")).delete()
-        dropped.delete()
+        QualityDay.objects.exclude(as_of__in=ends).filter(requested_on__lt=kept_since(today)).delete()
+        # The rows of the days just dropped, and of a day cancelled between writing its rows and being marked
+        # 已计算: rows without their QualityDay are never read, so they go.
+        kept = list(QualityDay.objects.values_list("as_of", flat=True))
+        QualitySnapshot.objects.exclude(as_of__in=kept).delete()
     rewritten = 0
     for day in QualityDay.objects.exclude(status=QualityDay.Status.RUNNING).order_by("as_of"):
         try:

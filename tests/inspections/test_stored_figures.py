@@ -237,11 +237,14 @@ def test_the_nightly_run_keeps_days_asked_for_lately_and_drops_the_others(regist
     undeclared = under_supervision(Employer.objects.all()).filter(declarations__isnull=True).first()
     make_declaration(undeclared, declared_on=recent - datetime.timedelta(days=5), workers=1, exposed_workers=999)
     assert not QualitySnapshot.objects.filter(as_of=recent, employer=undeclared).exists()
+    # Rows left by a day cancelled between writing them and being marked done: no day, no rows.
+    orphan = ends[-1] - datetime.timedelta(days=3)
+    QualitySnapshot.objects.create(as_of=orphan, employer=undeclared, issues=1)
 
     call_command("refresh_supervision", verbosity=0)
 
     assert set(QualityDay.objects.values_list("as_of", flat=True)) == {*ends, recent}
-    assert not QualitySnapshot.objects.filter(as_of=old).exists()
+    assert not QualitySnapshot.objects.filter(as_of__in=[old, orphan]).exists()
     assert (
         QualitySnapshot.objects.get(as_of=recent, employer=undeclared).issues & quality.CHECK_BIT["exposed_over_total"]
     )
