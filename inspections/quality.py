@@ -177,6 +177,8 @@ def gather(as_of: datetime.date, employers=None, ids=None, with_last_visit=True)
         )
 
     index = hazard_index()
+    # A county's records name a few dozen hazards tens of thousands of times: each name is classed once.
+    categories = {}
     evidence = narrowed(
         SourceRecord.objects.filter(kind__in=EVIDENCE_KINDS, employer__isnull=False).filter(
             Q(record_date__lte=as_of) | Q(record_date__isnull=True)
@@ -191,7 +193,9 @@ def gather(as_of: datetime.date, employers=None, ids=None, with_last_visit=True)
         names = list(exam_hazards or []) + (_SEPARATORS.split(monitored) if isinstance(monitored, str) else [])
         found = {}
         for name in filter(None, (str(n).strip() for n in names)):
-            category = hazard_category(name, index)
+            if name not in categories:
+                categories[name] = hazard_category(name, index)
+            category = categories[name]
             if category:
                 item.hazards.setdefault(category, set()).add(name)
                 found.setdefault(category, set()).add(name)
