@@ -171,6 +171,7 @@ STANDING_FIELDS = (
     "counted",
     "declared_ever",
     "declared_current",
+    "evidence_then",
 )
 
 
@@ -244,7 +245,9 @@ class EmployerQuerySet(models.QuerySet):
         lists their numbers open both read these columns, so a number and its list always agree.
 
         register_then, operating_then, operating_since_then, first_filed, last_filed; and the flags
-        counted (confirmed and in the denominators: rules.counts), declared_ever, declared_current."""
+        counted (confirmed and in the denominators: rules.counts), declared_ever, declared_current and
+        evidence_then (exam, monitoring or testing records dated on or before `on`, less the employers waiting
+        as 疑似已申报, which are counted apart: the figures' 有记录未申报)."""
         register = RegisterChange.objects.filter(employer=OuterRef("pk"), effective_on__lte=on)
         operating = OperatingChange.objects.filter(employer=OuterRef("pk"), effective_on__lte=on).order_by(
             "-effective_on", "-precedence"
@@ -280,6 +283,7 @@ class EmployerQuerySet(models.QuerySet):
             ),
             declared_ever=flag(Q(last_filed__isnull=False)),
             declared_current=flag(Q(last_filed__gte=rules.current_since(on))),
+            evidence_then=flag(Q(pk__in=Employer.objects.with_evidence(on).exclude(rules.suspected_declared_q()))),
         )
 
     def store_standing(self, days, computed_at):
@@ -943,6 +947,7 @@ class Standing(models.Model):
     counted = models.BooleanField("计入统计")
     declared_ever = models.BooleanField("曾申报")
     declared_current = models.BooleanField("有效申报")
+    evidence_then = models.BooleanField("有检查/检测记录")
 
     class Meta:
         verbose_name = verbose_name_plural = "单位季末状态（已存）"
@@ -951,7 +956,7 @@ class Standing(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "employer"],
-                include=["counted", "declared_current", "declared_ever", "register_then"],
+                include=["counted", "declared_current", "declared_ever", "register_then", "evidence_then"],
                 name="standing_unique_day",
             )
         ]

@@ -69,6 +69,7 @@ SNAPSHOT_FIELDS = (
     "counted",
     "declared_ever",
     "declared_current",
+    "evidence_then",
 )
 
 
@@ -300,14 +301,14 @@ def _evidence(included, first_source, cutoff, quarter):
         if kind in rules.EVIDENCE_KINDS and quarter.start <= seen <= day
     ]
     with_records = set(Employer.objects.with_evidence(day).values_list("pk", flat=True))
-    # 疑似已申报 (rules.suspected_declared_q) wait for a person: counted apart, as the undeclared page shows them.
-    suspected = set(Employer.objects.filter(rules.suspected_declared_q()).values_list("pk", flat=True))
-    evidence = [r for r in included if not r["declared"] and r["id"] in with_records]
-    undeclared_with_evidence = [r for r in evidence if r["id"] not in suspected]
+    undeclared = [r for r in included if not r["declared"]]
+    # The standing's flag, which the number's list reads too: evidence, less the 疑似已申报
+    # (rules.suspected_declared_q), who wait for a person and are counted apart, as the undeclared page shows them.
+    undeclared_with_evidence = [r for r in undeclared if r["evidence_then"]]
     return {
         "new_found": len(found),
         "undeclared_with_evidence": len(undeclared_with_evidence),
-        "suspected_declared": len(evidence) - len(undeclared_with_evidence),
+        "suspected_declared": sum(1 for r in undeclared if r["id"] in with_records) - len(undeclared_with_evidence),
         "query": {"counted": "1", "evidence": "1"},
     }, undeclared_with_evidence
 

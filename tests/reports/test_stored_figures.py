@@ -51,16 +51,20 @@ def varied(county, cast):
     make_declaration(county["C"], declared_on=D(2025, 8, 1), review_status="待审核")
     power = make_employer(name="壬热电有限公司", industry=industry("4411"), workers=None)
     power.decide_risk("严重", cast.cdc, "燃煤锅炉，按严重管理")
-    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256="stored-figures")
-    SourceRecord.objects.create(
-        batch=batch, kind="exam", row_number=1, name="x", name_norm="x", employer=county["B"], record_date=D(2024, 9, 9)
-    )
+    _exam(county["B"], D(2024, 9, 9))
     # Not yet placed: its township, industry and scale lines are numbers with lists of their own.
     unplaced = make_employer(name="癸建材经营部", township=None, industry=None, workers=3)
     for employer in (stopped, ended, power, unplaced):
         Employer.objects.filter(pk=employer.pk).update(listed_on=D(2024, 1, 10))
         employer.register_changes.update(effective_on=D(2024, 1, 10))
     return county
+
+
+def _exam(employer, day):
+    batch = ImportBatch.objects.create(kind="exam", file_name="体检.xlsx", file_sha256=f"stored-figures-{employer.pk}")
+    SourceRecord.objects.create(
+        batch=batch, kind="exam", row_number=1, name="x", name_norm="x", employer=employer, record_date=day
+    )
 
 
 def _as_stored(figures):
@@ -175,6 +179,7 @@ def test_a_number_opens_exactly_its_list_while_a_refresh_is_pending(varied, cast
     stored_figures = StoredFigures.objects.get(year=2025, quarter=1)
     gap = stored_figures.figures["targets"]["t2024"]
     _bulk_filing(varied)  # B (serious, industrial, in the 2024 target's gap) files
+    _exam(varied["C"], D(2025, 2, 1))  # and an exam file shows C (undeclared) at work
     client = as_user(cast.bureau)
     page = client.get(f"{reverse('reports:dashboard')}?quarter=2025Q1").content.decode()
     stamp = _stamp(stored_figures.computed_at)
