@@ -83,9 +83,13 @@ class Clustering:
             for pk in index.candidates(parts.core, record.code_norm if record.code_valid else "", before=record.pk):
                 # Only a score in the review band or above, and above the best so far, changes the outcome.
                 entry = index.entries[pk]
-                apart = index.regions_apart(parts, entry)
                 compared = compare(
-                    record, parts, entry, index.weights, floor=max(best[0], REVIEW_EVIDENCE), apart=apart
+                    record,
+                    parts,
+                    entry,
+                    index.weights,
+                    floor=max(best[0], REVIEW_EVIDENCE),
+                    **index.regions(parts, entry),
                 )
                 if compared is None:
                     continue

@@ -21,6 +21,7 @@ BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "[": "
 
 # Prefixes the county's own systems add or drop freely.
 HOME_REGIONS = ("甘肃省", "甘肃", "庆阳市", "庆阳", "合水县", "合水")
+HOME_COUNTY = "合水"  # the home region a name states when it names this county (NameParts.home)
 # Other counties of 庆阳 and neighbouring cities: a different region means a different employer.
 OTHER_REGIONS = (
     "西峰区",
@@ -137,6 +138,12 @@ def form_class(form, core):
     if form:
         return FORM_CLASSES.get(form, "")
     return "事业单位" if core.endswith(INSTITUTION_ENDINGS) else ""
+
+
+def county_of(parts):
+    """The county a name states (NameParts, or anything with its region and home): another county, or this one
+    (合水县…); "" when it states none, or only the city or the province."""
+    return parts.region or (parts.home if parts.home == HOME_COUNTY else "")
 
 
 def classes_conflict(a, b):

@@ -25,7 +25,7 @@ from employers.models import EVIDENCE_KINDS, Employer, EmployerAlias, Industry
 from hezuo_shenbao.lib.collector import collector_paused
 
 from .models import LinkDecision, SourceRecord
-from .normalize import classes_conflict, name_parts, operator_of
+from .normalize import classes_conflict, county_of, name_parts, operator_of
 from .phonetic import replace_cost, sound_key, sounds_alike
 
 LINK = 0.90
@@ -81,6 +81,7 @@ class Index:
         self.by_code = defaultdict(set)
         self.by_key = defaultdict(set)
         self.homes = defaultdict(set)  # canonical name → the home regions its employers' names state
+        self.places = defaultdict(set)  # (core, branch) → the other regions its names state, "" for none
         self.by_brand = defaultdict(set)  # how a 字号 sounds → the employers whose name has it and a trade (same_brand)
         self.by_code_half = defaultdict(list if ordered else set)
         self.blocks = defaultdict(list if ordered else set)
@@ -126,6 +127,7 @@ class Index:
     def add_name(self, pk, name, parts=None):
         parts = parts or name_parts(name)
         self.by_key[parts.key].add(pk)
+        self.places[parts.core, parts.branch].add(parts.region)
         for gram in bigrams(parts.core):
             self._put(self.blocks[gram], pk)
 
@@ -137,6 +139,21 @@ class Index:
     def regions_apart(self, parts, entry):
         """A record and an employer that state two home regions where that tells two firms apart."""
         return bool(parts.home and entry.home and parts.home != entry.home and self.contested(entry.key))
+
+    def region_dropped(self, parts, entry):
+        """One name states another county (正宁县盛泉供热) and the other, the same name otherwise, no region at
+        all, while no firm of that name stands under another region: the list dropped the prefix, as lists
+        drop this county's own. Only for the very name: with a 字号 typed by sound or a trade written another
+        way besides, two doubts at once are too many (环县长远医院 and 庆城县长源医院 are two firms)."""
+        if parts.core != entry.core or bool(parts.region) == bool(entry.region):
+            return False
+        return not (parts.home if entry.region else entry.home) and self.places[entry.core, entry.branch] == {
+            entry.region
+        }
+
+    def regions(self, parts, entry):
+        """What the regions of a record's name and an employer's say, as compare() takes it."""
+        return {"apart": self.regions_apart(parts, entry), "dropped": self.region_dropped(parts, entry)}
 
     def candidates(self, core, code="", before=None):
         """Employers sharing character pairs with the name, each pair weighted by its rarity, plus
@@ -243,12 +260,13 @@ class CharWeights:
         return max(0.0, 1.0 - cost / total)
 
 
-def compare(record, parts, entry, weights, floor=None, apart=False):
+def compare(record, parts, entry, weights, floor=None, apart=False, dropped=False):
     """Score one record against one employer, saying what agreed and what did not.
 
     `floor`: a score the caller has no use for reaching; a comparison that cannot beat it returns None
     without the name similarity (clustering compares most names with a handful that do not match).
-    `apart`: the two state home regions that tell firms apart (Index.regions_apart)."""
+    `apart`: the two state home regions that tell firms apart (Index.regions_apart); `dropped`: one states
+    another county that the other dropped (Index.region_dropped)."""
     # Conflicting branch or region parts end the comparison before the costlier name similarity.
     notes, steps = {}, []
     if parts.branch != entry.branch:
@@ -259,10 +277,12 @@ def compare(record, parts, entry, weights, floor=None, apart=False):
     if apart:
         notes["region"] = f"{parts.home} ≠ {entry.home}（另有同名单位在{parts.home}）"
         return None if floor is not None else (0.0, notes)
-    if parts.region != entry.region:
+    if dropped:
+        notes["region"] = f"{parts.region or '未写地区'} ≈ {entry.region or '未写地区'}（同名单位仅此一地）"
+    elif parts.region != entry.region:
         notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
-        if parts.region and entry.region:
-            return None if floor is not None else (0.0, notes)
+        if (county := county_of(parts)) and county_of(entry) and county != county_of(entry):
+            return None if floor is not None else (0.0, notes)  # two counties stated: 环县… and 合水县…
         steps.append(-0.25)
     code_bonus = 0.0
     if record.code_norm and entry.code:
@@ -364,7 +384,7 @@ def decide(record, index, decisions):
         if pk in rejected:
             continue
         entry = index.entries[pk]
-        score, detail = compare(record, parts, entry, index.weights, apart=index.regions_apart(parts, entry))
+        score, detail = compare(record, parts, entry, index.weights, **index.regions(parts, entry))
         scored.append((score, pk, detail))
         if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
             best = (score, pk, detail)
@@ -374,7 +394,7 @@ def decide(record, index, decisions):
     if (run_by := same_operator(record, parts, index, rejected)) is not None:
         return Verdict(record.pk, Status.LINKED, run_by.id, "fuzzy", LINK, {"operator": operator_of(record.name)[0]})
     if (sole := same_brand(record, parts, index, rejected)) is not None:
-        _, why = compare(record, parts, sole, index.weights)
+        _, why = compare(record, parts, sole, index.weights, **index.regions(parts, sole))
         why["trade"] = f"{parts.core[2:]} ≈ {sole.core[2:]}（本县仅此一家字号{parts.core[:2]}、行业相近的单位）"
         return Verdict(record.pk, Status.LINKED, sole.id, "fuzzy", LINK, why)
     if pk is not None and score >= (band := review_band(record)):
@@ -448,17 +468,18 @@ def same_operator(record, parts, index, rejected=NOTHING):
         if trade and not trade_relation(trade, entry.core[at + len(person) :]):
             continue
         run_by.append(entry)
-    if len(run_by) != 1 or _set_apart(record, parts, run_by[0], index):
+    if len(run_by) != 1 or _set_apart(record, parts, run_by[0], index, named=False):
         return None
     return run_by[0]
 
 
-def _set_apart(record, parts, entry, index):
-    """Facts that say a record and an employer are two firms, whatever their names."""
+def _set_apart(record, parts, entry, index, named=True):
+    """Facts that say a record and an employer are two firms, whatever their names. `named`: the record's name
+    could state a region (a person's name, listing the business they run, never does)."""
     division = record.industry_code[:2] if record.industry_code else ""
     return (
         parts.branch != entry.branch
-        or parts.region != entry.region
+        or (named and parts.region != entry.region)
         or index.regions_apart(parts, entry)
         or classes_conflict(parts.kind, entry.kind)
         or digits(parts.core) != digits(entry.core)

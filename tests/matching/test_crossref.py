@@ -116,9 +116,9 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
     records = list(crossref.read_rows(crossref.pending().values_list("pk", flat=True)))
     compare, outcomes = clustering.compare, []
 
-    def watched(record, parts, entry, weights, floor=None, apart=False):
-        outcome = compare(record, parts, entry, weights, floor, apart)
-        full = compare(record, parts, entry, weights, apart=apart)
+    def watched(record, parts, entry, weights, floor=None, **regions):
+        outcome = compare(record, parts, entry, weights, floor, **regions)
+        full = compare(record, parts, entry, weights, **regions)
         # None only for a score below the floor; otherwise what comparing in full says.
         assert full[0] < floor if outcome is None else outcome == full
         assert weights.most_similar(parts.core, entry.core) >= weights.similarity(parts.core, entry.core)
@@ -131,7 +131,7 @@ def test_comparisons_cut_short_below_the_floor_change_no_cluster(db, tmp_path, m
     monkeypatch.setattr(
         clustering,
         "compare",
-        lambda record, parts, entry, weights, floor, apart: compare(record, parts, entry, weights, apart=apart),
+        lambda record, parts, entry, weights, floor, **regions: compare(record, parts, entry, weights, **regions),
     )
     assert clustering.Clustering(records).settle() == (founding, reviews)
 
@@ -547,6 +547,33 @@ def test_a_region_added_or_dropped_is_ignored_while_one_firm_has_the_name(db, tm
     employer = make_employer(name="庆阳市永昌预制构件有限公司", code=valid_code(35))
     record = link_one(tmp_path, typed)
     assert record.link_status == "linked" and record.employer == employer
+
+
+def test_another_county_dropped_from_the_name_is_ignored_while_one_firm_has_it(db, tmp_path):
+    employer = make_employer(name="正宁县盛泉供热有限公司", code=valid_code(50))
+    record = link_one(tmp_path, "盛泉供热有限公司")
+    assert record.link_status == "linked" and record.employer == employer
+    assert "同名单位仅此一地" in record.link_detail["region"]
+    # A 字号 typed by sound besides is two doubts at once.
+    assert link_one(tmp_path, "盛全供热有限公司").employer != employer
+    # Two counties stated are two firms, this county's own name among them.
+    for other in ["环县盛泉供热有限公司", "合水县盛泉供热有限公司"]:
+        assert link_one(tmp_path, other).employer != employer
+
+
+def test_another_county_dropped_is_not_guessed_where_two_counties_have_the_name(db, tmp_path):
+    firms = {
+        make_employer(name=f"{county}盛泉供热有限公司", code=valid_code(51 + i))
+        for i, county in enumerate(["正宁县", "宁县"])
+    }
+    record = link_one(tmp_path, "盛泉供热有限公司")
+    assert not (record.link_status == "linked" and record.employer in firms)
+
+
+def test_an_operator_of_another_county_links_to_the_business(db, tmp_path):
+    business = make_employer(name="环县孙燕印刷部", code=valid_code(55), township=None)
+    record = link_one(tmp_path, "孙燕")
+    assert record.link_status == "linked" and record.employer == business
 
 
 def test_two_firms_of_one_name_under_two_regions_are_told_apart_by_it(db, tmp_path):
