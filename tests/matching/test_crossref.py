@@ -570,6 +570,15 @@ def test_another_county_dropped_is_not_guessed_where_two_counties_have_the_name(
     assert not (record.link_status == "linked" and record.employer in firms)
 
 
+def test_a_brand_typed_by_sound_is_a_candidate_among_many_names_alike():
+    # Twenty firms share every character pair of the typed name that the right one has: only its sound finds it.
+    index = scoring.Index()
+    for pk, char in enumerate("安宝昌诚达东丰富国海恒华辉佳金凯利明鹏荣"):
+        index.add(pk, f"合水县峰{char}石油技术服务有限公司", "", None, "")
+    index.add(99, "合水县峰龙石油技术服务有限公司", "", None, "")
+    assert 99 in index.candidates(name_parts("合水县峰陇石油技术服务有限公司").core)
+
+
 def test_an_operator_of_another_county_links_to_the_business(db, tmp_path):
     business = make_employer(name="环县孙燕印刷部", code=valid_code(55), township=None)
     record = link_one(tmp_path, "孙燕")
