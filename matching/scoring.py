@@ -293,8 +293,8 @@ def compare(record, parts, entry, weights, floor=None, apart=False, dropped=Fals
         notes["region"] = f"{parts.region or '未写地区'} ≈ {entry.region or '未写地区'}（同名单位仅此一地）"
     elif parts.region != entry.region:
         notes["region"] = f"{parts.region or '本县'} ≠ {entry.region or '本县'}"
-        if (county := county_of(parts)) and county_of(entry) and county != county_of(entry):
-            return None if floor is not None else (0.0, notes)  # two counties stated: 环县… and 合水县…
+        if _counties_differ(parts, entry):
+            return None if floor is not None else (0.0, notes)
         steps.append(-0.25)
     code_bonus = 0.0
     if record.code_norm and entry.code:
@@ -453,7 +453,9 @@ def same_brand(record, parts, index, rejected=NOTHING):
         entry = index.entries[pk]
         exact = entry.core[:2] == brand
         relation = trade_relation(trade, entry.core[2:])
-        if relation == 2 or (relation and exact):  # a homophone 字号 and a reworded trade: two doubts at once
+        # A homophone 字号 and a reworded trade are two doubts at once. A firm of another county than the one the
+        # record states is no rival (华池县宏达印务 for 合水县宏达印制); for a record that states none, any firm is.
+        if (relation == 2 or (relation and exact)) and not _counties_differ(parts, entry):
             tiers[(exact, relation)].append(entry)
     if not tiers:
         return None
@@ -483,6 +485,11 @@ def same_operator(record, parts, index, rejected=NOTHING):
     if len(run_by) != 1 or _set_apart(record, parts, run_by[0], index, named=False):
         return None
     return run_by[0]
+
+
+def _counties_differ(parts, entry):
+    """Both names state a county (this one's included), and not the same one: 环县… and 合水县… are two firms."""
+    return bool((county := county_of(parts)) and county_of(entry) and county != county_of(entry))
 
 
 def _set_apart(record, parts, entry, index, named=True):

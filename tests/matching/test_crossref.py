@@ -579,6 +579,13 @@ def test_a_brand_typed_by_sound_is_a_candidate_among_many_names_alike():
     assert 99 in index.candidates(name_parts("合水县峰陇石油技术服务有限公司").core)
 
 
+def test_a_firm_of_another_county_is_no_rival_for_the_brand(db, tmp_path):
+    printer = make_employer(name="合水县宏达印刷有限公司", code=valid_code(53))
+    make_employer(name="华池县宏达印务有限公司", code=valid_code(54))
+    record = link_one(tmp_path, "合水县宏达印制有限公司")
+    assert record.link_status == "linked" and record.employer == printer
+
+
 def test_an_operator_of_another_county_links_to_the_business(db, tmp_path):
     business = make_employer(name="环县孙燕印刷部", code=valid_code(55), township=None)
     record = link_one(tmp_path, "孙燕")
