@@ -71,6 +71,7 @@ class Entry:
     kind: str = ""  # the class of the legal form, see normalize.form_class
     home: str = ""  # the home region its name states, see normalize.NameParts
     key: str = ""
+    form: str = ""  # the legal form, folded (normalize.LEGAL_FORMS)
 
 
 class Index:
@@ -110,7 +111,17 @@ class Index:
     def add(self, pk, name, code, township_id, division):
         parts = name_parts(name)
         self.entries[pk] = Entry(
-            pk, parts.core, parts.region, parts.branch, code, township_id, division, parts.kind, parts.home, parts.key
+            pk,
+            parts.core,
+            parts.region,
+            parts.branch,
+            code,
+            township_id,
+            division,
+            parts.kind,
+            parts.home,
+            parts.key,
+            parts.form,
         )
         if parts.home:
             self.homes[parts.key].add(parts.home)

@@ -19,9 +19,9 @@ from employers.codes import uscc_is_valid
 from employers.models import DeclaredLookalike, Employer
 from hezuo_shenbao.lib.collector import collector_paused
 
-from .normalize import classes_conflict, name_parts
+from .normalize import classes_conflict, county_of, name_parts
 from .phonetic import sounds_alike
-from .scoring import CharWeights, Index
+from .scoring import CharWeights, Index, code_halves
 
 # The name similarity (by sound, legal form and home region set aside) from which an undeclared employer is
 # held back: linking needs 0.90, and sends evidence from 0.72 to review after penalties this one ignores.
@@ -29,21 +29,30 @@ LOOSE = 0.8
 Status = DeclaredLookalike.Status
 
 
-def resemblance(parts, code, entry, weights):
+def resemblance(parts, code, entry, weights, declared_code=None):
     """(score, why) when an undeclared employer (its name parts and normalised code) looks like a declared
-    one under the looser rules, else None."""
-    if parts.branch != entry.branch or (parts.region and entry.region and parts.region != entry.region):
-        return None  # a branch, or a firm of another county, is an employer of its own
-    if len(code) == 18 and entry.code:
-        distance = Levenshtein.distance(code, entry.code, score_cutoff=2)
+    one (`declared_code`: its code as written, valid or not; its entry's valid code by default) under the
+    looser rules, else None."""
+    county = county_of(parts)
+    if parts.branch != entry.branch or (county and county_of(entry) and county != county_of(entry)):
+        return None  # a branch, or a firm of another county (环县… beside 合水县…), is an employer of its own
+    declared_code = entry.code if declared_code is None else declared_code
+    if len(code) == 18 and len(declared_code) == 18:
+        distance = Levenshtein.distance(code, declared_code, score_cutoff=2)
         if distance == 1:
             return 1.0, "信用代码相差1位"
-        if distance > 1 and uscc_is_valid(code):
+        if distance > 1 and uscc_is_valid(code) and uscc_is_valid(declared_code):
             return None  # two codes of their own: two registered firms
     if not sounds_alike(parts.core[:2], entry.core[:2]):
         return None  # another 字号 (丰东/丰宝 石油技术服务): another firm, however long the trade they share
-    apart = classes_conflict(parts.kind, entry.kind) and parts.home and entry.home and parts.home != entry.home
-    if apart:
+    if (
+        parts.home
+        and entry.home
+        and parts.home != entry.home
+        and parts.form
+        and entry.form
+        and parts.form != entry.form
+    ):
         return None  # the same 字号 and trade under another region and legal form: a look-alike firm
     similarity = weights.similarity(parts.core, entry.core)
     if similarity < LOOSE:
@@ -65,8 +74,15 @@ def lookalikes():
         return {}
     index = Index()
     declared = Employer.objects.declared().values_list("pk", "name", "code", "code_valid", "township_id")
+    codes = {}
     for pk, name, code, valid, township_id in declared.iterator(chunk_size=5000):
         index.add(pk, name, code if valid else "", township_id, "")
+        codes[pk] = code
+        if not valid:
+            # A declaration whose code was mistyped is one character from the code the firm's evidence carries
+            # (and a former name may be all the names share): its code is searched by its halves too.
+            for half in code_halves(code):
+                index.by_code_half[half].add(pk)
     if not index.entries:
         return {}
     index.weights = CharWeights(
@@ -80,7 +96,7 @@ def lookalikes():
         for other in index.candidates(parts.core, code):
             if (pk, other) in dismissed:
                 continue
-            result = resemblance(parts, code, index.entries[other], index.weights)
+            result = resemblance(parts, code, index.entries[other], index.weights, codes[other])
             if result and (best is None or result[0] > best[0]):
                 best = (result[0], other, result[1])
         if best:

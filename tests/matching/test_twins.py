@@ -103,3 +103,29 @@ def test_another_brand_or_a_look_alike_firm_is_not_suspected(db):
     look_alike = _with_exam(make_employer(name="甘肃永荣养殖股份有限公司", code=""))
     call_command("crossref", stdout=io.StringIO())
     assert set(Employer.objects.undeclared_with_evidence()) == {brand, look_alike}
+
+
+def test_a_firm_of_another_county_or_a_look_alike_under_another_form_is_not_suspected(db):
+    make_declaration(make_employer(name="合水县恒通建材有限公司", code=valid_code(47)))
+    make_declaration(make_employer(name="甘肃永荣养殖股份有限公司", code=valid_code(48)))
+    # 环县 and 合水县 are two counties; 庆阳…有限公司 and 甘肃…股份有限公司 two firms of one 字号 and trade.
+    county = _with_exam(make_employer(name="环县恒同建材有限公司", code=""))
+    look_alike = _with_exam(make_employer(name="庆阳永荣养殖有限公司", code=""))
+    call_command("crossref", stdout=io.StringIO())
+    assert set(Employer.objects.undeclared_with_evidence()) == {county, look_alike}
+
+
+def test_a_declaration_with_a_mistyped_code_is_found_by_it(db):
+    code = valid_code(49)
+    declared = make_employer(
+        name="合水县丰鑫钢结构有限公司", code=code[:9] + ("J" if code[9] != "J" else "K") + code[10:]
+    )
+    make_declaration(declared)
+    # The evidence names the firm by its former name, with the right code: one character from the declaration's.
+    former = _with_exam(make_employer(name="合水县兴明钢结构有限公司", code=code))
+    call_command("crossref", stdout=io.StringIO())
+    assert not Employer.objects.undeclared_with_evidence().exists()
+    assert (
+        DeclaredLookalike.objects.get().declared == declared
+        and former.pk == DeclaredLookalike.objects.get().employer_id
+    )
