@@ -6,7 +6,7 @@ employer matched are clustered among themselves (clustering.py), each cluster fo
 employer (待确认), and every record is linked; declaration records become filings (filings.py).
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import make_dataclass
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from . import duplicates, twins
 from .clustering import Clustering
 from .dating import date_linked
 from .filings import latest_filing, write_filings
-from .models import CrossrefRun, SourceRecord
+from .models import CrossrefRun, LinkDecision, SourceRecord
 from .normalize import name_parts
 from .scoring import Index, Verdict, decide, remembered_decisions
 
@@ -159,6 +159,7 @@ def apply_verdicts(verdicts, user=None, records=None, counted=None):
     verdicts = sorted((Verdict(**v) if isinstance(v, dict) else v for v in verdicts), key=lambda v: v.record_id)
     if records is None:
         records = {row.pk: row for row in read_rows([v.record_id for v in verdicts])}
+    _join_by_code(verdicts, records)
     new = [v for v in verdicts if v.status == Status.NEW]
     founding, doubtful, joining = _clusters(new, verdicts, records)
     industries = _industries(records.values())
@@ -193,6 +194,44 @@ def apply_verdicts(verdicts, user=None, records=None, counted=None):
         "new_employers": len(founding),
         "merged": merged,
     }
+
+
+def _join_by_code(verdicts, records):
+    """A record that would found an employer or wait in review joins the employer another record of this run
+    links to with the same valid code (and branch, and no other county): 庆城县华明医院有限公司 with its code links
+    by name, and 庆城县华茗医院 with that code, typed by sound, is the same firm. A run over every file at once
+    clusters records by their code; linking one file at a time must not found a second employer for it. A
+    remembered rejection of that employer still holds."""
+    linked = defaultdict(set)
+    for verdict in verdicts:
+        record = records[verdict.record_id]
+        if verdict.status == Status.LINKED and record.code_valid and uscc_is_valid(record.code_norm):
+            parts = name_parts(record.name)
+            linked[record.code_norm, parts.branch].add((verdict.employer_id, parts.region))
+    joins = {}
+    for verdict in verdicts:
+        record = records[verdict.record_id]
+        if verdict.status == Status.LINKED or (verdict.status == Status.REVIEW and verdict.method != "fuzzy"):
+            continue
+        parts = name_parts(record.name)
+        found = linked.get((record.code_norm, parts.branch)) if record.code_valid else None
+        if (
+            found
+            and len({pk for pk, _ in found}) == 1
+            and all(not (r and parts.region) or r == parts.region for _, r in found)
+        ):
+            joins[verdict.record_id] = next(iter(found))[0]
+    rejected = set(
+        LinkDecision.objects.filter(accepted=False, employer_id__in=set(joins.values())).values_list(
+            "name_norm", "code_norm", "employer_id"
+        )
+    )
+    for verdict in verdicts:
+        employer = joins.get(verdict.record_id)
+        record = records[verdict.record_id]
+        if employer is not None and (record.name_norm, record.code_norm, employer) not in rejected:
+            verdict.status, verdict.employer_id, verdict.method, verdict.score = Status.LINKED, employer, "code", 1.0
+            verdict.detail, verdict.alternatives = {"code": "一致（同批记录以此代码关联该单位）"}, []
 
 
 def _merge_bridged(verdicts, user):

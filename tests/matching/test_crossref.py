@@ -592,6 +592,15 @@ def test_an_operator_of_another_county_links_to_the_business(db, tmp_path):
     assert record.link_status == "linked" and record.employer == business
 
 
+def test_records_of_one_file_with_one_code_go_to_one_employer(db, tmp_path):
+    # The list named the hospital without its code; the next file names it with the code, once mistyped.
+    hospital = make_employer(name="庆城县华明医院有限公司", code="", township=None)
+    rows = [[name, valid_code(56), "", "2025-05-01"] for name in ["庆城县华明医院有限公司", "庆城县华朋医院有限公司"]]
+    run_import("monitoring", write(tmp_path / "检测.xlsx", ["单位名称", "信用代码", "乡镇", "检测日期"], rows))
+    assert {(r.link_status, r.employer_id) for r in SourceRecord.objects.all()} == {("linked", hospital.pk)}
+    assert Employer.objects.count() == 1
+
+
 def test_two_firms_of_one_name_under_two_regions_are_told_apart_by_it(db, tmp_path):
     city = make_employer(name="庆阳市永昌预制构件有限公司", code=valid_code(36))
     county = make_employer(name="合水县永昌预制构件有限公司", code=valid_code(37))
