@@ -185,13 +185,14 @@ class Index:
         found = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]  # as heapq.nlargest, faster
         if len(core) > 2 and (brand := self.by_brand.get(sound_key(core[:2]))):
             # A 字号 typed by sound (峰陇 for 峰龙) shares no rare pair with its firm's name, and the pairs of a
-            # common trade (石油技术服务) are too many to read: an employer whose 字号 sounds the same and whose
-            # trade is alike is a candidate too.
+            # common trade (石油技术服务) are too many to read: an employer whose 字号 is another that sounds the same
+            # and whose trade is alike is a candidate too. The same 字号 is a pair the blocks already read.
             trade, seen = core[2:], set(found)
             found += sorted(
                 pk
                 for pk in brand
                 if pk not in seen
+                and self.entries[pk].core[:2] != core[:2]
                 and (before is None or pk < before)
                 and trade_relation(trade, self.entries[pk].core[2:])
             )
