@@ -17,6 +17,7 @@ This sits in reports, the top layer, because it drives every app.
 
 import datetime
 import functools
+import gc
 import random
 import tempfile
 import time
@@ -502,7 +503,15 @@ class Campaign:
 
     def run(self, until=None, progress=None):
         """Carry out every step dated before `until` (the present), in order; returns how many ran."""
-        until = until or timezone.now()
+        # What exists now (the county drawn, its ~900 steps, the loaded code) lives until the run ends: frozen,
+        # it is left out of the garbage collector's full passes, some 30 of them at ~150 ms each otherwise.
+        gc.freeze()
+        try:
+            return self._run(until or timezone.now(), progress)
+        finally:
+            gc.unfreeze()
+
+    def _run(self, until, progress):
         steps = [step for step in self.steps if step.when <= until]
         # One transaction: the county appears whole or not at all, and SQLite syncs to disk once
         # instead of at each of the steps' thousands of commits.
