@@ -81,7 +81,8 @@ class Clustering:
             parts = name_parts(record.name)
             best = (0.0, None, {})
             for pk in index.candidates(parts.core, record.code_norm if record.code_valid else "", before=record.pk):
-                # Only a score in the review band or above, and above the best so far, changes the outcome.
+                # Only a score in the review band or above, and no lower than the best so far, changes the outcome;
+                # the first candidate to reach LINK (in Index.candidates' order) is the cluster joined.
                 entry = index.entries[pk]
                 compared = compare(
                     record,
@@ -97,8 +98,8 @@ class Clustering:
                 if score >= LINK:
                     found.append((record.pk, pk, None))
                     break
-                if score > best[0]:
-                    best = (score, pk, detail)
+                if score > best[0] or (score == best[0] and best[1] is not None and pk < best[1]):
+                    best = (score, pk, detail)  # as decide(): of two as alike, the earlier record's cluster
             else:
                 # The other of a 字号 and a trade written two ways, once, from the later record of the two.
                 sole = same_brand(record, parts, index, rejected={record.pk})

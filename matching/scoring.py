@@ -51,10 +51,11 @@ def code_halves(code):
 @functools.lru_cache(maxsize=200_000)
 def bigrams(text):
     """Character pairs, adjacent and one apart: 东通化工 and 东同化工 share 东_化 though no adjacent pair
-    but the common 化工."""
+    but the common 化工. In their own order, not a set's: a set of strings iterates in an order that changes
+    from process to process (string hashing), and Index.candidates reads the pairs in this order."""
     pairs = {text[i : i + 2] for i in range(len(text) - 1)}
     pairs |= {text[i] + "_" + text[i + 2] for i in range(len(text) - 2)}
-    return frozenset(pairs or {text})
+    return tuple(sorted(pairs or {text}))
 
 
 @dataclass
@@ -172,6 +173,8 @@ class Index:
         only while too few candidates have been found, since it says little and costs much.
         `before` (an ordered index only): only entries with a smaller id."""
         weights = defaultdict(float)  # a Counter, without its per-key Python __missing__
+        # Blocks of one size are read in the pairs' order (bigrams), so that every run reads, cuts off and sums
+        # them alike and finds the same candidates.
         blocks = [block for gram in bigrams(core) if (block := self.blocks.get(gram))]
         sized = [(len(block) if before is None else bisect_left(block, before), block) for block in blocks]
         for size, block in sorted(sized, key=itemgetter(0)):
@@ -182,7 +185,8 @@ class Index:
             share = 1.0 / size
             for pk in block if size == len(block) else islice(block, size):
                 weights[pk] += share
-        found = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]  # as heapq.nlargest, faster
+        # As heapq.nlargest, faster; of candidates sharing as much, the earlier employer (the lower id) is kept.
+        found = sorted(sorted(weights), key=weights.__getitem__, reverse=True)[:CANDIDATES]
         if len(core) > 2 and (brand := self.by_brand.get(sound_key(core[:2]))):
             # A 字号 typed by sound (峰陇 for 峰龙) shares no rare pair with its firm's name, and the pairs of a
             # common trade (石油技术服务) are too many to read: an employer whose 字号 is another that sounds the same

@@ -97,7 +97,8 @@ def lookalikes():
             if (pk, other) in dismissed:
                 continue
             result = resemblance(parts, code, index.entries[other], index.weights, codes[other])
-            if result and (best is None or result[0] > best[0]):
+            # Of two declared employers as alike, the earlier (the lower id), whatever order they were found in.
+            if result and (best is None or (result[0], -other) > (best[0], -best[1])):
                 best = (result[0], other, result[1])
         if best:
             found[pk] = best[1:]
