@@ -110,8 +110,9 @@ class EmployerForm(BootstrapMixin, VersionedForm):
         return cleaned
 
 
-class RegisterDecisionForm(BootstrapMixin, forms.Form):
-    status = forms.ChoiceField(label="名单状态", choices=RegisterStatus.choices)
+class DatedDecisionForm(BootstrapMixin, forms.Form):
+    """What every register decision carries, for one employer or a page of them: a reason and its day."""
+
     reason = forms.CharField(label="理由", max_length=300, required=False, widget=forms.TextInput)
     effective_on = forms.DateField(
         label="生效日期",
@@ -119,18 +120,42 @@ class RegisterDecisionForm(BootstrapMixin, forms.Form):
         help_text="季度统计从这一天起按新状态计；默认今天。补录以前确认的名单时填当时的确认日期。",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    # Set by the confirmation page shown before excluding an employer with exam or monitoring records.
-    despite_evidence = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
         effective = cleaned.get("effective_on")
         if effective and effective > timezone.localdate():
             self.add_error("effective_on", f"生效日期 {effective:%Y-%m-%d} 晚于今天。")
+        return cleaned
+
+
+class RegisterDecisionForm(DatedDecisionForm):
+    field_order = ["status", "reason", "effective_on"]
+
+    status = forms.ChoiceField(label="名单状态", choices=RegisterStatus.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Set by the confirmation page shown before excluding an employer with exam or monitoring records.
+    despite_evidence = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
         if cleaned.get("status") == RegisterStatus.EXCLUDED and not cleaned.get("reason", "").strip():
             self.add_error("reason", "排除用人单位必须填写理由。")
         return cleaned
+
+
+class BulkConfirmForm(DatedDecisionForm):
+    """批量确认纳入 from the register list: the employers ticked on the page. Exclusion is never done in bulk:
+    it is asked for twice where exam or monitoring records suggest hazards."""
+
+    employers = forms.ModelMultipleChoiceField(
+        queryset=Employer.objects.all(),
+        error_messages={
+            "required": "请先勾选要确认纳入的用人单位。",
+            "invalid_choice": "所选用人单位（编号 %(value)s）已不存在，请刷新页面后重新勾选。",
+            "invalid_pk_value": "“%(pk)s”不是有效的用人单位编号。",
+        },
+    )
 
 
 class RiskDecisionForm(BootstrapMixin, forms.Form):

@@ -5,7 +5,9 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .choices import IndustryRisk
+from hezuo_shenbao.lib.concurrency import lock_rows
+
+from .choices import IndustryRisk, RegisterStatus
 from .filters import EmployerFilter
 from .models import Employer, HazardFactor, Industry, Township
 from .rules import STAR_NOTE, is_industrial
@@ -117,3 +119,16 @@ def register_export(user, data):
     (filename, sheets, rows). Every role that may export sees the whole register."""
     employers = EmployerFilter(data, queryset=Employer.objects.select_related("township", "industry")).qs
     return "用人单位名单.xlsx", [("用人单位名单", EXPORT_HEADERS, export_rows(employers))], employers.count()
+
+
+@transaction.atomic
+def confirm_employers(ids, user, reason="", effective_on=None):
+    """批量确认纳入: include each of these employers not already included, as one decision each (the same
+    change history and dated RegisterChange as a decision on the employer's page), all or none.
+    Returns (confirmed, already included)."""
+    # Locked, so a decision on one of them made meanwhile is either seen here or waits for this one.
+    employers = lock_rows(Employer, ids).values()
+    pending = [e for e in employers if e.register_status != RegisterStatus.INCLUDED]
+    for employer in pending:
+        employer.set_register_status(RegisterStatus.INCLUDED, user, reason, effective_on=effective_on)
+    return len(pending), len(employers) - len(pending)

@@ -2,7 +2,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from hezuo_shenbao.lib.access import require_perm
@@ -11,8 +13,9 @@ from hezuo_shenbao.lib.history import change_log
 
 from .choices import RegisterStatus
 from .filters import EmployerFilter
-from .forms import CityFilingForm, EmployerForm, RegisterDecisionForm, RiskDecisionForm
+from .forms import BulkConfirmForm, CityFilingForm, EmployerForm, RegisterDecisionForm, RiskDecisionForm
 from .models import Declaration, Employer
+from .services import confirm_employers
 
 PAGE_SIZE = 50
 
@@ -72,6 +75,7 @@ def employer_list(request):
             "total": paginator.count,
             "query": query.urlencode(),
             "stale_since": employer_filter.stale_since,
+            "confirm_form": BulkConfirmForm(),
         },
     )
 
@@ -162,6 +166,25 @@ def _refused(request, form):
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
+
+
+@require_POST
+@require_perm("employers.confirm_employer")
+def employer_confirm_many(request):
+    """批量确认纳入: the employers ticked on a page of the register, back to that page."""
+    form = BulkConfirmForm(request.POST)
+    # The page's filters and page number, read back as a query so nothing else reaches the Location header.
+    back = redirect(f"{reverse('employers:list')}?{QueryDict(request.POST.get('query', '')).urlencode()}")
+    if not form.is_valid():
+        _refused(request, form)
+        return back
+    data = form.cleaned_data
+    confirmed, already = confirm_employers(
+        [e.pk for e in data["employers"]], request.user, data["reason"], effective_on=data["effective_on"]
+    )
+    skipped = f"，{already} 家此前已纳入，未重复确认" if already else ""
+    messages.success(request, f"已确认纳入 {confirmed} 家用人单位{skipped}。")
+    return back
 
 
 @require_POST

@@ -11,6 +11,7 @@ ACCESS = {
     "employers:create": Rule(CDC_ONLY),
     "employers:detail": Rule(EVERYONE, employer),
     "employers:edit": Rule(CDC_ONLY, employer),
+    "employers:confirm_many": Rule(CDC_ONLY, method="post"),
     "employers:register": Rule(CDC_ONLY, employer, method="post"),
     "employers:risk": Rule(CDC_ONLY, employer, method="post"),
     "employers:city_filing": Rule(CDC_ONLY, employer, method="post"),
