@@ -37,6 +37,7 @@ from employers.choices import IndustryRisk, OpenReason, OperatingStatus, Registe
 from employers.demo import FORMS, PREFIXES, build_employers
 from employers.forms import EmployerForm
 from employers.models import Employer, Township
+from employers.services import confirm_employers
 from hezuo_shenbao import roles
 from inspections import services as fieldwork
 from inspections import supervision
@@ -820,9 +821,12 @@ class Campaign:
         return {u.truth.code: u for u in self.county.units}
 
     def confirm(self, imported_on):
-        """CDC staff check the employers an import brought and include or exclude each, with a reason."""
+        """CDC staff check the employers an import brought: each exclusion is decided on its own, with its own
+        reason; the ones with hazards are ticked on the register list and confirmed in batches, one per
+        reason given (批量确认纳入)."""
         cdc = self.users["cdc"]
         rng = self.rng("confirm", imported_on)
+        batches = {}
         pending = Employer.objects.pending().order_by("pk")
         for employer in pending:
             unit = self.unit_of.get(employer.pk)
@@ -841,10 +845,12 @@ class Campaign:
                     truth = unit.truth
                     code = truth.code if not Employer.objects.filter(code=truth.code).exists() else employer.code
                     self._edit(employer, code=code, industry=truth.industry, workers=truth.workers)
-                employer.set_register_status(RegisterStatus.INCLUDED, cdc, rng.choice(INCLUSION_REASONS))
+                batches.setdefault(rng.choice(INCLUSION_REASONS), []).append(employer.pk)
                 if unit.risk_decision:
                     employer.decide_risk(unit.risk_decision, cdc, unit.risk_reason)
             self.counts["decided"] += 1
+        for reason, ids in batches.items():
+            confirm_employers(ids, cdc, reason)
 
     def _edit(self, employer, **changes):
         """Save through the register's edit form, as a person editing the employer page does."""
