@@ -156,6 +156,25 @@ class BulkConfirmForm(DatedDecisionForm):
             "invalid_pk_value": "“%(pk)s”不是有效的用人单位编号。",
         },
     )
+    # Each row's "id:version" as the page showed it, so a ticked employer someone else has decided on or
+    # edited since is left for a second look instead of being confirmed over that change.
+    seen = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def clean_seen(self):
+        seen = {}
+        for item in self.cleaned_data["seen"] or []:
+            pk, _, version = str(item).partition(":")
+            if not (pk.isdigit() and version.isdigit()):
+                raise forms.ValidationError("页面数据不完整，请刷新页面后重新勾选。")
+            seen[int(pk)] = int(version)
+        return seen
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("seen")
+        if seen is not None and any(e.pk not in seen for e in cleaned.get("employers", [])):
+            self.add_error(None, "页面数据不完整，请刷新页面后重新勾选。")
+        return cleaned
 
 
 class RiskDecisionForm(BootstrapMixin, forms.Form):

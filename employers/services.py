@@ -122,13 +122,17 @@ def register_export(user, data):
 
 
 @transaction.atomic
-def confirm_employers(ids, user, reason="", effective_on=None):
+def confirm_employers(ids, user, reason="", effective_on=None, seen=None):
     """批量确认纳入: include each of these employers not already included, as one decision each (the same
     change history and dated RegisterChange as a decision on the employer's page), all or none.
-    Returns (confirmed, already included)."""
+
+    `seen` ({id: version} as the page showed them): an employer changed since is left as it is, for the
+    person to look at again. Returns (confirmed, already included, changed since seen)."""
     # Locked, so a decision on one of them made meanwhile is either seen here or waits for this one.
     employers = lock_rows(Employer, ids).values()
     pending = [e for e in employers if e.register_status != RegisterStatus.INCLUDED]
+    moved = [e for e in pending if seen is not None and seen.get(e.pk) != e.version]
     for employer in pending:
-        employer.set_register_status(RegisterStatus.INCLUDED, user, reason, effective_on=effective_on)
-    return len(pending), len(employers) - len(pending)
+        if employer not in moved:
+            employer.set_register_status(RegisterStatus.INCLUDED, user, reason, effective_on=effective_on)
+    return len(pending) - len(moved), len(employers) - len(pending), len(moved)

@@ -179,11 +179,17 @@ def employer_confirm_many(request):
         _refused(request, form)
         return back
     data = form.cleaned_data
-    confirmed, already = confirm_employers(
-        [e.pk for e in data["employers"]], request.user, data["reason"], effective_on=data["effective_on"]
+    confirmed, already, moved = confirm_employers(
+        [e.pk for e in data["employers"]],
+        request.user,
+        data["reason"],
+        effective_on=data["effective_on"],
+        seen=data["seen"],
     )
     skipped = f"，{already} 家此前已纳入，未重复确认" if already else ""
     messages.success(request, f"已确认纳入 {confirmed} 家用人单位{skipped}。")
+    if moved:
+        messages.warning(request, f"另有 {moved} 家在本页打开后已被他人修改，未确认，请刷新页面核对后再办理。")
     return back
 
 

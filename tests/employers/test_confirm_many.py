@@ -20,7 +20,9 @@ def pending(db):
 
 
 def _confirm(client, ticked, **data):
-    data = {"employers": [e.pk for e in ticked], "reason": "部门名单核对一致", **data}
+    # What the page posts: the ticked rows, and every row's version as it was shown.
+    seen = [f"{e.pk}:{Employer.objects.get(pk=e.pk).version}" for e in ticked]
+    data = {"employers": [e.pk for e in ticked], "seen": seen, "reason": "部门名单核对一致", **data}
     return client.post(reverse("employers:confirm_many"), data, follow=True)
 
 
@@ -89,6 +91,26 @@ def test_it_skips_and_counts_the_employers_already_included(cast, as_user, pendi
     assert included.history.count() == 1 and RegisterChange.objects.filter(employer=included).count() == 1
 
 
+def test_an_employer_changed_since_the_page_was_shown_is_left_for_a_second_look(cast, as_user, pending):
+    client = as_user(cast.cdc)
+    shown = [f"{e.pk}:{e.version}" for e in pending]
+    # Meanwhile a colleague excludes the first one on its own page.
+    excluded = {"status": "已排除", "reason": "已迁出本县", "version": pending[0].version}
+    client.post(reverse("employers:register", args=[pending[0].pk]), excluded)
+    data = {"employers": [e.pk for e in pending], "seen": shown, "reason": "部门名单核对一致"}
+    response = client.post(reverse("employers:confirm_many"), data, follow=True)
+    assert _statuses(pending) == ["已排除", "已纳入", "已纳入"]
+    assert _messages(response)[-2:] == [
+        "已确认纳入 2 家用人单位。",
+        "另有 1 家在本页打开后已被他人修改，未确认，请刷新页面核对后再办理。",
+    ]
+
+
+def test_the_list_carries_each_rows_version(cast, as_user, pending):
+    body = as_user(cast.cdc).get(reverse("employers:list")).content.decode()
+    assert f'name="seen" value="{pending[0].pk}:{pending[0].version}"' in body
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -96,6 +118,8 @@ def test_it_skips_and_counts_the_employers_already_included(cast, as_user, pendi
         ({"effective_on": "2025-13-40"}, "输入一个有效的日期。"),
         ({"employers": []}, "请先勾选要确认纳入的用人单位。"),
         ({"employers": ["999999"]}, "所选用人单位（编号 999999）已不存在，请刷新页面后重新勾选。"),
+        ({"seen": []}, "页面数据不完整，请刷新页面后重新勾选。"),
+        ({"seen": ["1:x"]}, "页面数据不完整，请刷新页面后重新勾选。"),
     ],
 )
 def test_it_refuses_bad_input_in_chinese_and_writes_nothing(cast, as_user, pending, data, message):
