@@ -90,7 +90,13 @@ class Industry(models.Model):
 
     @property
     def full_code(self):
-        return self.code if self.level == 1 else f"{self.section}{self.code}"
+        return self.compose_code(self.level, self.section, self.code)
+
+    @staticmethod
+    def compose_code(level, section, code) -> str:
+        """The code as GB/T 4754 prints it (门类 letter before the number), from plain values: exports read
+        100,000 rows without building models."""
+        return code if level == 1 else f"{section}{code}"
 
 
 def subclass_code(text) -> str:

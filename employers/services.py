@@ -106,7 +106,7 @@ def export_rows(queryset):
             code,
             "通过" if valid else ("存疑" if code else ""),
             township or "",
-            "" if level is None else (industry if level == 1 else f"{section}{industry}"),  # Industry.full_code
+            "" if level is None else Industry.compose_code(level, section, industry),
             industry_name or "",
             risk or "",
             "是" if is_industrial(section or "") else "否",
