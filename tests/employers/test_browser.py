@@ -28,3 +28,17 @@ def test_staff_finds_an_employer_opens_it_and_exports_the_list(cast, browser_log
     download_info.value.save_as(path)
     rows = list(load_workbook(path).active.values)
     assert [r[1] for r in rows[1:]] == ["合水县陇原油田技术服务有限公司"]
+
+
+def test_staff_ticks_a_whole_page_and_confirms_it(cast, browser_login):
+    pending = [make_employer(name=f"合水县待确认{n}号加工厂", register_status="待确认") for n in range(3)]
+    page = browser_login(cast.cdc)
+
+    page.goto(page.base + "/employers/")
+    page.check('[data-select-page="employers"]')  # 全选本页
+    page.fill("#confirm-many input[name=reason]", "部门名单核对一致")
+    page.click("#confirm-many button[type=submit]")
+    page.wait_for_selector("text=已确认纳入 3 家用人单位。")
+    for employer in pending:
+        employer.refresh_from_db()
+        assert employer.register_status == "已纳入"
